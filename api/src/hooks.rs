@@ -1,0 +1,74 @@
+//! Exotel webhooks: `/hooks/exotel/{tenant}/{secret}/passthru` and `/status`.
+//! Unknown tenant and wrong secret get the same bare 404; a bad body a 400 that changes nothing;
+//! an accepted delivery a 200 only after it is committed.
+
+use crate::{ApiError, ApiState};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use caly_core::exotel::HookKind;
+use caly_core::tenants;
+use caly_core::webhooks::{self, HookError, IncomingHook};
+use chrono::Utc;
+use serde_json::json;
+
+pub(crate) fn router() -> Router<ApiState> {
+    Router::new().route("/hooks/exotel/{tenant}/{secret}/{kind}", any(receive))
+}
+
+fn no_such_hook() -> ApiError {
+    ApiError::not_found("webhook")
+}
+
+async fn receive(
+    State(ApiState { app }): State<ApiState>,
+    Path((tenant, secret, kind)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let kind = match kind.as_str() {
+        "passthru" => HookKind::Passthru,
+        "status" | "status_callback" => HookKind::StatusCallback,
+        _ => return Err(no_such_hook()),
+    };
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Webhooks accept GET and POST.",
+        ));
+    }
+    let now = Utc::now();
+    let tenant_id: i64 = tenant.parse().map_err(|_| no_such_hook())?;
+    let tenant = tenants::by_webhook_secret(&app.db, tenant_id, &secret, now)
+        .await?
+        .ok_or_else(no_such_hook)?;
+    let hook = IncomingHook {
+        kind,
+        method: method.as_str(),
+        query: query.as_deref(),
+        content_type: headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        body: &body,
+    };
+    match webhooks::accept(&app, &tenant, hook, now).await {
+        Ok(accepted) => Ok((
+            StatusCode::OK,
+            axum::Json(json!({
+                "accepted": true,
+                "duplicate": accepted.duplicate,
+                "event_id": accepted.raw_event_id,
+                "call_sid": accepted.call_sid,
+            })),
+        )
+            .into_response()),
+        Err(HookError::Payload(err)) => Err(ApiError::bad_request(err.code(), err.to_string())),
+        Err(HookError::Core(err)) => Err(err.into()),
+    }
+}

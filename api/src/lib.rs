@@ -1,0 +1,68 @@
+//! Caly's HTTP layer (axum): Exotel webhooks, the tenant REST API, signed object links and
+//! health checks. Thin: it validates, persists, enqueues and answers. Depends on `caly-core`;
+//! only the `caly` binary (and tests) depend on it.
+
+mod auth;
+mod calls;
+mod error;
+mod health;
+mod hooks;
+mod objects;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use caly_core::App;
+use std::future::Future;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// The api's shared state.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The core context.
+    pub app: App,
+}
+
+/// Builds the router with request ids and tracing. Spans carry the matched route template,
+/// never the raw path, so webhook secrets in URLs stay out of logs.
+pub fn build(app: App) -> Router {
+    let state = ApiState { app };
+    Router::new()
+        .merge(health::router())
+        .merge(hooks::router())
+        .merge(calls::router())
+        .merge(objects::router())
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "unmatched".into());
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_string();
+                tracing::info_span!("http", method = %request.method(), route, request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves the api on `listener` until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, build(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,97 @@
+//! The shared context every process builds once: database, queue, object store, keys, HTTP client.
+
+use crate::crypto::MasterKey;
+use crate::queue::JobQueue;
+use crate::settings::Settings;
+use crate::storage::ObjectStore;
+use crate::{CoreError, db};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Everything a stage handler, an api route or the scheduler needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The database (the truth).
+    pub db: DatabaseConnection,
+    /// The job queue (dispatch only).
+    pub queue: JobQueue,
+    /// Recordings.
+    pub store: ObjectStore,
+    /// Configuration.
+    pub settings: Arc<Settings>,
+    /// Seals third-party secrets and signs links.
+    pub key: MasterKey,
+    /// Outbound HTTP (recording downloads).
+    pub http: reqwest::Client,
+}
+
+/// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
+/// missing file is created with a fresh key.
+async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
+    if let Some(text) = &settings.master_key {
+        return Ok(MasterKey::from_base64(text)?);
+    }
+    match tokio::fs::read_to_string(&settings.master_key_file).await {
+        Ok(text) => Ok(MasterKey::from_base64(&text)?),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && settings.is_sqlite() => {
+            let key = MasterKey::generate();
+            if let Some(parent) = settings.master_key_file.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            write_private(&settings.master_key_file, &key.to_base64()).await?;
+            tracing::info!(path = %settings.master_key_file.display(), "generated a new master key");
+            Ok(key)
+        }
+        Err(_) => Err(CoreError::invalid(
+            "missing_master_key",
+            "Set CALY_MASTER_KEY (32 bytes, base64) or CALY_MASTER_KEY_FILE.",
+        )),
+    }
+}
+
+async fn write_private(path: &std::path::Path, text: &str) -> Result<(), CoreError> {
+    tokio::fs::write(path, text).await?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).await?;
+    }
+    Ok(())
+}
+
+impl App {
+    /// Connects everything. With `migrate`, runs pending migrations first.
+    pub async fn connect(settings: Settings, migrate: bool) -> Result<Self, CoreError> {
+        let key = master_key(&settings).await?;
+        let db = db::connect(&settings.database_url).await?;
+        if migrate {
+            db::migrate(&db).await?;
+        }
+        let queue = match &settings.redis_url {
+            Some(url) => JobQueue::redis(url, &settings.queue_namespace).await?,
+            None if settings.is_sqlite() => {
+                JobQueue::sqlite(
+                    db.get_sqlite_connection_pool().clone(),
+                    &settings.queue_namespace,
+                )
+                .await?
+            }
+            None => return Err(crate::settings::SettingsError::RedisRequired.into()),
+        };
+        let store =
+            ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.fetch_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CoreError::invalid("http_client", e.to_string()))?;
+        Ok(App {
+            db,
+            queue,
+            store,
+            settings: Arc::new(settings),
+            key,
+            http,
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! The dispatcher: moves due stage runs from the database into the queue, keeping each queue
+//! within its depth bound, and returns orphaned runs (dead workers) to pending first.
+
+use crate::app::App;
+use crate::{CoreError, runs};
+use caly_entities::stage_run;
+use caly_jobs::{ALL_STAGES, Stage, StageJob};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// What one dispatcher pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Runs whose worker vanished, returned to pending.
+    pub orphans: u64,
+    /// Jobs pushed to the queue.
+    pub pushed: u64,
+}
+
+fn due_condition(app: &App, now: DateTime<Utc>) -> Condition {
+    let cutoff = now
+        - chrono::Duration::from_std(app.settings.redispatch_after)
+            .unwrap_or(chrono::Duration::seconds(60));
+    Condition::all()
+        .add(stage_run::Column::Status.eq(runs::status::PENDING))
+        .add(stage_run::Column::NextRunAt.lte(now))
+        .add(
+            Condition::any()
+                .add(stage_run::Column::DispatchedAt.is_null())
+                .add(stage_run::Column::DispatchedAt.lt(cutoff)),
+        )
+}
+
+/// One pass over every stage.
+pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchReport, CoreError> {
+    let mut report = DispatchReport {
+        orphans: runs::recover_orphans(&app.db, now).await?,
+        pushed: 0,
+    };
+    for stage in ALL_STAGES {
+        report.pushed += dispatch_stage(app, stage, now).await?;
+    }
+    Ok(report)
+}
+
+async fn dispatch_stage(app: &App, stage: Stage, now: DateTime<Utc>) -> Result<u64, CoreError> {
+    let depth = app.queue.depth(stage).await?;
+    let room = app.settings.queue_depth_bound.saturating_sub(depth);
+    if room == 0 {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = stage_run::Entity::find()
+        .select_only()
+        .column(stage_run::Column::Id)
+        .filter(stage_run::Column::Stage.eq(stage.as_str()))
+        .filter(due_condition(app, now))
+        .order_by_asc(stage_run::Column::NextRunAt)
+        .limit(room.min(1000))
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::DispatchedAt, Expr::value(now))
+        .filter(stage_run::Column::Id.is_in(ids.clone()))
+        .filter(due_condition(app, now))
+        .exec(&app.db)
+        .await?;
+    for &id in &ids {
+        app.queue.push(StageJob::new(id, stage)).await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Pushes runs created by a committed transaction at once, when their queue has room; the
+/// dispatcher picks up whatever is held back or fails to push.
+pub async fn push_committed(app: &App, stage: Stage, ids: &[i64], now: DateTime<Utc>) {
+    if ids.is_empty() {
+        return;
+    }
+    let room = match app.queue.depth(stage).await {
+        Ok(depth) => app.settings.queue_depth_bound.saturating_sub(depth),
+        Err(err) => {
+            tracing::warn!(%stage, error = %err, "queue depth unknown; leaving runs to the dispatcher");
+            return;
+        }
+    };
+    for &id in ids.iter().take(room as usize) {
+        let marked = stage_run::Entity::update_many()
+            .col_expr(stage_run::Column::DispatchedAt, Expr::value(now))
+            .filter(stage_run::Column::Id.eq(id))
+            .filter(due_condition(app, now))
+            .exec(&app.db)
+            .await;
+        match marked {
+            Ok(r) if r.rows_affected == 1 => {
+                if let Err(err) = app.queue.push(StageJob::new(id, stage)).await {
+                    tracing::warn!(%stage, stage_run = id, error = %err, "push failed; the dispatcher will retry");
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(%stage, stage_run = id, error = %err, "could not mark run dispatched")
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Exotel: webhook payloads and what they say about a call.
+
+mod facts;
+mod payload;
+
+pub use facts::{CallFacts, DurationSource, HookKind};
+pub use payload::{BodyEncoding, EventFields, PayloadError, parse_request};

@@ -1,0 +1,210 @@
+//! The job queue: Redis (apalis-redis) in production, the SQLite-backed apalis queue when embedded.
+//!
+//! The queue only dispatches: the stage-run rows are the truth. Every queue name is set
+//! explicitly (`{namespace}:{stage}`), depth is measured so the dispatcher can keep it bounded,
+//! and finished job data is vacuumed so Redis memory stays flat.
+
+use crate::CoreError;
+use apalis::prelude::TaskSink;
+use apalis_core::backend::Vacuum;
+use apalis_redis::{ConnectionManager, RedisStorage};
+use apalis_sqlite::SqliteStorage;
+use caly_jobs::{Stage, StageJob};
+use sea_orm::sqlx::SqlitePool;
+use std::time::Duration;
+
+/// How often an idle worker polls its queue.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// A handle on the queue backend; cheap to clone.
+#[derive(Clone)]
+pub enum JobQueue {
+    /// Redis via apalis-redis.
+    Redis {
+        /// Shared multiplexed connection.
+        conn: ConnectionManager,
+        /// Prefix of every queue name.
+        namespace: String,
+    },
+    /// The embedded SQLite database via apalis-sqlite.
+    Sqlite {
+        /// The same pool the ORM uses.
+        pool: SqlitePool,
+        /// Prefix of every queue name.
+        namespace: String,
+    },
+}
+
+impl std::fmt::Debug for JobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobQueue::Redis { namespace, .. } => write!(f, "JobQueue::Redis({namespace})"),
+            JobQueue::Sqlite { namespace, .. } => write!(f, "JobQueue::Sqlite({namespace})"),
+        }
+    }
+}
+
+fn queue_error(err: impl std::fmt::Display) -> CoreError {
+    CoreError::Queue(err.to_string())
+}
+
+impl JobQueue {
+    /// Connects to Redis.
+    pub async fn redis(url: &str, namespace: &str) -> Result<Self, CoreError> {
+        let conn = apalis_redis::connect(url).await.map_err(queue_error)?;
+        Ok(JobQueue::Redis {
+            conn,
+            namespace: namespace.to_string(),
+        })
+    }
+
+    /// Uses the SQLite pool, creating apalis's tables if needed (without its durability-lowering pragmas).
+    pub async fn sqlite(pool: SqlitePool, namespace: &str) -> Result<Self, CoreError> {
+        SqliteStorage::<()>::migrations()
+            .run(&pool)
+            .await
+            .map_err(queue_error)?;
+        Ok(JobQueue::Sqlite {
+            pool,
+            namespace: namespace.to_string(),
+        })
+    }
+
+    fn namespace(&self) -> &str {
+        match self {
+            JobQueue::Redis { namespace, .. } | JobQueue::Sqlite { namespace, .. } => namespace,
+        }
+    }
+
+    /// The full queue name of a stage.
+    pub fn queue_name(&self, stage: Stage) -> String {
+        format!("{}:{}", self.namespace(), stage.as_str())
+    }
+
+    /// An apalis-redis storage for a stage (panics on the SQLite backend: callers match first).
+    pub fn redis_storage(&self, stage: Stage) -> Option<RedisStorage<StageJob>> {
+        match self {
+            JobQueue::Redis { conn, .. } => Some(
+                RedisStorage::new(conn.clone()).with_config(
+                    apalis_redis::Config::default()
+                        .queue(self.queue_name(stage))
+                        .batch_size(16)
+                        .emit_events(false),
+                ),
+            ),
+            JobQueue::Sqlite { .. } => None,
+        }
+    }
+
+    /// An apalis-sqlite storage for a stage.
+    pub fn sqlite_storage(&self, stage: Stage) -> Option<SqliteStorage<StageJob>> {
+        match self {
+            JobQueue::Sqlite { pool, .. } => Some(
+                SqliteStorage::new(pool).with_config(
+                    apalis_sqlite::Config::default()
+                        .queue(self.queue_name(stage))
+                        .batch_size(16),
+                ),
+            ),
+            JobQueue::Redis { .. } => None,
+        }
+    }
+
+    /// Pushes a job onto its stage's queue.
+    pub async fn push(&self, job: StageJob) -> Result<(), CoreError> {
+        let stage = job.stage();
+        if let Some(mut storage) = self.redis_storage(stage) {
+            storage.push(job).await.map_err(queue_error)
+        } else if let Some(mut storage) = self.sqlite_storage(stage) {
+            storage.push(job).await.map_err(queue_error)
+        } else {
+            unreachable!("a queue is either Redis or SQLite")
+        }
+    }
+
+    /// Jobs waiting in a stage's queue (not yet taken by a worker).
+    pub async fn depth(&self, stage: Stage) -> Result<u64, CoreError> {
+        let name = self.queue_name(stage);
+        match self {
+            JobQueue::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                let (active, scheduled): (u64, u64) = redis::pipe()
+                    .cmd("LLEN")
+                    .arg(format!("{name}:active"))
+                    .cmd("ZCARD")
+                    .arg(format!("{name}:scheduled"))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(queue_error)?;
+                Ok(active + scheduled)
+            }
+            JobQueue::Sqlite { pool, .. } => {
+                let count: i64 = sea_orm::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM Jobs WHERE job_type = ?1 AND status IN ('Pending','Queued')",
+                )
+                .bind(&name)
+                .fetch_one(pool)
+                .await
+                .map_err(queue_error)?;
+                Ok(count.max(0) as u64)
+            }
+        }
+    }
+
+    /// Checks the backend answers (for `/readyz`).
+    pub async fn check(&self) -> Result<(), CoreError> {
+        match self {
+            JobQueue::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                let _: String = redis::cmd("PING")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(queue_error)?;
+                Ok(())
+            }
+            JobQueue::Sqlite { pool, .. } => {
+                sea_orm::sqlx::query("SELECT 1")
+                    .execute(pool)
+                    .await
+                    .map_err(queue_error)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes finished jobs older than `age` from every stage queue. Returns how many.
+    pub async fn vacuum(&self, stages: &[Stage], age: Duration) -> Result<u64, CoreError> {
+        let mut removed = 0u64;
+        for &stage in stages {
+            let name = self.queue_name(stage);
+            match self {
+                JobQueue::Redis { conn, .. } => {
+                    let mut storage = self.redis_storage(stage).expect("redis backend");
+                    removed += storage.vacuum_before(age).await.map_err(queue_error)? as u64;
+                    // The id sets only feed apalis's own stats; they would grow forever.
+                    let mut conn = conn.clone();
+                    let _: () = redis::cmd("DEL")
+                        .arg(format!("{name}:done"))
+                        .arg(format!("{name}:dead"))
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(queue_error)?;
+                }
+                JobQueue::Sqlite { pool, .. } => {
+                    let result = sea_orm::sqlx::query(
+                        "DELETE FROM Jobs WHERE job_type = ?1 AND done_at IS NOT NULL \
+                         AND done_at < CAST(strftime('%s','now') AS INTEGER) - ?2 \
+                         AND status IN ('Done','Killed','Failed')",
+                    )
+                    .bind(&name)
+                    .bind(age.as_secs() as i64)
+                    .execute(pool)
+                    .await
+                    .map_err(queue_error)?;
+                    removed += result.rows_affected();
+                }
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,55 @@
+//! A phone call on a tenant's line: one row per (tenant, CallSid).
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+/// A call and what is known about it so far.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "calls")]
+pub struct Model {
+    /// Row id.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Owning tenant.
+    pub tenant_id: i64,
+    /// Exotel CallSid.
+    pub call_sid: String,
+    /// ringing, in_progress, completed, missed, busy, failed.
+    pub state: String,
+    /// Caller in E.164, when the raw value could be normalised.
+    pub from_number: Option<String>,
+    /// Caller as sent by Exotel.
+    pub from_raw: Option<String>,
+    /// Dialled number in E.164.
+    pub to_number: Option<String>,
+    /// Dialled number as sent.
+    pub to_raw: Option<String>,
+    /// Direction as sent (`incoming`, `outbound-api`, ...).
+    pub direction: Option<String>,
+    /// True once any event showed the voicebot took the call.
+    pub bot_answered: bool,
+    /// Best known billable seconds.
+    pub duration_secs: Option<i64>,
+    /// Where `duration_secs` came from.
+    pub duration_source: Option<String>,
+    /// Exotel's (private) recording URL.
+    pub recording_url: Option<String>,
+    /// Start time (UTC) when Exotel sent a parseable one.
+    pub started_at: Option<DateTimeUtc>,
+    /// End time (UTC) when Exotel sent a parseable one.
+    pub ended_at: Option<DateTimeUtc>,
+    /// `not_final`, `awaiting_duration`, `charged`.
+    pub billing_status: String,
+    /// Amount charged, once charged.
+    pub cost_paise: Option<i64>,
+    /// When the first event arrived.
+    pub created_at: DateTimeUtc,
+    /// Last change.
+    pub updated_at: DateTimeUtc,
+}
+
+/// No ORM relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,11 @@
+//! sea-orm entities for Caly's tables. A leaf crate: generated-style models only, no I/O.
+//! Domain logic over these rows lives in `caly-core`.
+
+pub mod call;
+pub mod charge;
+pub mod raw_event;
+pub mod recording;
+pub mod scheduler_lock;
+pub mod stage_run;
+pub mod tenant;
+pub mod tenant_rate;

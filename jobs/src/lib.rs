@@ -1,0 +1,64 @@
+//! Typed, versioned job payloads for Caly's pipeline and the queue names they travel on.
+//!
+//! A leaf crate: no I/O, no dependencies on other Caly crates. Producers (api, scheduler) and
+//! consumers (workers) share these types. Jobs carry ids, never rows: the database row of the
+//! stage run is the truth about attempts, backoff and errors.
+
+mod stage;
+
+pub use stage::{ALL_STAGES, Stage, UnknownStage};
+
+use serde::{Deserialize, Serialize};
+
+/// The payload pushed to a stage's queue: "run stage-run row N".
+///
+/// Tagged and versioned so that a payload shape can change without orphaning queued jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "v")]
+pub enum StageJob {
+    /// Version 1: the stage run to execute.
+    #[serde(rename = "1")]
+    V1 {
+        /// Primary key of the `stage_runs` row.
+        stage_run_id: i64,
+        /// Which stage this is (also implied by the queue; kept for logs).
+        stage: Stage,
+    },
+}
+
+impl StageJob {
+    /// Builds the current-version job for a stage run.
+    pub fn new(stage_run_id: i64, stage: Stage) -> Self {
+        StageJob::V1 {
+            stage_run_id,
+            stage,
+        }
+    }
+
+    /// The stage-run row this job asks a worker to execute.
+    pub fn stage_run_id(&self) -> i64 {
+        match self {
+            StageJob::V1 { stage_run_id, .. } => *stage_run_id,
+        }
+    }
+
+    /// The stage this job belongs to.
+    pub fn stage(&self) -> Stage {
+        match self {
+            StageJob::V1 { stage, .. } => *stage,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_round_trips_with_version_tag() {
+        let job = StageJob::new(42, Stage::Charge);
+        let text = serde_json::to_string(&job).unwrap();
+        assert_eq!(text, r#"{"v":"1","stage_run_id":42,"stage":"charge"}"#);
+        assert_eq!(serde_json::from_str::<StageJob>(&text).unwrap(), job);
+    }
+}

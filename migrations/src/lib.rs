@@ -1,0 +1,16 @@
+//! Database migrations for Caly (sea-orm-migration), portable across PostgreSQL and SQLite.
+//! A leaf crate used by `caly-core` (which runs them) and the `caly migrate` command.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_spine;
+
+/// All of Caly's migrations, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_spine::Migration)]
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev)
+# on 127.0.0.1, reuses whatever already runs, then: fmt check, clippy, and the test suite
+# (nextest when installed, else cargo test) on the embedded default and on PG + Redis + s3s-fs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/caly-target}"
+TOOLS="${CALY_TOOLS_DIR:-$HOME/.cache/caly-tools}"
+mkdir -p "$TOOLS"
+export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+
+PG_URL="postgres://postgres:postgres@127.0.0.1:5432"
+export CALY_TEST_POSTGRES="${CALY_TEST_POSTGRES:-$PG_URL}"
+export CALY_TEST_REDIS_URL="${CALY_TEST_REDIS_URL:-redis://127.0.0.1:6379/9}"
+export CALY_TEST_S3_ENDPOINT="${CALY_TEST_S3_ENDPOINT:-http://127.0.0.1:8014}"
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+wait_for() { # wait_for <what> <command...>: up to 60 s
+  local what=$1; shift
+  for _ in $(seq 1 120); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "error: $what did not come up" >&2; return 1
+}
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql postgresql-client
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
+fi
+# The tests log in as postgres/postgres (trust auth ignores the password).
+if ! psql "$PG_URL/postgres" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+fi
+# Databases left by earlier runs.
+for db in $(psql "$PG_URL/postgres" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'caly\_t\_%'"); do
+  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+done
+
+# --- Redis ------------------------------------------------------------------------------------
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/caly-test.log
+  wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
+fi
+redis-cli -h 127.0.0.1 -p 6379 -n 9 flushdb >/dev/null
+
+# --- s3s-fs (S3-compatible store) -------------------------------------------------------------
+if ! curl -s -o /dev/null "$CALY_TEST_S3_ENDPOINT"; then
+  command -v s3s-fs >/dev/null || cargo install s3s-fs@0.14.1 --features binary --locked
+  mkdir -p "$TOOLS/s3-data"
+  nohup s3s-fs --host 127.0.0.1 --port 8014 --access-key caly-test --secret-key caly-test-secret \
+    "$TOOLS/s3-data" >"$TOOLS/s3s-fs.log" 2>&1 &
+  wait_for s3s-fs curl -s -o /dev/null "$CALY_TEST_S3_ENDPOINT"
+fi
+
+# --- maildev (SMTP catcher with an HTTP API) --------------------------------------------------
+if ! curl -sf http://127.0.0.1:1080/healthz >/dev/null 2>&1; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  [ -x "$TOOLS/node_modules/.bin/maildev" ] || (cd "$TOOLS" && npm install --silent --no-audit --no-fund maildev@2.2.1 >/dev/null)
+  nohup maildev --ip 127.0.0.1 -s 1025 -w 1080 >"$TOOLS/maildev.log" 2>&1 &
+  wait_for maildev curl -sf http://127.0.0.1:1080/healthz
+fi
+
+# --- checks and tests -------------------------------------------------------------------------
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+if command -v cargo-nextest >/dev/null; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi

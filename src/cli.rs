@@ -1,0 +1,212 @@
+//! Command-line definitions and their dispatch.
+
+use crate::{demo, processes, simulate};
+use anyhow::Context;
+use caly_core::settings::Settings;
+use caly_core::{App, calls, db, dispatch, tenants};
+use caly_jobs::{ALL_STAGES, Stage};
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use sea_orm::EntityTrait;
+
+/// Caly: AI phone support for e-commerce stores.
+#[derive(Parser, Debug)]
+#[command(name = "caly", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Everything in one process on the embedded default (the default command).
+    Run,
+    /// The HTTP api only.
+    Api,
+    /// A worker process.
+    Worker {
+        /// Stage queues to consume (comma-separated); all by default.
+        #[arg(long, value_delimiter = ',')]
+        queues: Vec<String>,
+        /// Jobs in flight per queue.
+        #[arg(long, env = "CALY_WORKER_CONCURRENCY", default_value_t = 8)]
+        concurrency: usize,
+    },
+    /// The scheduler (dispatcher, sweeper, cron jobs).
+    Scheduler,
+    /// Runs database migrations and exits.
+    Migrate,
+    /// Tenant administration (until sign-up exists).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Re-runs one stage of one call.
+    Replay {
+        /// Call id.
+        #[arg(long)]
+        call: i64,
+        /// Stage name: ingest, recording_upload or charge.
+        #[arg(long)]
+        stage: String,
+    },
+    /// Sends realistic Exotel webhooks to a deployment.
+    Simulate(simulate::SimulateArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantCommand {
+    /// Creates a tenant and prints its API key and webhook URLs (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        exotel_sid: String,
+        #[arg(long)]
+        exotel_key: String,
+        #[arg(long)]
+        exotel_token: String,
+        #[arg(long, default_value = "api.in.exotel.com")]
+        exotel_subdomain: String,
+        #[arg(long, default_value_t = caly_core::billing::DEFAULT_RATE_PAISE_PER_MIN)]
+        rate_paise_per_min: i64,
+    },
+    /// Lists tenants.
+    List,
+    /// Issues a new webhook secret; the old one stays valid for CALY_SECRET_GRACE_SECS.
+    RotateSecret {
+        #[arg(long)]
+        id: i64,
+    },
+    /// Sets a new rate from a date (RFC 3339; now by default).
+    SetRate {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        paise_per_min: i64,
+        #[arg(long)]
+        from: Option<chrono::DateTime<Utc>>,
+    },
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => processes::run_all().await,
+        Command::Api => processes::run_api().await,
+        Command::Worker {
+            queues,
+            concurrency,
+        } => processes::run_worker(parse_stages(&queues)?, concurrency).await,
+        Command::Scheduler => processes::run_scheduler().await,
+        Command::Migrate => {
+            let settings = Settings::from_env()?;
+            let conn = db::connect(&settings.database_url).await?;
+            db::migrate(&conn).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenant(cmd) => tenant(cmd).await,
+        Command::Replay { call, stage } => replay(call, &stage).await,
+        Command::Simulate(args) => simulate::run(args).await,
+    }
+}
+
+fn parse_stages(names: &[String]) -> anyhow::Result<Vec<Stage>> {
+    if names.is_empty() {
+        return Ok(ALL_STAGES.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| n.trim().parse::<Stage>().map_err(anyhow::Error::from))
+        .collect()
+}
+
+async fn connect() -> anyhow::Result<App> {
+    let settings = Settings::from_env()?;
+    let migrate = settings.is_sqlite();
+    Ok(App::connect(settings, migrate).await?)
+}
+
+async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
+    let app = connect().await?;
+    let now = Utc::now();
+    match cmd {
+        TenantCommand::Create {
+            name,
+            exotel_sid,
+            exotel_key,
+            exotel_token,
+            exotel_subdomain,
+            rate_paise_per_min,
+        } => {
+            let created = tenants::create(
+                &app.db,
+                &app.key,
+                tenants::NewTenant {
+                    name,
+                    exotel_sid,
+                    exotel_key,
+                    exotel_token,
+                    exotel_subdomain,
+                    rate_paise_per_min,
+                },
+                now,
+            )
+            .await?;
+            demo::print_tenant(
+                &app,
+                &created.tenant,
+                &created.api_key,
+                &created.webhook_secret,
+            );
+        }
+        TenantCommand::List => {
+            for t in tenants::list(&app.db).await? {
+                println!(
+                    "{}\t{}\texotel_sid={}\tbalance_paise={}",
+                    t.id, t.name, t.exotel_sid, t.balance_paise
+                );
+            }
+        }
+        TenantCommand::RotateSecret { id } => {
+            let secret =
+                tenants::rotate_webhook_secret(&app.db, id, app.settings.secret_grace, now).await?;
+            println!(
+                "new webhook secret issued; the old one works for {}s more",
+                app.settings.secret_grace.as_secs()
+            );
+            for (name, url) in tenants::webhook_urls(&app.settings.public_base(), id, &secret) {
+                println!("{name}: {url}");
+            }
+        }
+        TenantCommand::SetRate {
+            id,
+            paise_per_min,
+            from,
+        } => {
+            let rate =
+                tenants::add_rate(&app.db, id, paise_per_min, from.unwrap_or(now), now).await?;
+            println!(
+                "tenant {id}: {} paise/min from {}",
+                rate.paise_per_min, rate.effective_from
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn replay(call_id: i64, stage: &str) -> anyhow::Result<()> {
+    let stage: Stage = stage.parse()?;
+    let app = connect().await?;
+    let call = caly_entities::call::Entity::find_by_id(call_id)
+        .one(&app.db)
+        .await?
+        .context("no such call")?;
+    let now = Utc::now();
+    let ids = calls::replay(&app.db, call.tenant_id, call.id, stage, now).await?;
+    dispatch::push_committed(&app, stage, &ids, now).await;
+    println!(
+        "re-armed {} {stage} run(s) for call {call_id}: {ids:?}",
+        ids.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The embedded default's demo tenant: created on first start, its credentials kept in the
+//! data folder (mode 0600) so every start can print them.
+
+use caly_core::App;
+use caly_core::settings::Settings;
+use caly_core::tenants::{self, NewTenant};
+use caly_entities::tenant;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// What `caly simulate` needs to drive the demo tenant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoTenant {
+    /// Tenant id.
+    pub tenant_id: i64,
+    /// API key.
+    pub api_key: String,
+    /// Webhook secret.
+    pub webhook_secret: String,
+    /// Exotel key the simulator's recording server expects.
+    pub exotel_key: String,
+    /// Exotel token the simulator's recording server expects.
+    pub exotel_token: String,
+    /// The api's base URL.
+    pub base_url: String,
+}
+
+/// Where the demo tenant's credentials are kept.
+pub fn demo_file(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("demo-tenant.json")
+}
+
+/// On the embedded default, also allow recordings from this machine (the simulator serves them)
+/// unless `CALY_RECORDING_HOSTS` was set explicitly.
+pub fn allow_local_recordings(settings: &mut Settings) {
+    if settings.is_sqlite() && std::env::var("CALY_RECORDING_HOSTS").is_err() {
+        settings
+            .recording_hosts
+            .extend(["127.0.0.1".to_string(), "localhost".to_string()]);
+    }
+}
+
+/// Prints a tenant's API key and webhook URLs.
+pub fn print_tenant(app: &App, tenant: &tenant::Model, api_key: &str, secret: &str) {
+    println!("tenant {} ({})", tenant.id, tenant.name);
+    println!("  API key:   {api_key}   (shown once; stored hashed)");
+    for (name, url) in tenants::webhook_urls(&app.settings.public_base(), tenant.id, secret) {
+        println!("  {name:<16} {url}");
+    }
+}
+
+/// Creates the demo tenant on first start and prints how to use Caly.
+pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
+    let path = demo_file(&app.settings);
+    let base = app
+        .settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let demo = match tokio::fs::read_to_string(&path).await {
+        Ok(text) => serde_json::from_str::<DemoTenant>(&text)?,
+        Err(_) => {
+            let exotel_key = caly_core::crypto::random_token("demo_key_");
+            let exotel_token = caly_core::crypto::random_token("demo_token_");
+            let created = tenants::create(
+                &app.db,
+                &app.key,
+                NewTenant {
+                    name: "Demo Store".into(),
+                    exotel_sid: "demo".into(),
+                    exotel_key: exotel_key.clone(),
+                    exotel_token: exotel_token.clone(),
+                    exotel_subdomain: "api.in.exotel.com".into(),
+                    rate_paise_per_min: app.settings.default_rate_paise,
+                },
+                Utc::now(),
+            )
+            .await?;
+            let demo = DemoTenant {
+                tenant_id: created.tenant.id,
+                api_key: created.api_key,
+                webhook_secret: created.webhook_secret,
+                exotel_key,
+                exotel_token,
+                base_url: base.clone(),
+            };
+            tokio::fs::write(&path, serde_json::to_string_pretty(&demo)?).await?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
+            }
+            demo
+        }
+    };
+    println!("Caly is running (embedded default) at {base}");
+    println!("  database: {}", app.settings.database_url);
+    println!(
+        "demo tenant {} (credentials in {})",
+        demo.tenant_id,
+        path.display()
+    );
+    println!("  API key:   {}", demo.api_key);
+    for (name, url) in tenants::webhook_urls(&base, demo.tenant_id, &demo.webhook_secret) {
+        println!("  {name:<16} {url}");
+    }
+    println!("try:  cargo run --release -- simulate --calls 20");
+    println!(
+        "      curl -H 'Authorization: Bearer {}' {base}/api/v1/calls",
+        demo.api_key
+    );
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! `caly`: one CLI over everything — the embedded all-in-one server, the separate production
+//! processes (api, worker, scheduler, migrate), tenant administration, replays and the
+//! traffic simulator.
+
+mod cli;
+mod demo;
+mod processes;
+mod simulate;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Two TLS backends are linked (ring via sqlx/lettre, aws-lc-rs via the AWS SDK): pick one.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    caly_core::telemetry::init();
+    let cli = cli::Cli::parse();
+    cli::dispatch(cli).await
+}

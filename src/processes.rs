@@ -1,0 +1,125 @@
+//! The long-running processes: the embedded all-in-one server and the separate api, worker and
+//! scheduler processes of a production deployment. Each stops gracefully on SIGTERM or Ctrl-C.
+
+use crate::demo;
+use caly_core::App;
+use caly_core::settings::Settings;
+use caly_jobs::{ALL_STAGES, Stage};
+use caly_workers::WorkerOptions;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("stop signal received; finishing in-flight work");
+}
+
+fn holder_name(role: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    format!("{role}-{host}-{}", std::process::id())
+}
+
+/// Starts the api, workers and scheduler sharing one [`App`], until `stop` is cancelled.
+pub async fn serve_all(
+    app: App,
+    listener: tokio::net::TcpListener,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    let api = tokio::spawn(caly_api::serve(
+        app.clone(),
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    let worker_stop = stop.clone();
+    let workers = tokio::spawn(caly_workers::run_workers(
+        app.clone(),
+        WorkerOptions {
+            stages: ALL_STAGES.to_vec(),
+            concurrency: app.settings.worker_concurrency,
+            shutdown_timeout: Duration::from_secs(30),
+        },
+        async move {
+            worker_stop.cancelled().await;
+            Ok(())
+        },
+    ));
+    let scheduler = tokio::spawn(caly_scheduler::run(
+        app.clone(),
+        holder_name("scheduler"),
+        stop.clone().cancelled_owned(),
+    ));
+    api.await??;
+    workers.await?.map_err(anyhow::Error::msg)?;
+    scheduler.await?;
+    Ok(())
+}
+
+/// `caly run`: the embedded default in one process.
+pub async fn run_all() -> anyhow::Result<()> {
+    let mut settings = Settings::from_env()?;
+    demo::allow_local_recordings(&mut settings);
+    let app = App::connect(settings, true).await?;
+    let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
+    demo::announce(&app, listener.local_addr()?).await?;
+    let stop = CancellationToken::new();
+    let signal_stop = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal_stop.cancel();
+    });
+    serve_all(app, listener, stop).await
+}
+
+async fn connect() -> anyhow::Result<App> {
+    let settings = Settings::from_env()?;
+    let migrate = settings.is_sqlite();
+    Ok(App::connect(settings, migrate).await?)
+}
+
+/// `caly api`.
+pub async fn run_api() -> anyhow::Result<()> {
+    let app = connect().await?;
+    let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "api listening");
+    caly_api::serve(app, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `caly worker`.
+pub async fn run_worker(stages: Vec<Stage>, concurrency: usize) -> anyhow::Result<()> {
+    let app = connect().await?;
+    tracing::info!(?stages, concurrency, "worker starting");
+    caly_workers::run_workers(
+        app,
+        WorkerOptions {
+            stages,
+            concurrency,
+            shutdown_timeout: Duration::from_secs(60),
+        },
+        async {
+            shutdown_signal().await;
+            Ok(())
+        },
+    )
+    .await
+    .map_err(anyhow::Error::msg)
+}
+
+/// `caly scheduler`.
+pub async fn run_scheduler() -> anyhow::Result<()> {
+    let app = connect().await?;
+    caly_scheduler::run(app, holder_name("scheduler"), shutdown_signal()).await;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! A fake Exotel recording host following the spec: private recordings behind Basic auth
+//! (API key:token), with scripted failures per path.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The body every good recording returns.
+pub const RECORDING_BYTES: &[u8] = b"ID3\x03\x00fake-mp3-recording-bytes";
+
+#[derive(Default)]
+struct Inner {
+    hits: Mutex<HashMap<String, u32>>,
+    healed: AtomicBool,
+}
+
+/// The running fake, with request counters.
+#[derive(Clone)]
+pub struct FakeExotel {
+    /// Base URL, e.g. `http://127.0.0.1:4321`.
+    pub base: String,
+    auth: String,
+    inner: Arc<Inner>,
+}
+
+impl FakeExotel {
+    /// Starts it on a free port, demanding `key:token`.
+    pub async fn start(key: &str, token: &str) -> FakeExotel {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fake = FakeExotel {
+            base: format!("http://{}", listener.local_addr().unwrap()),
+            auth: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{key}:{token}"))
+            ),
+            inner: Arc::default(),
+        };
+        let router = Router::new()
+            .route("/exotelrecordings/{mode}/{file}", get(recording))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        fake
+    }
+
+    /// A recording URL: mode `ok`, `flaky` (404 twice, then 200) or `broken` (500 until healed).
+    pub fn url(&self, mode: &str, call_sid: &str) -> String {
+        format!("{}/exotelrecordings/{mode}/{call_sid}.mp3", self.base)
+    }
+
+    /// Requests seen for a mode and call.
+    pub fn hits(&self, mode: &str, call_sid: &str) -> u32 {
+        let key = format!("{mode}/{call_sid}.mp3");
+        *self.inner.hits.lock().unwrap().get(&key).unwrap_or(&0)
+    }
+
+    /// Makes `broken` recordings succeed from now on.
+    pub fn heal(&self) {
+        self.inner.healed.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn recording(
+    State(fake): State<FakeExotel>,
+    Path((mode, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let authorised = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == fake.auth);
+    if !authorised {
+        return (StatusCode::UNAUTHORIZED, "auth required").into_response();
+    }
+    let hits = {
+        let mut map = fake.inner.hits.lock().unwrap();
+        let entry = map.entry(format!("{mode}/{file}")).or_insert(0);
+        *entry += 1;
+        *entry
+    };
+    let fail = match mode.as_str() {
+        "flaky" => hits <= 2,
+        "broken" => !fake.inner.healed.load(Ordering::SeqCst),
+        _ => false,
+    };
+    match (fail, mode.as_str()) {
+        (true, "flaky") => (StatusCode::NOT_FOUND, "not yet").into_response(),
+        (true, _) => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+        (false, _) => ([("content-type", "audio/mpeg")], RECORDING_BYTES).into_response(),
+    }
+}

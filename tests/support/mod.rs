@@ -1,0 +1,345 @@
+//! Test harness: a real Caly (api + apalis workers) per test on the embedded default or on
+//! PostgreSQL + Redis + s3s-fs, a fresh database and queue namespace per test, a fake Exotel
+//! recording host, helpers per endpoint, and `drain()` that runs the dispatcher until no due
+//! work is left (no sleeps standing in for synchronisation).
+
+#![allow(dead_code)]
+
+pub mod exotel;
+mod infra;
+
+use caly_core::App;
+use caly_core::runs::status;
+use caly_core::settings::{RetrySettings, S3Settings, Settings, StorageSettings};
+use caly_core::tenants::{self, CreatedTenant, NewTenant};
+use caly_entities::stage_run;
+use caly_workers::WorkerOptions;
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub use exotel::FakeExotel;
+
+/// Which configuration a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite + apalis-sqlite + local folder.
+    Embedded,
+    /// PostgreSQL + Redis + s3s-fs.
+    Production,
+}
+
+/// A running Caly for one test.
+pub struct TestApp {
+    /// The core context (shared with the in-process api and workers).
+    pub app: App,
+    /// The api's base URL.
+    pub base: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The test tenant.
+    pub tenant: CreatedTenant,
+    /// The fake Exotel recording host.
+    pub exotel: FakeExotel,
+    /// Which configuration.
+    pub backend: Backend,
+    stop: CancellationToken,
+    workers: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &str) -> Settings {
+    let storage = match backend {
+        Backend::Embedded => StorageSettings::Local {
+            root: dir.join("objects"),
+        },
+        Backend::Production => StorageSettings::S3(S3Settings {
+            bucket: ns.replace('_', "-"),
+            endpoint: Some(infra::s3_endpoint()),
+            public_endpoint: None,
+            region: "us-east-1".into(),
+            access_key_id: infra::S3_KEY.into(),
+            secret_access_key: infra::S3_SECRET.into(),
+            force_path_style: true,
+        }),
+    };
+    Settings {
+        data_dir: dir.to_path_buf(),
+        database_url,
+        redis_url: (backend == Backend::Production).then(infra::redis_url),
+        queue_namespace: ns.to_string(),
+        queue_depth_bound: 1000,
+        storage,
+        master_key: Some(caly_core::crypto::MasterKey::generate().to_base64()),
+        master_key_file: dir.join("master.key"),
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        recording_hosts: vec!["127.0.0.1".into()],
+        retry: RetrySettings {
+            max_attempts: 3,
+            base: Duration::ZERO,
+            max: Duration::ZERO,
+        },
+        orphan_after: Duration::from_secs(60),
+        redispatch_after: Duration::from_secs(60),
+        secret_grace: Duration::from_secs(3600),
+        link_ttl: Duration::from_secs(300),
+        default_rate_paise: 3000,
+        dispatch_interval: Duration::from_millis(100),
+        worker_concurrency: 4,
+        smtp_url: None,
+        mail_from: "caly@test".into(),
+        fetch_timeout: Duration::from_secs(10),
+    }
+}
+
+impl TestApp {
+    /// Starts Caly on `backend` with one tenant at the default rate.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, 3000).await
+    }
+
+    /// Starts Caly with a tenant at `rate` paise per minute.
+    pub async fn spawn_with(backend: Backend, rate: i64) -> TestApp {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        caly_core::telemetry::init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ns = format!("caly_t_{}", uuid::Uuid::new_v4().simple());
+        let database_url = match backend {
+            Backend::Embedded => {
+                format!("sqlite://{}?mode=rwc", dir.path().join("caly.db").display())
+            }
+            Backend::Production => infra::fresh_postgres(&ns).await,
+        };
+        let mut settings = settings(backend, dir.path(), database_url, &ns);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        settings.public_url = Some(base.clone());
+        let app = App::connect(settings, backend == Backend::Embedded)
+            .await
+            .expect("caly connects");
+        let tenant = tenants::create(
+            &app.db,
+            &app.key,
+            NewTenant {
+                name: "Test Store".into(),
+                exotel_sid: "acme1".into(),
+                exotel_key: "exo-key".into(),
+                exotel_token: "exo-token".into(),
+                exotel_subdomain: "api.in.exotel.com".into(),
+                rate_paise_per_min: rate,
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("tenant");
+        let exotel = FakeExotel::start("exo-key", "exo-token").await;
+        let stop = CancellationToken::new();
+        tokio::spawn(caly_api::serve(
+            app.clone(),
+            listener,
+            stop.clone().cancelled_owned(),
+        ));
+        let mut test_app = TestApp {
+            app,
+            base,
+            client: reqwest::Client::new(),
+            tenant,
+            exotel,
+            backend,
+            stop,
+            workers: None,
+            _dir: dir,
+        };
+        test_app.start_workers();
+        test_app
+    }
+
+    /// Starts the in-process apalis workers for every stage.
+    pub fn start_workers(&mut self) {
+        let stop = self.stop.child_token();
+        self.workers = Some(tokio::spawn(caly_workers::run_workers(
+            self.app.clone(),
+            WorkerOptions {
+                stages: caly_jobs::ALL_STAGES.to_vec(),
+                concurrency: 4,
+                shutdown_timeout: Duration::from_secs(10),
+            },
+            async move {
+                stop.cancelled().await;
+                Ok(())
+            },
+        )));
+    }
+
+    /// A second tenant in the same deployment.
+    pub async fn other_tenant(&self) -> CreatedTenant {
+        tenants::create(
+            &self.app.db,
+            &self.app.key,
+            NewTenant {
+                name: "Other Store".into(),
+                exotel_sid: "other".into(),
+                exotel_key: "k".into(),
+                exotel_token: "t".into(),
+                exotel_subdomain: "api.in.exotel.com".into(),
+                rate_paise_per_min: 3000,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The tenant's webhook URL for `kind` (`passthru` or `status`).
+    pub fn hook_url(&self, kind: &str) -> String {
+        format!(
+            "{}/hooks/exotel/{}/{}/{kind}",
+            self.base, self.tenant.tenant.id, self.tenant.webhook_secret
+        )
+    }
+
+    /// Passthru as a GET query.
+    pub async fn passthru_get(&self, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .get(self.hook_url("passthru"))
+            .query(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A form POST to `kind`.
+    pub async fn post_form(&self, kind: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.hook_url(kind))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A JSON POST to `kind`.
+    pub async fn post_json(&self, kind: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.hook_url(kind))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw POST to any URL.
+    pub async fn post_raw(&self, url: &str, content_type: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(url)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET on the REST API with the tenant's key; returns status and JSON.
+    pub async fn api_get(&self, path: &str) -> (u16, Value) {
+        self.api_get_as(&self.tenant.api_key, path).await
+    }
+
+    /// GET on the REST API with another key.
+    pub async fn api_get_as(&self, key: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST on the REST API with the tenant's key.
+    pub async fn api_post(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.tenant.api_key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Runs the dispatcher and waits for the workers until no stage run is due or running.
+    pub async fn drain(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let now = Utc::now();
+            caly_core::dispatch::dispatch_due(&self.app, now)
+                .await
+                .expect("dispatch");
+            let busy = stage_run::Entity::find()
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(stage_run::Column::Status.eq(status::RUNNING))
+                        .add(
+                            sea_orm::Condition::all()
+                                .add(stage_run::Column::Status.eq(status::PENDING))
+                                .add(stage_run::Column::NextRunAt.lte(now)),
+                        ),
+                )
+                .count(&self.app.db)
+                .await
+                .unwrap();
+            if busy == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pipeline did not drain: {busy} runs busy"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Rows in a table (by entity).
+    pub async fn count<E: EntityTrait>(&self) -> u64 {
+        E::find().count(&self.app.db).await.unwrap()
+    }
+
+    /// The data folder (embedded objects live under `objects/`).
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
+    /// Stops workers and api.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(workers) = self.workers.take() {
+            let _ = workers.await;
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Embedded).await }
+            )*
+        }
+        mod production {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Production).await }
+            )*
+        }
+    };
+}

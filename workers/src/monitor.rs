@@ -1,0 +1,69 @@
+//! Wires apalis workers: one worker per stage queue, each with its concurrency limit and panic
+//! catching, all under one monitor that stops gracefully (in-flight jobs finish) on a signal.
+
+use crate::runner;
+use apalis::prelude::*;
+use caly_core::App;
+use caly_jobs::{Stage, StageJob};
+use std::future::Future;
+use std::time::Duration;
+
+/// What a worker process consumes.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The stage queues to consume.
+    pub stages: Vec<Stage>,
+    /// Jobs in flight per queue.
+    pub concurrency: usize,
+    /// How long to wait for in-flight jobs after the stop signal.
+    pub shutdown_timeout: Duration,
+}
+
+async fn handle(job: StageJob, app: Data<App>) -> Result<(), BoxDynError> {
+    if let Err(err) = runner::execute(&app, &job).await {
+        // The run stays pending or running; the dispatcher will offer it again.
+        tracing::error!(stage_run = job.stage_run_id(), stage = %job.stage(), error = %err, "job could not be recorded");
+    }
+    Ok(())
+}
+
+/// Runs workers until `shutdown` resolves, then lets in-flight jobs finish.
+pub async fn run_workers<S>(app: App, options: WorkerOptions, shutdown: S) -> Result<(), String>
+where
+    S: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let instance = uuid::Uuid::new_v4().simple().to_string();
+    let mut monitor = Monitor::new().shutdown_timeout(options.shutdown_timeout);
+    for stage in options.stages.iter().copied() {
+        let app = app.clone();
+        let concurrency = options.concurrency.max(1);
+        let instance = instance.clone();
+        // The two backends are different types with the same builder calls.
+        macro_rules! register {
+            ($storage:expr) => {{
+                let storage = $storage.poll_with_interval(caly_core::queue::POLL_INTERVAL);
+                monitor.register(move |restarts| {
+                    WorkerBuilder::new(format!("{stage}-{instance}-{restarts}"))
+                        .backend(storage.clone())
+                        .data(app.clone())
+                        .concurrency(concurrency)
+                        .catch_panic()
+                        .parallelize(tokio::spawn)
+                        .build(handle)
+                })
+            }};
+        }
+        monitor = if let Some(storage) = app.queue.redis_storage(stage) {
+            register!(storage)
+        } else if let Some(storage) = app.queue.sqlite_storage(stage) {
+            register!(storage)
+        } else {
+            monitor
+        };
+    }
+    monitor = monitor.should_restart(|_ctx, _err| true);
+    monitor
+        .run_with_signal(shutdown)
+        .await
+        .map_err(|e| e.to_string())
+}

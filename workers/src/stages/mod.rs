@@ -1,0 +1,59 @@
+//! One module per stage. Each handler loads rows by id, does one thing, records its result and
+//! names the follow-up runs to push.
+
+pub mod charge;
+pub mod ingest;
+pub mod recording_upload;
+
+use caly_core::CoreError;
+use caly_jobs::Stage;
+
+/// What a successful attempt produced.
+#[derive(Debug, Clone, Default)]
+pub struct StageOutcome {
+    /// A short note stored on the run.
+    pub note: String,
+    /// The call the run belongs to (ingest learns it).
+    pub call_id: Option<i64>,
+    /// Follow-up runs that became pending and should be pushed.
+    pub follow_ups: Vec<(Stage, i64)>,
+}
+
+impl StageOutcome {
+    /// An outcome with just a note.
+    pub fn note(call_id: Option<i64>, note: impl Into<String>) -> Self {
+        StageOutcome {
+            note: note.into(),
+            call_id,
+            follow_ups: Vec::new(),
+        }
+    }
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StageError {
+    /// May succeed later: retried with backoff.
+    #[error("{0}")]
+    Transient(String),
+    /// Cannot succeed: the run fails at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<CoreError> for StageError {
+    fn from(err: CoreError) -> Self {
+        match err {
+            CoreError::Invalid { .. } | CoreError::Crypto(_) => {
+                StageError::Permanent(err.to_string())
+            }
+            other => StageError::Transient(other.to_string()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for StageError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        StageError::Transient(format!("database error: {err}"))
+    }
+}
