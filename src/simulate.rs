@@ -179,7 +179,7 @@ fn call_webhooks(index: usize, call_sid: &str, recording_url: &str) -> Vec<Webho
         "Direction": "inbound", "ConversationDuration": duration, "RecordingUrl": recording_url,
         "Legs": [{"OnCallDuration": duration + 4, "Status": "completed", "AnsweredBy": "NA"}],
     });
-    let status_hook = if index % 2 == 0 {
+    let status_hook = if index.is_multiple_of(2) {
         Webhook::Json("status", status)
     } else {
         // The form variant, with bracketed leg keys.

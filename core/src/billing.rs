@@ -7,7 +7,11 @@ pub const DEFAULT_RATE_PAISE_PER_MIN: i64 = 3000;
 
 /// Billable minutes: any started minute counts; 0 seconds is 0 minutes.
 pub fn billable_minutes(seconds: i64) -> i64 {
-    if seconds <= 0 { 0 } else { (seconds + 59) / 60 }
+    if seconds <= 0 {
+        0
+    } else {
+        seconds / 60 + i64::from(seconds % 60 != 0)
+    }
 }
 
 /// The amount for a call in paise, saturating rather than overflowing on absurd input.

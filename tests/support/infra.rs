@@ -49,7 +49,7 @@ pub async fn fresh_postgres(name: &str) -> String {
     let template = template_name();
     // One test at a time builds the template.
     admin
-        .execute_unprepared("SELECT pg_advisory_lock(72_410)")
+        .execute_unprepared("SELECT pg_advisory_lock(72410)")
         .await
         .unwrap();
     let exists = admin
@@ -76,7 +76,7 @@ pub async fn fresh_postgres(name: &str) -> String {
         .await
         .unwrap();
     admin
-        .execute_unprepared("SELECT pg_advisory_unlock(72_410)")
+        .execute_unprepared("SELECT pg_advisory_unlock(72410)")
         .await
         .unwrap();
     admin.close().await.unwrap();

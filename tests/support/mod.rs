@@ -278,10 +278,12 @@ impl TestApp {
     pub async fn drain(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let now = Utc::now();
-            caly_core::dispatch::dispatch_due(&self.app, now)
+            caly_core::dispatch::dispatch_due(&self.app, Utc::now())
                 .await
                 .expect("dispatch");
+            // Retries in tests have no backoff: a pending run due within the margin still counts,
+            // even when its worker stamped it a moment after this clock reading.
+            let now = Utc::now() + chrono::Duration::seconds(2);
             let busy = stage_run::Entity::find()
                 .filter(
                     sea_orm::Condition::any()
@@ -307,7 +309,11 @@ impl TestApp {
     }
 
     /// Rows in a table (by entity).
-    pub async fn count<E: EntityTrait>(&self) -> u64 {
+    pub async fn count<E>(&self) -> u64
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
         E::find().count(&self.app.db).await.unwrap()
     }
 

@@ -120,7 +120,7 @@ fn allowed_url(raw: &str, hosts: &[String]) -> Result<url::Url, StageError> {
         ));
     }
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    if hosts.iter().any(|allowed| *allowed == host) {
+    if hosts.contains(&host) {
         Ok(url)
     } else {
         Err(StageError::Permanent(format!(
