@@ -642,6 +642,48 @@ async fn rotated_secret_keeps_the_old_one_for_the_grace_period(backend: Backend)
     app.stop().await;
 }
 
+async fn queue_depth_stays_bounded_and_the_database_holds_the_backlog(backend: Backend) {
+    let mut app = TestApp::spawn_opts(
+        backend,
+        support::Options {
+            queue_depth_bound: 3,
+            workers: false,
+            ..support::Options::default()
+        },
+    )
+    .await;
+    for n in 0..12 {
+        let r = app
+            .post_json("status", &json!({"CallSid": sid(9000 + n), "Status": "completed", "ConversationDuration": 60}))
+            .await;
+        assert_eq!(r.status(), 200, "accepted while no worker runs");
+    }
+    let depth = app.app.queue.depth(caly_jobs::Stage::Ingest).await.unwrap();
+    assert_eq!(
+        depth, 3,
+        "only the bound is pushed; the rest waits in the database"
+    );
+    caly_core::dispatch::dispatch_due(&app.app, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.app.queue.depth(caly_jobs::Stage::Ingest).await.unwrap(),
+        3
+    );
+    let pending = stage_run::Entity::find()
+        .filter(stage_run::Column::Status.eq("pending"))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 12);
+    app.start_workers();
+    app.drain().await;
+    assert_eq!(app.count::<call::Entity>().await, 12);
+    assert_eq!(app.count::<charge::Entity>().await, 12);
+    assert!(app.app.queue.depth(caly_jobs::Stage::Ingest).await.unwrap() <= 3);
+    app.stop().await;
+}
+
 async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let r = app
@@ -678,4 +720,5 @@ both_backends!(
     tenants_are_walls_and_lists_filter,
     rotated_secret_keeps_the_old_one_for_the_grace_period,
     health_and_readiness,
+    queue_depth_stays_bounded_and_the_database_holds_the_backlog,
 );

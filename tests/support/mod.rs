@@ -32,6 +32,27 @@ pub enum Backend {
     Production,
 }
 
+/// Knobs for [`TestApp::spawn_opts`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The tenant's rate, paise per minute.
+    pub rate: i64,
+    /// Jobs a stage queue may hold.
+    pub queue_depth_bound: u64,
+    /// Start the in-process workers.
+    pub workers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rate: 3000,
+            queue_depth_bound: 1000,
+            workers: true,
+        }
+    }
+}
+
 /// A running Caly for one test.
 pub struct TestApp {
     /// The core context (shared with the in-process api and workers).
@@ -99,11 +120,24 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
 impl TestApp {
     /// Starts Caly on `backend` with one tenant at the default rate.
     pub async fn spawn(backend: Backend) -> TestApp {
-        Self::spawn_with(backend, 3000).await
+        Self::spawn_opts(backend, Options::default()).await
     }
 
     /// Starts Caly with a tenant at `rate` paise per minute.
     pub async fn spawn_with(backend: Backend, rate: i64) -> TestApp {
+        Self::spawn_opts(
+            backend,
+            Options {
+                rate,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts Caly with explicit options.
+    pub async fn spawn_opts(backend: Backend, options: Options) -> TestApp {
+        let rate = options.rate;
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         caly_core::telemetry::init();
         let dir = tempfile::tempdir().expect("temp dir");
@@ -115,6 +149,7 @@ impl TestApp {
             Backend::Production => infra::fresh_postgres(&ns).await,
         };
         let mut settings = settings(backend, dir.path(), database_url, &ns);
+        settings.queue_depth_bound = options.queue_depth_bound;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_url = Some(base.clone());
@@ -154,7 +189,9 @@ impl TestApp {
             workers: None,
             _dir: dir,
         };
-        test_app.start_workers();
+        if options.workers {
+            test_app.start_workers();
+        }
         test_app
     }
 

@@ -8,6 +8,7 @@ use caly_entities::stage_run;
 use caly_jobs::{Stage, StageJob};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use tracing::Instrument;
 
@@ -43,6 +44,22 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Runs a handler, turning a panic into a failed (retryable) attempt.
+pub async fn guarded<F>(handler: F) -> Result<StageOutcome, StageError>
+where
+    F: Future<Output = Result<StageOutcome, StageError>>,
+{
+    AssertUnwindSafe(handler)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            Err(StageError::Transient(format!(
+                "the handler panicked: {}",
+                panic_message(panic.as_ref())
+            )))
+        })
+}
+
 /// Executes a job end to end. Errors are recorded on the run, never returned to the queue,
 /// so apalis never retries on its own: retries and backoff are the run row's business.
 pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, caly_core::CoreError> {
@@ -63,15 +80,7 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, caly_core::
         attempt = run.attempts
     );
     async move {
-        let outcome = AssertUnwindSafe(run_stage(app, stage, &run, now))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                Err(StageError::Transient(format!(
-                    "the handler panicked: {}",
-                    panic_message(panic.as_ref())
-                )))
-            });
+        let outcome = guarded(run_stage(app, stage, &run, now)).await;
         let finished = Utc::now();
         match outcome {
             Ok(outcome) => {
@@ -103,4 +112,26 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, caly_core::
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_failed_attempt() {
+        let result = guarded(async {
+            if true {
+                panic!("bad row {}", 7);
+            }
+            Ok(StageOutcome::default())
+        })
+        .await;
+        match result {
+            Err(StageError::Transient(message)) => assert!(message.contains("bad row 7")),
+            other => panic!("expected a transient failure, got {other:?}"),
+        }
+        let fine = guarded(async { Ok(StageOutcome::note(Some(1), "ok")) }).await;
+        assert_eq!(fine.unwrap().note, "ok");
+    }
 }

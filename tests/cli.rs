@@ -1,0 +1,108 @@
+//! The `caly` binary's administration commands on the embedded default.
+
+use std::process::Command;
+
+fn caly(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_caly"))
+        .args(args)
+        .env("CALY_DATA_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("S3_BUCKET")
+        .env_remove("CALY_MASTER_KEY")
+        .output()
+        .expect("caly runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn tenants_are_created_listed_and_rotated_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = caly(dir.path(), &["migrate"]);
+    assert!(ok, "{out}");
+    let (ok, out) = caly(
+        dir.path(),
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Acme Shoes",
+            "--exotel-sid",
+            "acme1",
+            "--exotel-key",
+            "KEY123",
+            "--exotel-token",
+            "TOKEN456",
+            "--exotel-subdomain",
+            "api.in.exotel.com",
+            "--rate-paise-per-min",
+            "2500",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("API key:   caly_key_"), "{out}");
+    assert!(out.contains("/hooks/exotel/1/"), "{out}");
+    assert!(
+        !out.contains("TOKEN456"),
+        "the Exotel token is never echoed"
+    );
+    let url_in = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("/passthru"))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap()
+            .to_string()
+    };
+    let old_url = url_in(&out);
+
+    let (ok, out) = caly(dir.path(), &["tenant", "list"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("1\tAcme Shoes\texotel_sid=acme1\tbalance_paise=0"),
+        "{out}"
+    );
+
+    let (ok, out) = caly(dir.path(), &["tenant", "rotate-secret", "--id", "1"]);
+    assert!(ok, "{out}");
+    let new_url = url_in(&out);
+    assert!(
+        new_url.starts_with("http://") && new_url != old_url,
+        "{out}"
+    );
+
+    // The key file was generated, private, and secrets are sealed in the database.
+    let key = dir.path().join("master.key");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let mut db = std::fs::read(dir.path().join("caly.db")).unwrap();
+    db.extend(std::fs::read(dir.path().join("caly.db-wal")).unwrap_or_default());
+    let db = String::from_utf8_lossy(&db);
+    assert!(
+        db.contains("Acme Shoes"),
+        "the check reads the tenant's data"
+    );
+    assert!(!db.contains("TOKEN456") && !db.contains("KEY123"));
+
+    let (ok, out) = caly(dir.path(), &["replay", "--call", "42", "--stage", "charge"]);
+    assert!(!ok);
+    assert!(out.contains("no such call"), "{out}");
+    let (ok, out) = caly(
+        dir.path(),
+        &["replay", "--call", "1", "--stage", "transcode"],
+    );
+    assert!(!ok);
+    assert!(out.contains("unknown stage"), "{out}");
+}
