@@ -1,6 +1,7 @@
 //! The shared context every process builds once: database, queue, object store, keys, HTTP client.
 
 use crate::crypto::MasterKey;
+use crate::mailer::Mailer;
 use crate::queue::JobQueue;
 use crate::settings::Settings;
 use crate::storage::ObjectStore;
@@ -23,6 +24,8 @@ pub struct App {
     pub key: MasterKey,
     /// Outbound HTTP (recording downloads).
     pub http: reqwest::Client,
+    /// Outgoing mail.
+    pub mailer: Mailer,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -85,7 +88,13 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| CoreError::invalid("http_client", e.to_string()))?;
+        let mailer = Mailer::new(
+            settings.smtp_url.as_deref(),
+            settings.data_dir.join("outbox"),
+            &settings.mail_from,
+        )?;
         Ok(App {
+            mailer,
             db,
             queue,
             store,

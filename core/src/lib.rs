@@ -14,6 +14,7 @@ mod error;
 pub mod exotel;
 pub mod ist;
 pub mod locks;
+pub mod mailer;
 pub mod phone;
 pub mod queue;
 pub mod runs;
