@@ -14,10 +14,21 @@ use std::sync::{Arc, Mutex};
 /// The body every good recording returns.
 pub const RECORDING_BYTES: &[u8] = b"ID3\x03\x00fake-mp3-recording-bytes";
 
-#[derive(Default)]
 struct Inner {
     hits: Mutex<HashMap<String, u32>>,
     healed: AtomicBool,
+    /// `stall` recordings send their first half, then wait for this to turn true.
+    release: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            hits: Mutex::default(),
+            healed: AtomicBool::default(),
+            release: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 /// The running fake, with request counters.
@@ -48,7 +59,8 @@ impl FakeExotel {
         fake
     }
 
-    /// A recording URL: mode `ok`, `flaky` (404 twice, then 200) or `broken` (500 until healed).
+    /// A recording URL: mode `ok`, `flaky` (404 twice, then 200), `broken` (500 until healed)
+    /// or `stall` (half the body, then nothing until released).
     pub fn url(&self, mode: &str, call_sid: &str) -> String {
         format!("{}/exotelrecordings/{mode}/{call_sid}.mp3", self.base)
     }
@@ -57,6 +69,11 @@ impl FakeExotel {
     pub fn hits(&self, mode: &str, call_sid: &str) -> u32 {
         let key = format!("{mode}/{call_sid}.mp3");
         *self.inner.hits.lock().unwrap().get(&key).unwrap_or(&0)
+    }
+
+    /// Lets `stall` recordings finish.
+    pub fn release(&self) {
+        self.inner.release.send_replace(true);
     }
 
     /// Makes `broken` recordings succeed from now on.
@@ -88,6 +105,28 @@ async fn recording(
         "broken" => !fake.inner.healed.load(Ordering::SeqCst),
         _ => false,
     };
+    if mode == "stall" {
+        let released = fake.inner.release.subscribe();
+        let (first, second) = RECORDING_BYTES.split_at(8);
+        let body = futures::stream::unfold(0u8, move |step| {
+            let mut released = released.clone();
+            async move {
+                match step {
+                    0 => Some((Ok::<_, std::io::Error>(first.to_vec()), 1)),
+                    1 => {
+                        let _ = released.wait_for(|done| *done).await;
+                        Some((Ok(second.to_vec()), 2))
+                    }
+                    _ => None,
+                }
+            }
+        });
+        return (
+            [("content-type", "audio/mpeg")],
+            axum::body::Body::from_stream(body),
+        )
+            .into_response();
+    }
     match (fail, mode.as_str()) {
         (true, "flaky") => (StatusCode::NOT_FOUND, "not yet").into_response(),
         (true, _) => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),

@@ -7,6 +7,7 @@
 
 pub mod exotel;
 mod infra;
+pub mod process;
 
 use caly_core::App;
 use caly_core::runs::status;
