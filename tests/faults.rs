@@ -18,6 +18,8 @@ async fn idle_app() -> TestApp {
         Backend::Production,
         Options {
             workers: false,
+            // Jobs a dead worker fetched but never claimed are pushed again after this.
+            redispatch_after: std::time::Duration::from_secs(2),
             ..Options::default()
         },
     )
@@ -104,7 +106,7 @@ async fn worker_killed_mid_charge_another_charges_exactly_once() {
             .query_one_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Postgres,
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE 'UPDATE \"tenants\"%'",
+                 AND datname = current_database() AND query LIKE 'UPDATE \"tenants\"%'",
             ))
             .await
             .unwrap()

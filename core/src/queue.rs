@@ -16,6 +16,9 @@ use std::time::Duration;
 /// How often an idle worker polls its queue.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
+/// How often a worker renews its registration with the queue.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
 /// A handle on the queue backend; cheap to clone.
 #[derive(Clone)]
 pub enum JobQueue {
@@ -89,6 +92,9 @@ impl JobQueue {
                     apalis_redis::Config::default()
                         .queue(self.queue_name(stage))
                         .batch_size(16)
+                        // A worker sometimes sees nothing new until its next heartbeat (seen
+                        // after a peer worker was killed); a short beat bounds that stall.
+                        .heartbeat_interval(HEARTBEAT)
                         .emit_events(false),
                 ),
             ),

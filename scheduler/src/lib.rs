@@ -43,11 +43,26 @@ pub async fn dispatch_tick(
     dispatch::dispatch_due(app, now).await.map(Some)
 }
 
-async fn run_cron_job(app: &App, job: &CronJob, holder: &str) -> Result<(), CoreError> {
-    // The lease outlives the tick, so a second replica firing the same tick skips it.
-    let now = Utc::now();
-    let lock = format!("cron:{}:{}", job.name, now.format("%Y%m%d%H%M"));
-    if !locks::try_acquire(&app.db, &lock, holder, Duration::from_secs(3600), now).await? {
+/// Claims one firing of a cron job (identified by its scheduled minute) for `holder`.
+/// The lease outlives the tick, so a second replica firing the same tick gets `false`.
+pub async fn claim_cron_tick(
+    app: &App,
+    job: &str,
+    tick: DateTime<Utc>,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    let lock = format!("cron:{job}:{}", tick.format("%Y%m%d%H%M"));
+    locks::try_acquire(&app.db, &lock, holder, Duration::from_secs(3600), now).await
+}
+
+async fn run_cron_job(
+    app: &App,
+    job: &CronJob,
+    tick: DateTime<Utc>,
+    holder: &str,
+) -> Result<(), CoreError> {
+    if !claim_cron_tick(app, job.name, tick, holder, Utc::now()).await? {
         return Ok(());
     }
     match job.name {
@@ -91,8 +106,8 @@ pub async fn run(app: App, holder: String, shutdown: impl Future<Output = ()>) {
             Err(err) => tracing::warn!(error = %err, "dispatch pass failed"),
         }
         for (job, next) in jobs.iter().zip(next_runs.iter_mut()) {
-            if next.is_some_and(|at| at <= now) {
-                if let Err(err) = run_cron_job(&app, job, &holder).await {
+            if let Some(tick) = next.filter(|at| *at <= now) {
+                if let Err(err) = run_cron_job(&app, job, tick, &holder).await {
                     tracing::warn!(job = job.name, error = %err, "cron job failed");
                 }
                 *next = job.schedule.after(&now).next();

@@ -42,6 +42,10 @@ pub struct Options {
     pub queue_depth_bound: u64,
     /// Start the in-process workers.
     pub workers: bool,
+    /// Redis URL instead of the shared test database (for tests that flush it).
+    pub redis_url: Option<String>,
+    /// How long a pushed but untaken job waits before it is pushed again.
+    pub redispatch_after: std::time::Duration,
 }
 
 impl Default for Options {
@@ -50,6 +54,8 @@ impl Default for Options {
             rate: 3000,
             queue_depth_bound: 1000,
             workers: true,
+            redis_url: None,
+            redispatch_after: Duration::from_secs(60),
         }
     }
 }
@@ -151,6 +157,10 @@ impl TestApp {
         };
         let mut settings = settings(backend, dir.path(), database_url, &ns);
         settings.queue_depth_bound = options.queue_depth_bound;
+        settings.redispatch_after = options.redispatch_after;
+        if backend == Backend::Production && options.redis_url.is_some() {
+            settings.redis_url = options.redis_url.clone();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_url = Some(base.clone());
@@ -338,6 +348,9 @@ impl TestApp {
             if busy == 0 {
                 return;
             }
+            if std::env::var("CALY_TEST_DUMP_LOGS").is_ok() {
+                eprintln!("{} drain: {busy} busy", Utc::now().format("%H:%M:%S%.3f"));
+            }
             assert!(
                 Instant::now() < deadline,
                 "pipeline did not drain: {busy} runs busy"
@@ -367,6 +380,20 @@ impl TestApp {
             let _ = workers.await;
         }
     }
+}
+
+/// Keys of this test's queue namespace in Redis.
+pub async fn redis_keys(app: &TestApp) -> Vec<String> {
+    let url = app.app.settings.redis_url.clone().expect("redis backend");
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:*", app.app.settings.queue_namespace))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    keys
 }
 
 /// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.

@@ -35,7 +35,10 @@ impl WorkerProcess {
             .env("CALY_RETRY_MAX_MS", "0")
             .env("CALY_MAX_ATTEMPTS", "3")
             .env("CALY_DATA_DIR", app.data_dir())
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("CALY_TEST_WORKER_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap());
@@ -105,6 +108,13 @@ impl WorkerProcess {
 
 impl Drop for WorkerProcess {
     fn drop(&mut self) {
+        if std::env::var("CALY_TEST_DUMP_LOGS").is_ok() {
+            eprintln!(
+                "--- worker log {} ---\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
