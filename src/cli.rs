@@ -44,7 +44,7 @@ enum Command {
         /// Call id.
         #[arg(long)]
         call: i64,
-        /// Stage name: ingest, recording_upload or charge.
+        /// Stage name: ingest, recording_upload, charge or reconcile.
         #[arg(long)]
         stage: String,
     },

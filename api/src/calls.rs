@@ -132,7 +132,7 @@ async fn replay(
     let stage: Stage = stage.parse().map_err(|e: caly_jobs::UnknownStage| {
         ApiError::bad_request(
             "unknown_stage",
-            format!("{e}; use ingest, recording_upload or charge."),
+            format!("{e}; use ingest, recording_upload, charge or reconcile."),
         )
     })?;
     let now = Utc::now();

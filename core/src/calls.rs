@@ -210,6 +210,7 @@ pub async fn list_failed_runs(
 pub fn call_stage_key(call_id: i64, stage: Stage) -> String {
     match stage {
         Stage::RecordingUpload => format!("{call_id}:exotel"),
+        Stage::Reconcile => format!("{call_id}:call_details"),
         _ => call_id.to_string(),
     }
 }

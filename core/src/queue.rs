@@ -92,8 +92,8 @@ impl JobQueue {
                     apalis_redis::Config::default()
                         .queue(self.queue_name(stage))
                         .batch_size(16)
-                        // A worker sometimes sees nothing new until its next heartbeat (seen
-                        // after a peer worker was killed); a short beat bounds that stall.
+                        // An apalis worker sometimes fetches nothing new until its next
+                        // heartbeat (seen on both backends); a short beat bounds that stall.
                         .heartbeat_interval(HEARTBEAT)
                         .emit_events(false),
                 ),
@@ -109,7 +109,8 @@ impl JobQueue {
                 SqliteStorage::new(pool).with_config(
                     apalis_sqlite::Config::default()
                         .queue(self.queue_name(stage))
-                        .batch_size(16),
+                        .batch_size(16)
+                        .heartbeat_interval(HEARTBEAT),
                 ),
             ),
             JobQueue::Redis { .. } => None,

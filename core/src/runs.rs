@@ -54,6 +54,17 @@ pub async fn insert_if_absent(
     dispatched: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, CoreError> {
+    insert_scheduled(db, new, dispatched, now, now).await
+}
+
+/// Like [`insert_if_absent`], with the first attempt not before `run_at`.
+pub async fn insert_scheduled(
+    db: &impl ConnectionTrait,
+    new: NewRun,
+    dispatched: bool,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, CoreError> {
     let row = stage_run::ActiveModel {
         tenant_id: Set(new.tenant_id),
         call_sid: Set(new.call_sid),
@@ -63,7 +74,7 @@ pub async fn insert_if_absent(
         raw_event_id: Set(new.raw_event_id),
         status: Set(status::PENDING.to_string()),
         attempts: Set(0),
-        next_run_at: Set(now),
+        next_run_at: Set(run_at),
         dispatched_at: Set(dispatched.then_some(now)),
         locked_until: Set(None),
         last_error: Set(None),
@@ -204,6 +215,9 @@ pub enum FailureKind {
     Transient,
     /// Retrying cannot help: fail now.
     Permanent,
+    /// Not ready yet: try again after this wait, whatever the attempt count (the handler
+    /// decides when to give up).
+    After(Duration),
 }
 
 /// Records a failed attempt: back to pending after a backoff, or failed for good.
@@ -216,14 +230,14 @@ pub async fn fail(
     retry: &RetrySettings,
     now: DateTime<Utc>,
 ) -> Result<&'static str, CoreError> {
-    let give_up = kind == FailureKind::Permanent || run.attempts >= retry.max_attempts;
-    let (next_status, next_run_at) = if give_up {
-        (status::FAILED, now)
-    } else {
-        (
+    let (next_status, next_run_at) = match kind {
+        FailureKind::Permanent => (status::FAILED, now),
+        FailureKind::Transient if run.attempts >= retry.max_attempts => (status::FAILED, now),
+        FailureKind::Transient => (
             status::PENDING,
             now + chrono_of(retry.backoff(run.attempts)),
-        )
+        ),
+        FailureKind::After(wait) => (status::PENDING, now + chrono_of(wait)),
     };
     let error: String = error.chars().take(2000).collect();
     stage_run::Entity::update_many()

@@ -129,6 +129,29 @@ pub struct Settings {
     pub mail_from: String,
     /// Timeout for fetching one recording.
     pub fetch_timeout: Duration,
+    /// Reconciliation through the Call Details API.
+    pub reconcile: ReconcileSettings,
+}
+
+/// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
+#[derive(Debug, Clone, Copy)]
+pub struct ReconcileSettings {
+    /// First poll this long after the call's last event.
+    pub delay: Duration,
+    /// Longest wait between polls (they double from `delay`).
+    pub max_interval: Duration,
+    /// Stop polling (and fail visibly) this long after the first poll was scheduled.
+    pub window: Duration,
+}
+
+impl ReconcileSettings {
+    /// The wait before poll `attempts + 1`.
+    pub fn interval(&self, attempts: i32) -> Duration {
+        let exp = attempts.clamp(1, 20) as u32 - 1;
+        self.delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_interval)
+    }
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -213,6 +236,11 @@ impl Settings {
             smtp_url: var("SMTP_URL"),
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
             fetch_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
+            reconcile: ReconcileSettings {
+                delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
+                max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,
+                window: secs("CALY_RECONCILE_WINDOW_SECS", 1500)?,
+            },
             data_dir,
             database_url,
             redis_url,

@@ -75,37 +75,64 @@ pub async fn accept(
     now: DateTime<Utc>,
 ) -> Result<Accepted, HookError> {
     let fields = parse_request(hook.query, hook.content_type, hook.body)?;
-    let call_sid = fields.call_sid().unwrap_or_default().to_string();
-    let key = dedupe_key(tenant.id, &fields);
-    let txn = app.db.begin().await.map_err(CoreError::from)?;
-    let event = raw_event::ActiveModel {
-        tenant_id: Set(tenant.id),
+    let event = NewEvent {
+        tenant_id: tenant.id,
+        kind: hook.kind,
+        encoding: format!("{} {}", hook.method, hook.content_type.unwrap_or("-")),
+        raw: raw_text(&hook),
+        fields,
+    };
+    Ok(store_event(app, event, now).await?)
+}
+
+/// An event about to be stored: from a webhook, or fetched by Caly itself.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Owning tenant.
+    pub tenant_id: i64,
+    /// Where it came from.
+    pub kind: HookKind,
+    /// Method and content type.
+    pub encoding: String,
+    /// Raw text as received.
+    pub raw: String,
+    /// Canonical fields (must hold a CallSid).
+    pub fields: EventFields,
+}
+
+/// Commits the raw event and its ingest run in one transaction (a duplicate is kept and
+/// marked), then pushes the run.
+pub async fn store_event(
+    app: &App,
+    event: NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Accepted, CoreError> {
+    let call_sid = event.fields.call_sid().unwrap_or_default().to_string();
+    let key = dedupe_key(event.tenant_id, &event.fields);
+    let txn = app.db.begin().await?;
+    let stored = raw_event::ActiveModel {
+        tenant_id: Set(event.tenant_id),
         call_sid: Set(call_sid.clone()),
-        kind: Set(hook.kind.as_str().to_string()),
-        encoding: Set(format!(
-            "{} {}",
-            hook.method,
-            hook.content_type.unwrap_or("-")
-        )),
-        raw: Set(raw_text(&hook)),
-        fields: Set(fields.canonical_json()),
+        kind: Set(event.kind.as_str().to_string()),
+        encoding: Set(event.encoding),
+        raw: Set(event.raw),
+        fields: Set(event.fields.canonical_json()),
         dedupe_key: Set(key.clone()),
         duplicate: Set(false),
         received_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
-    .await
-    .map_err(CoreError::from)?;
+    .await?;
     let run_id = runs::insert_if_absent(
         &txn,
         NewRun {
-            tenant_id: tenant.id,
+            tenant_id: event.tenant_id,
             call_sid: call_sid.clone(),
             call_id: None,
             stage: Stage::Ingest,
             dedupe_key: key,
-            raw_event_id: Some(event.id),
+            raw_event_id: Some(stored.id),
         },
         false,
         now,
@@ -114,17 +141,16 @@ pub async fn accept(
     if run_id.is_none() {
         raw_event::Entity::update_many()
             .col_expr(raw_event::Column::Duplicate, Expr::value(true))
-            .filter(raw_event::Column::Id.eq(event.id))
+            .filter(raw_event::Column::Id.eq(stored.id))
             .exec(&txn)
-            .await
-            .map_err(CoreError::from)?;
+            .await?;
     }
-    txn.commit().await.map_err(CoreError::from)?;
+    txn.commit().await?;
     if let Some(id) = run_id {
         dispatch::push_committed(app, Stage::Ingest, &[id], now).await;
     }
     Ok(Accepted {
-        raw_event_id: event.id,
+        raw_event_id: stored.id,
         call_sid,
         duplicate: run_id.is_none(),
     })

@@ -14,10 +14,17 @@ pub enum Stage {
     RecordingUpload,
     /// Bill a call that reached a final state.
     Charge,
+    /// Fill in what lost callbacks never told us, from Exotel's Call Details API.
+    Reconcile,
 }
 
 /// Every stage, in pipeline order. Later stages (transcribe, agent_reply, qa_flag, report) join here.
-pub const ALL_STAGES: [Stage; 3] = [Stage::Ingest, Stage::RecordingUpload, Stage::Charge];
+pub const ALL_STAGES: [Stage; 4] = [
+    Stage::Ingest,
+    Stage::RecordingUpload,
+    Stage::Charge,
+    Stage::Reconcile,
+];
 
 impl Stage {
     /// The stable name used in the database, the API and the CLI.
@@ -26,6 +33,7 @@ impl Stage {
             Stage::Ingest => "ingest",
             Stage::RecordingUpload => "recording_upload",
             Stage::Charge => "charge",
+            Stage::Reconcile => "reconcile",
         }
     }
 }

@@ -16,6 +16,8 @@ pub const RECORDING_BYTES: &[u8] = b"ID3\x03\x00fake-mp3-recording-bytes";
 
 struct Inner {
     hits: Mutex<HashMap<String, u32>>,
+    /// Scripted Call Details answers per CallSid, served in order (the last one repeats).
+    details: Mutex<HashMap<String, Vec<serde_json::Value>>>,
     healed: AtomicBool,
     /// `stall` recordings send their first half, then wait for this to turn true.
     release: tokio::sync::watch::Sender<bool>,
@@ -25,6 +27,7 @@ impl Default for Inner {
     fn default() -> Self {
         Inner {
             hits: Mutex::default(),
+            details: Mutex::default(),
             healed: AtomicBool::default(),
             release: tokio::sync::watch::Sender::new(false),
         }
@@ -54,6 +57,7 @@ impl FakeExotel {
         };
         let router = Router::new()
             .route("/exotelrecordings/{mode}/{file}", get(recording))
+            .route("/v1/Accounts/{account}/Calls/{file}", get(call_details))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         fake
@@ -71,6 +75,21 @@ impl FakeExotel {
         *self.inner.hits.lock().unwrap().get(&key).unwrap_or(&0)
     }
 
+    /// Call Details requests seen for a call.
+    pub fn details_hits(&self, account: &str, call_sid: &str) -> u32 {
+        let key = format!("details/{account}/{call_sid}");
+        *self.inner.hits.lock().unwrap().get(&key).unwrap_or(&0)
+    }
+
+    /// Scripts the Call Details API's answers for a call (the last one repeats).
+    pub fn script_details(&self, call_sid: &str, answers: Vec<serde_json::Value>) {
+        self.inner
+            .details
+            .lock()
+            .unwrap()
+            .insert(call_sid.to_string(), answers);
+    }
+
     /// Lets `stall` recordings finish.
     pub fn release(&self) {
         self.inner.release.send_replace(true);
@@ -79,6 +98,45 @@ impl FakeExotel {
     /// Makes `broken` recordings succeed from now on.
     pub fn heal(&self) {
         self.inner.healed.store(true, Ordering::SeqCst);
+    }
+}
+
+async fn call_details(
+    State(fake): State<FakeExotel>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let authorised = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == fake.auth);
+    if !authorised {
+        let body = serde_json::json!({"RestException": {"Status": 401, "Message": "Authentication is required"}});
+        return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    }
+    let sid = file.trim_end_matches(".json").to_string();
+    *fake
+        .inner
+        .hits
+        .lock()
+        .unwrap()
+        .entry(format!("details/{account}/{sid}"))
+        .or_insert(0) += 1;
+    let mut scripts = fake.inner.details.lock().unwrap();
+    match scripts.get_mut(&sid) {
+        Some(answers) if !answers.is_empty() => {
+            let answer = if answers.len() > 1 {
+                answers.remove(0)
+            } else {
+                answers[0].clone()
+            };
+            axum::Json(answer).into_response()
+        }
+        _ => {
+            let body =
+                serde_json::json!({"RestException": {"Status": 404, "Message": "Call not found"}});
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
     }
 }
 

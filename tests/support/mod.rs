@@ -11,7 +11,9 @@ pub mod process;
 
 use caly_core::App;
 use caly_core::runs::status;
-use caly_core::settings::{RetrySettings, S3Settings, Settings, StorageSettings};
+use caly_core::settings::{
+    ReconcileSettings, RetrySettings, S3Settings, Settings, StorageSettings,
+};
 use caly_core::tenants::{self, CreatedTenant, NewTenant};
 use caly_entities::stage_run;
 use caly_workers::WorkerOptions;
@@ -46,6 +48,8 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// How long a pushed but untaken job waits before it is pushed again.
     pub redispatch_after: std::time::Duration,
+    /// Reconciliation timing (default: never within a test).
+    pub reconcile: Option<ReconcileSettings>,
 }
 
 impl Default for Options {
@@ -56,6 +60,7 @@ impl Default for Options {
             workers: true,
             redis_url: None,
             redispatch_after: Duration::from_secs(60),
+            reconcile: None,
         }
     }
 }
@@ -121,6 +126,12 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
         smtp_url: None,
         mail_from: "caly@test".into(),
         fetch_timeout: Duration::from_secs(10),
+        // Out of the way unless a test asks for reconciliation.
+        reconcile: ReconcileSettings {
+            delay: Duration::from_secs(3600),
+            max_interval: Duration::from_secs(3600),
+            window: Duration::from_secs(7200),
+        },
     }
 }
 
@@ -158,6 +169,9 @@ impl TestApp {
         let mut settings = settings(backend, dir.path(), database_url, &ns);
         settings.queue_depth_bound = options.queue_depth_bound;
         settings.redispatch_after = options.redispatch_after;
+        if let Some(reconcile) = options.reconcile {
+            settings.reconcile = reconcile;
+        }
         if backend == Backend::Production && options.redis_url.is_some() {
             settings.redis_url = options.redis_url.clone();
         }
@@ -167,6 +181,7 @@ impl TestApp {
         let app = App::connect(settings, backend == Backend::Embedded)
             .await
             .expect("caly connects");
+        let exotel = FakeExotel::start("exo-key", "exo-token").await;
         let tenant = tenants::create(
             &app.db,
             &app.key,
@@ -175,14 +190,14 @@ impl TestApp {
                 exotel_sid: "acme1".into(),
                 exotel_key: "exo-key".into(),
                 exotel_token: "exo-token".into(),
-                exotel_subdomain: "api.in.exotel.com".into(),
+                // The fake Exotel API stands in for api.in.exotel.com.
+                exotel_subdomain: exotel.base.clone(),
                 rate_paise_per_min: rate,
             },
             Utc::now(),
         )
         .await
         .expect("tenant");
-        let exotel = FakeExotel::start("exo-key", "exo-token").await;
         let stop = CancellationToken::new();
         tokio::spawn(caly_api::serve(
             app.clone(),

@@ -33,6 +33,7 @@ async fn run_stage(
         Stage::Ingest => stages::ingest::run(app, run, now).await,
         Stage::RecordingUpload => stages::recording_upload::run(app, run, now).await,
         Stage::Charge => stages::charge::run(app, run, now).await,
+        Stage::Reconcile => stages::reconcile::run(app, run, now).await,
     }
 }
 
@@ -95,6 +96,7 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, caly_core::
                 let kind = match err {
                     StageError::Transient(_) => FailureKind::Transient,
                     StageError::Permanent(_) => FailureKind::Permanent,
+                    StageError::RetryAfter(wait, _) => FailureKind::After(wait),
                 };
                 let status = runs::fail(
                     &app.db,

@@ -12,6 +12,8 @@ pub enum HookKind {
     Passthru,
     /// A StatusCallback from the Calls API (JSON or form).
     StatusCallback,
+    /// Fetched by Caly from the Call Details API (reconciliation).
+    CallDetails,
 }
 
 impl HookKind {
@@ -20,7 +22,19 @@ impl HookKind {
         match self {
             HookKind::Passthru => "passthru",
             HookKind::StatusCallback => "status_callback",
+            HookKind::CallDetails => "call_details",
         }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            HookKind::Passthru,
+            HookKind::StatusCallback,
+            HookKind::CallDetails,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -146,7 +160,7 @@ fn best_duration(f: &EventFields, stream_duration: Option<i64>) -> Option<(i64, 
 /// The state an event implies. The human leg's `DialCallStatus` never makes a bot-answered call missed.
 fn event_state(kind: HookKind, f: &EventFields, bot_answered: bool) -> Option<CallState> {
     let status = match kind {
-        HookKind::StatusCallback => {
+        HookKind::StatusCallback | HookKind::CallDetails => {
             if f.get(&["EventType"]) == Some("answered") {
                 return Some(CallState::InProgress);
             }

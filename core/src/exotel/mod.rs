@@ -1,5 +1,6 @@
 //! Exotel: webhook payloads and what they say about a call.
 
+pub mod details;
 mod facts;
 mod payload;
 

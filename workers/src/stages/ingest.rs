@@ -43,11 +43,7 @@ pub async fn run(
         .ok_or_else(|| StageError::Permanent(format!("raw event {event_id} is missing")))?;
     let fields: EventFields = serde_json::from_str(&event.fields)
         .map_err(|e| StageError::Permanent(format!("stored fields are unreadable: {e}")))?;
-    let kind = if event.kind == HookKind::StatusCallback.as_str() {
-        HookKind::StatusCallback
-    } else {
-        HookKind::Passthru
-    };
+    let kind = HookKind::parse(&event.kind).unwrap_or(HookKind::Passthru);
     let facts = CallFacts::from_fields(kind, &fields);
 
     let txn = app.db.begin().await?;
@@ -63,7 +59,7 @@ pub async fn run(
     } else {
         current
     };
-    let follow_ups = arm_follow_ups(&txn, &call, now).await?;
+    let follow_ups = arm_follow_ups(&txn, &call, app.settings.reconcile.delay, now).await?;
     txn.commit().await?;
     Ok(StageOutcome {
         note: format!("call {} is {}", call.id, call.state),
@@ -183,6 +179,7 @@ fn merge(
 async fn arm_follow_ups(
     txn: &impl ConnectionTrait,
     call: &call::Model,
+    reconcile_delay: std::time::Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Stage, i64)>, StageError> {
     let mut armed = Vec::new();
@@ -200,6 +197,16 @@ async fn arm_follow_ups(
         armed.push((Stage::RecordingUpload, id));
     }
     let is_final = CallState::parse(&call.state).is_some_and(CallState::is_final);
+    if !(is_final && call.duration_secs.is_some()) {
+        // If the final callback (or its duration) never comes, ask Exotel later.
+        let first_poll = now
+            + chrono::Duration::from_std(reconcile_delay).unwrap_or(chrono::Duration::minutes(2));
+        if let Some(id) =
+            runs::insert_scheduled(txn, new_run(Stage::Reconcile), false, first_poll, now).await?
+        {
+            armed.push((Stage::Reconcile, id));
+        }
+    }
     if is_final {
         // A call left waiting for its duration is charged again once a duration arrives.
         let rearm = call.billing_status == billing_status::AWAITING_DURATION

@@ -3,6 +3,7 @@
 
 pub mod charge;
 pub mod ingest;
+pub mod reconcile;
 pub mod recording_upload;
 
 use caly_core::CoreError;
@@ -39,6 +40,9 @@ pub enum StageError {
     /// Cannot succeed: the run fails at once.
     #[error("{0}")]
     Permanent(String),
+    /// Not ready yet: try again after this wait (the handler bounds how long).
+    #[error("{1}")]
+    RetryAfter(std::time::Duration, String),
 }
 
 impl From<CoreError> for StageError {
