@@ -18,6 +18,13 @@ pub struct DispatchReport {
     pub pushed: u64,
 }
 
+/// How full pushers fill a queue: half its bound. Depth is read, then pushed to, so pushers
+/// running at once can overshoot what they read; the other half of the bound absorbs that, and
+/// the depth never passes the bound while fewer than `bound / 2` pushes run at once.
+fn fill_target(app: &App) -> u64 {
+    (app.settings.queue_depth_bound / 2).max(1)
+}
+
 fn due_condition(app: &App, now: DateTime<Utc>) -> Condition {
     let cutoff = now
         - chrono::Duration::from_std(app.settings.redispatch_after)
@@ -46,7 +53,7 @@ pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchRepor
 
 async fn dispatch_stage(app: &App, stage: Stage, now: DateTime<Utc>) -> Result<u64, CoreError> {
     let depth = app.queue.depth(stage).await?;
-    let room = app.settings.queue_depth_bound.saturating_sub(depth);
+    let room = fill_target(app).saturating_sub(depth);
     if room == 0 {
         return Ok(0);
     }
@@ -82,7 +89,7 @@ pub async fn push_committed(app: &App, stage: Stage, ids: &[i64], now: DateTime<
         return;
     }
     let room = match app.queue.depth(stage).await {
-        Ok(depth) => app.settings.queue_depth_bound.saturating_sub(depth),
+        Ok(depth) => fill_target(app).saturating_sub(depth),
         Err(err) => {
             tracing::warn!(%stage, error = %err, "queue depth unknown; leaving runs to the dispatcher");
             return;

@@ -61,6 +61,11 @@ impl WorkerProcess {
         self.child.id()
     }
 
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// SIGKILL: the process dies at once, mid-work.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
