@@ -1,6 +1,6 @@
 //! Command-line definitions and their dispatch.
 
-use crate::{demo, processes, simulate};
+use crate::{bench, demo, processes, simulate};
 use anyhow::Context;
 use caly_core::settings::Settings;
 use caly_core::{App, calls, db, dispatch, tenants};
@@ -50,6 +50,9 @@ enum Command {
     },
     /// Sends realistic Exotel webhooks to a deployment.
     Simulate(simulate::SimulateArgs),
+    /// Benchmarks (point them at a scratch database).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,7 +102,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Scheduler => processes::run_scheduler().await,
         Command::Migrate => {
             let settings = Settings::from_env()?;
-            let conn = db::connect(&settings.database_url).await?;
+            let conn = db::connect(&settings.database_url, settings.db_pool_size).await?;
             db::migrate(&conn).await?;
             println!("migrations applied");
             Ok(())
@@ -107,6 +110,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant(cmd).await,
         Command::Replay { call, stage } => replay(call, &stage).await,
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Bench(command) => bench::run(command).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! processes (api, worker, scheduler, migrate), tenant administration, replays and the
 //! traffic simulator.
 
+mod bench;
 mod cli;
 mod demo;
 mod processes;

@@ -1,6 +1,7 @@
 //! The shared context every process builds once: database, queue, object store, keys, HTTP client.
 
 use crate::crypto::MasterKey;
+use crate::gauge::DepthGauge;
 use crate::mailer::Mailer;
 use crate::queue::JobQueue;
 use crate::settings::Settings;
@@ -26,6 +27,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Outgoing mail.
     pub mailer: Mailer,
+    /// Estimated queue depths for the hot path.
+    pub gauge: Arc<DepthGauge>,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -66,7 +69,7 @@ impl App {
     /// Connects everything. With `migrate`, runs pending migrations first.
     pub async fn connect(settings: Settings, migrate: bool) -> Result<Self, CoreError> {
         let key = master_key(&settings).await?;
-        let db = db::connect(&settings.database_url).await?;
+        let db = db::connect(&settings.database_url, settings.db_pool_size).await?;
         if migrate {
             db::migrate(&db).await?;
         }
@@ -94,6 +97,7 @@ impl App {
             &settings.mail_from,
         )?;
         Ok(App {
+            gauge: Arc::default(),
             mailer,
             db,
             queue,

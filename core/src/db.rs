@@ -5,8 +5,9 @@ use caly_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use std::time::Duration;
 
-/// Connects to `url` (creating the SQLite file and folder when needed).
-pub async fn connect(url: &str) -> Result<DatabaseConnection, CoreError> {
+/// Connects to `url` (creating the SQLite file and folder when needed) with up to `pool_size`
+/// PostgreSQL connections (SQLite uses 8).
+pub async fn connect(url: &str, pool_size: u32) -> Result<DatabaseConnection, CoreError> {
     if let Some(path) = sqlite_path(url)
         && let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
@@ -27,7 +28,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, CoreError> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(32).min_connections(1);
+        options.max_connections(pool_size).min_connections(1);
     }
     Ok(Database::connect(options).await?)
 }

@@ -21,7 +21,7 @@ pub struct DispatchReport {
 /// How full pushers fill a queue: half its bound. Depth is read, then pushed to, so pushers
 /// running at once can overshoot what they read; the other half of the bound absorbs that, and
 /// the depth never passes the bound while fewer than `bound / 2` pushes run at once.
-fn fill_target(app: &App) -> u64 {
+pub fn fill_target(app: &App) -> u64 {
     (app.settings.queue_depth_bound / 2).max(1)
 }
 
@@ -88,14 +88,15 @@ pub async fn push_committed(app: &App, stage: Stage, ids: &[i64], now: DateTime<
     if ids.is_empty() {
         return;
     }
-    let room = match app.queue.depth(stage).await {
-        Ok(depth) => fill_target(app).saturating_sub(depth),
-        Err(err) => {
-            tracing::warn!(%stage, error = %err, "queue depth unknown; leaving runs to the dispatcher");
-            return;
+    for &id in ids {
+        match app.gauge.reserve(&app.queue, stage, fill_target(app)).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(err) => {
+                tracing::warn!(%stage, error = %err, "queue depth unknown; leaving runs to the dispatcher");
+                return;
+            }
         }
-    };
-    for &id in ids.iter().take(room as usize) {
         let marked = stage_run::Entity::update_many()
             .col_expr(stage_run::Column::DispatchedAt, Expr::value(now))
             .filter(stage_run::Column::Id.eq(id))

@@ -12,6 +12,7 @@ pub mod db;
 pub mod dispatch;
 mod error;
 pub mod exotel;
+pub mod gauge;
 pub mod ist;
 pub mod locks;
 pub mod mailer;

@@ -179,6 +179,37 @@ impl JobQueue {
         }
     }
 
+    /// Deletes every job and key of this namespace (benchmarks and tests clean up with it).
+    pub async fn purge(&self) -> Result<u64, CoreError> {
+        let pattern = format!("{}:*", self.namespace());
+        match self {
+            JobQueue::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(&pattern)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(queue_error)?;
+                for chunk in keys.chunks(500) {
+                    let _: () = redis::cmd("DEL")
+                        .arg(chunk)
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(queue_error)?;
+                }
+                Ok(keys.len() as u64)
+            }
+            JobQueue::Sqlite { pool, .. } => {
+                let result = sea_orm::sqlx::query("DELETE FROM Jobs WHERE job_type LIKE ?1")
+                    .bind(pattern.replace('*', "%"))
+                    .execute(pool)
+                    .await
+                    .map_err(queue_error)?;
+                Ok(result.rows_affected())
+            }
+        }
+    }
+
     /// Removes finished jobs older than `age` from every stage queue. Returns how many.
     pub async fn vacuum(&self, stages: &[Stage], age: Duration) -> Result<u64, CoreError> {
         let mut removed = 0u64;

@@ -89,6 +89,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`.
     pub database_url: String,
+    /// PostgreSQL connections per process.
+    pub db_pool_size: u32,
     /// Redis for the queue; `None` selects the SQLite-backed queue.
     pub redis_url: Option<String>,
     /// Prefix of every queue name (lets deployments and tests share one Redis).
@@ -236,6 +238,7 @@ impl Settings {
             smtp_url: var("SMTP_URL"),
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
             fetch_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
+            db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
                 max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,

@@ -7,7 +7,7 @@ use crate::exotel::{EventFields, HookKind, PayloadError, parse_request};
 use crate::runs::{self, NewRun};
 use crate::{CoreError, dispatch};
 use caly_entities::{raw_event, tenant};
-use caly_jobs::Stage;
+use caly_jobs::{Stage, StageJob};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -109,6 +109,18 @@ pub async fn store_event(
 ) -> Result<Accepted, CoreError> {
     let call_sid = event.fields.call_sid().unwrap_or_default().to_string();
     let key = dedupe_key(event.tenant_id, &event.fields);
+    // Decided before the commit so the run is stored already marked as pushed: one write less.
+    let push_now = match app
+        .gauge
+        .reserve(&app.queue, Stage::Ingest, dispatch::fill_target(app))
+        .await
+    {
+        Ok(room) => room,
+        Err(err) => {
+            tracing::warn!(error = %err, "queue depth unknown; leaving the run to the dispatcher");
+            false
+        }
+    };
     let txn = app.db.begin().await?;
     let stored = raw_event::ActiveModel {
         tenant_id: Set(event.tenant_id),
@@ -134,7 +146,7 @@ pub async fn store_event(
             dedupe_key: key,
             raw_event_id: Some(stored.id),
         },
-        false,
+        push_now,
         now,
     )
     .await?;
@@ -146,8 +158,11 @@ pub async fn store_event(
             .await?;
     }
     txn.commit().await?;
-    if let Some(id) = run_id {
-        dispatch::push_committed(app, Stage::Ingest, &[id], now).await;
+    if let Some(id) = run_id.filter(|_| push_now)
+        && let Err(err) = app.queue.push(StageJob::new(id, Stage::Ingest)).await
+    {
+        // Marked as pushed: the dispatcher pushes it again after CALY_REDISPATCH_AFTER_SECS.
+        tracing::warn!(stage_run = id, error = %err, "push failed; the dispatcher will retry");
     }
     Ok(Accepted {
         raw_event_id: stored.id,

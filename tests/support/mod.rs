@@ -102,6 +102,7 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
     Settings {
         data_dir: dir.to_path_buf(),
         database_url,
+        db_pool_size: 16,
         redis_url: (backend == Backend::Production).then(infra::redis_url),
         queue_namespace: ns.to_string(),
         queue_depth_bound: 1000,

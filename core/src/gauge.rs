@@ -1,0 +1,62 @@
+//! An in-process estimate of each stage queue's depth, so the hot path does not ask the queue
+//! for every webhook. The estimate re-reads the real depth every [`REFRESH`] and counts its own
+//! pushes in between (it never counts jobs taken by workers, so it errs on the full side).
+
+use crate::CoreError;
+use crate::queue::JobQueue;
+use caly_jobs::Stage;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often the real depth is read.
+pub const REFRESH: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    at: Instant,
+    depth: u64,
+    pushed_since: u64,
+}
+
+/// Per-stage depth estimates.
+#[derive(Debug, Default)]
+pub struct DepthGauge {
+    readings: Mutex<HashMap<Stage, Reading>>,
+}
+
+impl DepthGauge {
+    /// Reserves one push on `stage` if the estimated depth is below `target`.
+    pub async fn reserve(
+        &self,
+        queue: &JobQueue,
+        stage: Stage,
+        target: u64,
+    ) -> Result<bool, CoreError> {
+        let fresh = self
+            .readings
+            .lock()
+            .expect("gauge lock")
+            .get(&stage)
+            .is_some_and(|r| r.at.elapsed() < REFRESH);
+        if !fresh {
+            let depth = queue.depth(stage).await?;
+            self.readings.lock().expect("gauge lock").insert(
+                stage,
+                Reading {
+                    at: Instant::now(),
+                    depth,
+                    pushed_since: 0,
+                },
+            );
+        }
+        let mut readings = self.readings.lock().expect("gauge lock");
+        let reading = readings.get_mut(&stage).expect("just read");
+        if reading.depth + reading.pushed_since < target {
+            reading.pushed_since += 1;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+}

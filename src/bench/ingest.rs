@@ -1,0 +1,174 @@
+//! `caly bench ingest`.
+
+use super::stats::percentiles;
+use super::{bench_app, call_sid, status_body};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+async fn raw_insert_rate(
+    url: &str,
+    backend: DbBackend,
+    concurrency: usize,
+    n: usize,
+) -> anyhow::Result<f64> {
+    let db = caly_core::db::connect(url, concurrency.max(1) as u32).await?;
+    let create = match backend {
+        DbBackend::Postgres => {
+            "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
+        }
+        _ => {
+            "CREATE TABLE IF NOT EXISTS bench_raw_insert (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)"
+        }
+    };
+    db.execute_unprepared(create).await?;
+    let sql = match backend {
+        DbBackend::Postgres => "INSERT INTO bench_raw_insert (body) VALUES ($1)",
+        _ => "INSERT INTO bench_raw_insert (body) VALUES (?)",
+    };
+    let body = status_body("raw", None).to_string();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (db, next, body) = (db.clone(), next.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                db.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [body.clone().into()],
+                ))
+                .await?;
+            }
+            Ok::<_, sea_orm::DbErr>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE bench_raw_insert").await?;
+    Ok(rate)
+}
+
+async fn webhook_rate(
+    url: &str,
+    concurrency: usize,
+    n: usize,
+    tag: &str,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let client = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, next, url, tag) = (
+            client.clone(),
+            next.clone(),
+            url.to_string(),
+            tag.to_string(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(latencies);
+                }
+                let body = status_body(&call_sid(&tag, i), None);
+                let sent = Instant::now();
+                let response = client.post(&url).json(&body).send().await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "webhook answered {}",
+                    response.status()
+                );
+                latencies.push(sent.elapsed());
+            }
+        }));
+    }
+    let mut latencies = Vec::with_capacity(n);
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    let (p50, p99) = percentiles(&mut latencies);
+    Ok((rate, p50, p99))
+}
+
+async fn paced(url: &str, rate: u64, seconds: u64) -> anyhow::Result<(f64, f64, f64)> {
+    let client = reqwest::Client::new();
+    let total = (rate * seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        ticker.tick().await;
+        let (client, url) = (client.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let response = client
+                .post(&url)
+                .json(&status_body(&call_sid("paced", i), None))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "webhook answered {}",
+                response.status()
+            );
+            Ok::<_, anyhow::Error>(sent.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for task in tasks {
+        latencies.push(task.await??);
+    }
+    let achieved = total as f64 / started.elapsed().as_secs_f64();
+    let (p50, p99) = percentiles(&mut latencies);
+    Ok((achieved, p50, p99))
+}
+
+/// Runs the ingest benchmark.
+pub async fn run(requests: usize, levels: &[usize], rate: u64, seconds: u64) -> anyhow::Result<()> {
+    // A queue bound no run reaches: every accepted webhook is also pushed, as in steady state.
+    let bench = bench_app("ingest", u64::MAX / 4).await?;
+    let app = bench.app.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = CancellationToken::new();
+    tokio::spawn(caly_api::serve(
+        app.clone(),
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    let hook = format!(
+        "{base}/hooks/exotel/{}/{}/status",
+        bench.tenant.tenant.id, bench.tenant.webhook_secret
+    );
+    let backend = app.db.get_database_backend();
+    println!(
+        "caly bench ingest — database {backend:?}, queue {:?}, {requests} requests per level",
+        app.queue
+    );
+    println!(
+        "{:>12} {:>16} {:>10} {:>10} {:>22}",
+        "senders", "webhooks/s", "p50 ms", "p99 ms", "raw inserts/s (same)"
+    );
+    for &c in levels {
+        let raw = raw_insert_rate(&app.settings.database_url, backend, c, requests).await?;
+        let (accepted, p50, p99) = webhook_rate(&hook, c, requests, &format!("c{c}")).await?;
+        println!("{c:>12} {accepted:>16.0} {p50:>10.2} {p99:>10.2} {raw:>22.0}");
+    }
+    let (achieved, p50, p99) = paced(&hook, rate, seconds).await?;
+    println!(
+        "paced at {rate}/s for {seconds}s: achieved {achieved:.0}/s, p50 {p50:.2} ms, p99 {p99:.2} ms"
+    );
+    stop.cancel();
+    app.queue.purge().await?;
+    Ok(())
+}

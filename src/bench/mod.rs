@@ -1,0 +1,102 @@
+//! `caly bench ingest` and `caly bench pipeline`: throughput and latency of Caly's pipeline,
+//! printed next to the raw speed of the same PostgreSQL and Redis, measured in the same run.
+//! Point it at a scratch database: it creates a tenant and a `bench_raw_insert` table there.
+
+mod ingest;
+mod pipeline;
+mod stats;
+
+use caly_core::App;
+use caly_core::settings::Settings;
+use caly_core::tenants::{self, CreatedTenant, NewTenant};
+use chrono::Utc;
+
+/// Which benchmark.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Webhooks accepted per second and their latency, next to raw single-row inserts.
+    Ingest {
+        /// Requests per concurrency level.
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        /// Concurrent senders to try.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        concurrency: Vec<usize>,
+        /// Paced rate for the latency run (webhooks per second).
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        /// Seconds of the paced run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Calls per second through ingest → recording_upload → charge with 1, 2 and 4 worker
+    /// processes, next to raw Redis push+pop and a no-op stage on the queue layer.
+    Pipeline {
+        /// Calls per worker-count run.
+        #[arg(long, default_value_t = 3000)]
+        calls: usize,
+        /// Worker process counts to try.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        workers: Vec<usize>,
+    },
+}
+
+/// Runs a benchmark.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Ingest {
+            requests,
+            concurrency,
+            rate,
+            seconds,
+        } => ingest::run(requests, &concurrency, rate, seconds).await,
+        BenchCommand::Pipeline { calls, workers } => pipeline::run(calls, &workers).await,
+    }
+}
+
+/// A bench deployment: the configured database and queue, a namespace of its own, a tenant.
+pub(crate) struct BenchApp {
+    pub app: App,
+    pub tenant: CreatedTenant,
+}
+
+pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<BenchApp> {
+    let mut settings = Settings::from_env()?;
+    settings.queue_namespace = format!("bench_{tag}_{}", Utc::now().format("%H%M%S%3f"));
+    settings.queue_depth_bound = depth_bound;
+    settings.recording_hosts = vec!["127.0.0.1".into()];
+    settings.db_pool_size = settings.db_pool_size.max(64);
+    let app = App::connect(settings, true).await?;
+    let tenant = tenants::create(
+        &app.db,
+        &app.key,
+        NewTenant {
+            name: format!("bench {tag}"),
+            exotel_sid: "bench".into(),
+            exotel_key: "bench-key".into(),
+            exotel_token: "bench-token".into(),
+            exotel_subdomain: "api.in.exotel.com".into(),
+            rate_paise_per_min: 3000,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(BenchApp { app, tenant })
+}
+
+/// A realistic StatusCallback body (~450 bytes).
+pub(crate) fn status_body(call_sid: &str, recording_url: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"CallSid": call_sid, "EventType": "terminal", "Status": "completed",
+        "DateCreated": "2026-11-21 14:25:10", "DateUpdated": "2026-11-21 14:30:45",
+        "StartTime": "2026-11-21 14:25:12", "EndTime": "2026-11-21 14:30:45",
+        "From": "09876543210", "To": "09123456789", "PhoneNumberSid": "08040000000",
+        "Direction": "inbound", "ConversationDuration": 320, "RecordingUrl": recording_url,
+        "Legs": [{"OnCallDuration": 335, "Status": "completed", "AnsweredBy": "NA"},
+                 {"OnCallDuration": 320, "Status": "completed", "AnsweredBy": "Human"}]})
+}
+
+/// A fresh 32-hex CallSid.
+pub(crate) fn call_sid(run: &str, n: usize) -> String {
+    let digest = caly_core::crypto::digest_hex(&format!("{run}-{n}"));
+    digest[..32].to_string()
+}

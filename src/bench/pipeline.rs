@@ -1,0 +1,243 @@
+//! `caly bench pipeline`.
+
+use super::{BenchApp, bench_app, call_sid, status_body};
+use apalis::prelude::*;
+use axum::http::StatusCode;
+use caly_core::settings::StorageSettings;
+use caly_entities::{charge, recording};
+use caly_jobs::{Stage, StageJob};
+use futures::StreamExt;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+const RECORDING: &[u8] = &[0u8; 8 * 1024];
+
+async fn raw_redis_rate(url: &str, n: usize, concurrency: usize) -> anyhow::Result<f64> {
+    let client = redis::Client::open(url)?;
+    let conn = client.get_connection_manager().await?;
+    let key = format!("bench_raw_{}", std::process::id());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (mut conn, next, key) = (conn.clone(), next.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < n {
+                let _: () = redis::cmd("LPUSH")
+                    .arg(&key)
+                    .arg("x".repeat(64))
+                    .query_async(&mut conn)
+                    .await?;
+                let _: Option<String> = redis::cmd("RPOP").arg(&key).query_async(&mut conn).await?;
+            }
+            Ok::<_, redis::RedisError>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn noop(_job: StageJob, counter: Data<Arc<AtomicUsize>>) -> Result<(), BoxDynError> {
+    counter.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Jobs per second through the project's queue layer with a handler that does nothing.
+async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
+    let queue = bench.app.queue.clone();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let stop = CancellationToken::new();
+    let started = Instant::now();
+    let signal = stop.clone();
+    let monitor = Monitor::new();
+    let monitor = if let Some(storage) = queue.redis_storage(Stage::Ingest) {
+        let counter = counter.clone();
+        monitor.register(move |r| {
+            WorkerBuilder::new(format!("noop-{}-{r}", std::process::id()))
+                .backend(
+                    storage
+                        .clone()
+                        .poll_with_interval(caly_core::queue::POLL_INTERVAL),
+                )
+                .data(counter.clone())
+                .concurrency(64)
+                .build(noop)
+        })
+    } else if let Some(storage) = queue.sqlite_storage(Stage::Ingest) {
+        let counter = counter.clone();
+        monitor.register(move |r| {
+            WorkerBuilder::new(format!("noop-{}-{r}", std::process::id()))
+                .backend(
+                    storage
+                        .clone()
+                        .poll_with_interval(caly_core::queue::POLL_INTERVAL),
+                )
+                .data(counter.clone())
+                .concurrency(64)
+                .build(noop)
+        })
+    } else {
+        monitor
+    };
+    let running = tokio::spawn(monitor.run_with_signal(async move {
+        signal.cancelled().await;
+        Ok(())
+    }));
+    // Keep at most 1,000 jobs queued: a deeper Redis backlog trips apalis-redis's unpack limit.
+    let mut pushed = 0;
+    while counter.load(Ordering::Relaxed) < n {
+        let backlog = pushed - counter.load(Ordering::Relaxed);
+        for _ in 0..(1000usize.saturating_sub(backlog)).min(n - pushed) {
+            queue
+                .push(StageJob::new(pushed as i64, Stage::Ingest))
+                .await?;
+            pushed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    stop.cancel();
+    let _ = running.await;
+    Ok(rate)
+}
+
+fn spawn_worker(bench: &BenchApp) -> anyhow::Result<Child> {
+    let settings = &bench.app.settings;
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["worker", "--concurrency", "32"])
+        .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
+        .env("CALY_MASTER_KEY", bench.app.key.to_base64())
+        .env("CALY_RECORDING_HOSTS", "127.0.0.1")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    if let StorageSettings::Local { root } = &settings.storage {
+        command.env("CALY_STORAGE_DIR", root);
+    }
+    Ok(command.spawn()?)
+}
+
+async fn serve_recordings() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = axum::Router::new().route(
+        "/exotelrecordings/{account}/{file}",
+        axum::routing::get(|| async {
+            (StatusCode::OK, [("content-type", "audio/mpeg")], RECORDING)
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(base)
+}
+
+async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
+    let bench = bench_app(&format!("pipe{workers}"), 2000).await?;
+    let app = bench.app.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = CancellationToken::new();
+    tokio::spawn(caly_api::serve(
+        app.clone(),
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    tokio::spawn(caly_scheduler::run(
+        app.clone(),
+        format!("bench-{workers}"),
+        stop.clone().cancelled_owned(),
+    ));
+    let recordings = serve_recordings().await?;
+    let mut children = (0..workers)
+        .map(|_| spawn_worker(&bench))
+        .collect::<Result<Vec<_>, _>>()?;
+    let hook = format!(
+        "{base}/hooks/exotel/{}/{}/status",
+        bench.tenant.tenant.id, bench.tenant.webhook_secret
+    );
+    let client = reqwest::Client::new();
+    let tag = app.settings.queue_namespace.clone();
+    let started = Instant::now();
+    let sent = futures::stream::iter(0..calls)
+        .map(|i| {
+            let sid = call_sid(&tag, i);
+            let body = status_body(
+                &sid,
+                Some(&format!("{recordings}/exotelrecordings/bench/{sid}.mp3")),
+            );
+            let (client, hook) = (client.clone(), hook.clone());
+            async move {
+                client
+                    .post(hook)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+            }
+        })
+        .buffer_unordered(32)
+        .filter(|ok| futures::future::ready(matches!(ok, Ok(true))))
+        .count()
+        .await;
+    anyhow::ensure!(
+        sent == calls,
+        "only {sent} of {calls} webhooks were accepted"
+    );
+    let tenant = bench.tenant.tenant.id;
+    loop {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let charged = charge::Entity::find()
+            .filter(charge::Column::TenantId.eq(tenant))
+            .count(&app.db)
+            .await?;
+        let stored = recording::Entity::find()
+            .filter(recording::Column::TenantId.eq(tenant))
+            .count(&app.db)
+            .await?;
+        if charged as usize >= calls && stored as usize >= calls {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(900),
+            "pipeline did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rate = calls as f64 / started.elapsed().as_secs_f64();
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    stop.cancel();
+    app.queue.purge().await?;
+    Ok(rate)
+}
+
+/// Runs the pipeline benchmark.
+pub async fn run(calls: usize, worker_counts: &[usize]) -> anyhow::Result<()> {
+    let noop_app = bench_app("noop", u64::MAX / 4).await?;
+    println!(
+        "caly bench pipeline — queue {:?}, {calls} calls per run",
+        noop_app.app.queue
+    );
+    if let Some(url) = &noop_app.app.settings.redis_url {
+        let raw = raw_redis_rate(url, 20_000, 16).await?;
+        println!("raw Redis LPUSH+RPOP pairs/s (16 connections):      {raw:>10.0}");
+    }
+    let noop = noop_rate(&noop_app, 10_000).await?;
+    noop_app.app.queue.purge().await?;
+    println!("no-op stage jobs/s through the queue layer (apalis): {noop:>10.0}");
+    for &workers in worker_counts {
+        let rate = pipeline_rate(calls, workers).await?;
+        println!(
+            "calls/s ingest → recording_upload → charge, {workers} worker process(es): {rate:>8.0}"
+        );
+    }
+    Ok(())
+}

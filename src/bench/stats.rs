@@ -1,0 +1,31 @@
+//! Latency summaries.
+
+use std::time::Duration;
+
+/// p50 and p99 of a set of latencies, in milliseconds.
+pub fn percentiles(latencies: &mut [Duration]) -> (f64, f64) {
+    if latencies.is_empty() {
+        return (0.0, 0.0);
+    }
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies[index].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_ranks() {
+        let mut values: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let (p50, p99) = percentiles(&mut values);
+        assert!(
+            (p50 - 50.0).abs() <= 1.0 && (p99 - 99.0).abs() <= 1.0,
+            "{p50} {p99}"
+        );
+    }
+}
