@@ -10,14 +10,14 @@ use clap::{Parser, Subcommand};
 use sea_orm::EntityTrait;
 
 /// Caly: AI phone support for e-commerce stores.
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(name = "caly", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     /// Everything in one process on the embedded default (the default command).
     Run,
@@ -36,6 +36,8 @@ enum Command {
     Scheduler,
     /// Runs database migrations and exits.
     Migrate,
+    /// Checks the database, queue and object store are reachable (exit 1 if not); for health checks.
+    Check,
     /// Tenant administration (until sign-up exists).
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -55,7 +57,7 @@ enum Command {
     Bench(bench::BenchCommand),
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum TenantCommand {
     /// Creates a tenant and prints its API key and webhook URLs (shown once).
     Create {
@@ -107,6 +109,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Check => check().await,
         Command::Tenant(cmd) => tenant(cmd).await,
         Command::Replay { call, stage } => replay(call, &stage).await,
         Command::Simulate(args) => simulate::run(args).await,
@@ -128,6 +131,28 @@ async fn connect() -> anyhow::Result<App> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
     Ok(App::connect(settings, migrate).await?)
+}
+
+async fn check() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let app = App::connect(settings, false).await?;
+    let results = [
+        ("database", db::ping(&app.db).await),
+        ("queue", app.queue.check().await),
+        ("object_store", app.store.check().await),
+    ];
+    let mut healthy = true;
+    for (name, result) in results {
+        match result {
+            Ok(()) => println!("{name}: ok"),
+            Err(err) => {
+                healthy = false;
+                println!("{name}: {err}");
+            }
+        }
+    }
+    anyhow::ensure!(healthy, "not ready");
+    Ok(())
 }
 
 async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {

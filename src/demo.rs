@@ -96,7 +96,10 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
         }
     };
     println!("Caly is running (embedded default) at {base}");
-    println!("  database: {}", app.settings.database_url);
+    println!(
+        "  database: {}",
+        caly_core::settings::redact_url(&app.settings.database_url)
+    );
     println!(
         "demo tenant {} (credentials in {})",
         demo.tenant_id,

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Options of `caly simulate`. Unset credentials come from the embedded demo tenant.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 pub struct SimulateArgs {
     /// Calls to simulate.
     #[arg(long, default_value_t = 20)]

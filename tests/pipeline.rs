@@ -395,6 +395,33 @@ async fn bad_requests_get_clear_4xx_and_change_nothing(backend: Backend) {
     );
     let (status, _) = app.api_get("/api/v1/calls/abc").await;
     assert_eq!(status, 404);
+    for (query, code) in [
+        ("page=18446744073709551615&per_page=1", "invalid_page"),
+        ("page=0", "invalid_page"),
+        ("from=-262143-01-01", "invalid_date"),
+        ("to=+99999-01-01", "invalid_date"),
+    ] {
+        let (status, body) = app.api_get(&format!("/api/v1/calls?{query}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{query}"
+        );
+    }
+    // Absurd values in an accepted webhook are stored raw, not trusted.
+    let s = sid(31337);
+    let r = app
+        .post_json(
+            "status",
+            &json!({"CallSid": s, "Status": "completed", "ConversationDuration": "1e30",
+                    "StartTime": "-5000-01-01 00:00:00"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    app.drain().await;
+    let odd = call_by_sid(&app, &s).await;
+    assert_eq!((odd.duration_secs, odd.started_at), (None, None));
+    assert_eq!(odd.billing_status, "awaiting_duration");
     app.stop().await;
 }
 
@@ -684,6 +711,80 @@ async fn queue_depth_stays_bounded_and_the_database_holds_the_backlog(backend: B
     app.stop().await;
 }
 
+async fn a_duration_that_lands_mid_charge_is_still_charged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let s = sid(4242);
+    app.post_json("status", &json!({"CallSid": s, "Status": "completed"}))
+        .await;
+    app.drain().await;
+    let c = call_by_sid(&app, &s).await;
+    assert_eq!(c.billing_status, "awaiting_duration");
+    // The race's outcome: the duration is stored, but the charge run already finished.
+    call::Entity::update_many()
+        .col_expr(
+            call::Column::DurationSecs,
+            sea_orm::sea_query::Expr::value(61),
+        )
+        .col_expr(
+            call::Column::DurationSource,
+            sea_orm::sea_query::Expr::value("conversation_duration"),
+        )
+        .filter(call::Column::Id.eq(c.id))
+        .exec(&app.app.db)
+        .await
+        .unwrap();
+    app.drain().await;
+    let c = call_by_sid(&app, &s).await;
+    assert_eq!(
+        (c.billing_status.as_str(), c.cost_paise),
+        ("charged", Some(6000))
+    );
+    app.stop().await;
+}
+
+async fn a_run_whose_worker_keeps_dying_fails_after_max_attempts(backend: Backend) {
+    let app = TestApp::spawn_opts(
+        backend,
+        support::Options {
+            workers: false,
+            ..support::Options::default()
+        },
+    )
+    .await;
+    app.post_json(
+        "status",
+        &json!({"CallSid": sid(666), "Status": "completed", "ConversationDuration": 5}),
+    )
+    .await;
+    let run = stage_run::Entity::find()
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let lease = std::time::Duration::ZERO;
+    let start = chrono::Utc::now();
+    for attempt in 1..=3 {
+        // A worker claims it and dies (its lease lapses at once).
+        let t = start + chrono::Duration::seconds(10 * attempt as i64);
+        let claimed = caly_core::runs::claim(&app.app.db, run.id, lease, t)
+            .await
+            .unwrap();
+        assert_eq!(claimed.unwrap().attempts, attempt);
+        let later = t + chrono::Duration::seconds(1);
+        caly_core::runs::recover_orphans(&app.app.db, 3, later)
+            .await
+            .unwrap();
+    }
+    let run = stage_run::Entity::find_by_id(run.id)
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "failed");
+    assert!(run.last_error.unwrap().contains("every attempt"));
+    app.stop().await;
+}
+
 async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let r = app
@@ -721,4 +822,6 @@ both_backends!(
     rotated_secret_keeps_the_old_one_for_the_grace_period,
     health_and_readiness,
     queue_depth_stays_bounded_and_the_database_holds_the_backlog,
+    a_duration_that_lands_mid_charge_is_still_charged,
+    a_run_whose_worker_keeps_dying_fails_after_max_attempts,
 );

@@ -10,7 +10,7 @@ use caly_core::call_state::CallState;
 use caly_core::calls::{self, CallFilter, clamp_per_page};
 use caly_core::dispatch;
 use caly_jobs::Stage;
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -55,14 +55,30 @@ struct PageParams {
 
 fn ist_date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     raw.map(|text| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-            ApiError::bad_request(
-                "invalid_date",
-                format!("'{field}' must be a date like 2026-11-21 (IST)."),
-            )
-        })
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (1971..=9999).contains(&d.year()))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_date",
+                    format!("'{field}' must be a date like 2026-11-21 (IST)."),
+                )
+            })
     })
     .transpose()
+}
+
+/// Page numbers beyond this are refused (offsets must stay far inside i64).
+const MAX_PAGE: u64 = 1_000_000;
+
+fn page_number(page: Option<u64>) -> Result<u64, ApiError> {
+    match page.unwrap_or(1) {
+        p if (1..=MAX_PAGE).contains(&p) => Ok(p),
+        _ => Err(ApiError::bad_request(
+            "invalid_page",
+            format!("'page' must be between 1 and {MAX_PAGE}."),
+        )),
+    }
 }
 
 async fn list_calls(
@@ -88,7 +104,7 @@ async fn list_calls(
         &app.db,
         tenant.id,
         &filter,
-        params.page.unwrap_or(1),
+        page_number(params.page)?,
         clamp_per_page(params.per_page),
     )
     .await?;
@@ -150,7 +166,7 @@ async fn list_charges(
     let page = calls::list_charges(
         &app.db,
         tenant.id,
-        params.page.unwrap_or(1),
+        page_number(params.page)?,
         clamp_per_page(params.per_page),
     )
     .await?;
@@ -169,7 +185,7 @@ async fn list_failed(
     let page = calls::list_failed_runs(
         &app.db,
         tenant.id,
-        params.page.unwrap_or(1),
+        page_number(params.page)?,
         clamp_per_page(params.per_page),
     )
     .await?;

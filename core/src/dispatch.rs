@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::{CoreError, runs};
-use caly_entities::stage_run;
+use caly_entities::{call, stage_run};
 use caly_jobs::{ALL_STAGES, Stage, StageJob};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -42,13 +42,42 @@ fn due_condition(app: &App, now: DateTime<Utc>) -> Condition {
 /// One pass over every stage.
 pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchReport, CoreError> {
     let mut report = DispatchReport {
-        orphans: runs::recover_orphans(&app.db, now).await?,
+        orphans: runs::recover_orphans(&app.db, app.settings.retry.max_attempts, now).await?,
         pushed: 0,
     };
+    rearm_stranded_charges(app, now).await?;
     for stage in ALL_STAGES {
         report.pushed += dispatch_stage(app, stage, now).await?;
     }
     Ok(report)
+}
+
+/// A call marked `awaiting_duration` whose duration arrived while its charge run was still
+/// finishing would otherwise wait for another event: re-arm its charge.
+async fn rearm_stranded_charges(app: &App, now: DateTime<Utc>) -> Result<(), CoreError> {
+    let stranded: Vec<(i64, i64, String)> = call::Entity::find()
+        .select_only()
+        .column(call::Column::Id)
+        .column(call::Column::TenantId)
+        .column(call::Column::CallSid)
+        .filter(call::Column::BillingStatus.eq("awaiting_duration"))
+        .filter(call::Column::DurationSecs.is_not_null())
+        .limit(500)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    for (call_id, tenant_id, call_sid) in stranded {
+        let new = runs::NewRun {
+            tenant_id,
+            call_sid,
+            call_id: Some(call_id),
+            stage: Stage::Charge,
+            dedupe_key: crate::calls::call_stage_key(call_id, Stage::Charge),
+            raw_event_id: None,
+        };
+        runs::ensure(&app.db, new, true, now).await?;
+    }
+    Ok(())
 }
 
 async fn dispatch_stage(app: &App, stage: Stage, now: DateTime<Utc>) -> Result<u64, CoreError> {

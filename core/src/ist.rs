@@ -1,6 +1,6 @@
 //! Exotel timestamps are IST wall-clock strings without an offset; we store UTC.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// India Standard Time, UTC+05:30.
 pub fn ist() -> FixedOffset {
@@ -8,14 +8,15 @@ pub fn ist() -> FixedOffset {
 }
 
 /// Parses `YYYY-MM-DD HH:mm:ss` (IST), `Tue, 16 Feb 2016 15:56:26` (IST) or RFC 3339.
-/// Exotel's "unset" marker `1970-01-01 05:30:00` (epoch 0) and unparseable text give `None`.
+/// Exotel's "unset" marker `1970-01-01 05:30:00` (epoch 0), years outside 1971–9999 and
+/// unparseable text give `None`.
 pub fn parse_exotel_time(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.with_timezone(&Utc)).filter(|t| t.timestamp() != 0);
+        return Some(t.with_timezone(&Utc)).filter(|t| (1971..=9999).contains(&t.year()));
     }
     let naive = [
         "%Y-%m-%d %H:%M:%S",
@@ -24,11 +25,15 @@ pub fn parse_exotel_time(raw: &str) -> Option<DateTime<Utc>> {
     ]
     .iter()
     .find_map(|fmt| NaiveDateTime::parse_from_str(raw, fmt).ok())?;
-    let utc = ist()
-        .from_local_datetime(&naive)
-        .single()?
-        .with_timezone(&Utc);
-    (utc.timestamp() != 0).then_some(utc)
+    if !(1971..=9999).contains(&naive.year()) {
+        return None;
+    }
+    Some(
+        ist()
+            .from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 /// The UTC instant at which an IST calendar date starts.

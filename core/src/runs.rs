@@ -259,11 +259,30 @@ pub async fn fail(
     Ok(next_status)
 }
 
-/// Returns runs whose worker vanished (lease expired) to pending. Returns how many.
+/// Returns runs whose worker vanished (lease expired) to pending, or fails them once they have
+/// used `max_attempts` (a run that kills its worker every time must not loop forever).
+/// Returns how many were recovered.
 pub async fn recover_orphans(
     db: &impl ConnectionTrait,
+    max_attempts: i32,
     now: DateTime<Utc>,
 ) -> Result<u64, CoreError> {
+    stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::Status, Expr::value(status::FAILED))
+        .col_expr(
+            stage_run::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            stage_run::Column::LastError,
+            Expr::value("the worker stopped before finishing on every attempt (lease expired)"),
+        )
+        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
+        .filter(stage_run::Column::Status.eq(status::RUNNING))
+        .filter(stage_run::Column::LockedUntil.lt(now))
+        .filter(stage_run::Column::Attempts.gte(max_attempts))
+        .exec(db)
+        .await?;
     let result = stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(status::PENDING))
         .col_expr(stage_run::Column::NextRunAt, Expr::value(now))

@@ -82,8 +82,8 @@ impl RetrySettings {
     }
 }
 
-/// Everything Caly reads from its environment.
-#[derive(Debug, Clone)]
+/// Everything Caly reads from its environment. `Debug` hides URLs' passwords and the key.
+#[derive(Clone)]
 pub struct Settings {
     /// Folder for the embedded database, master key, recordings and outbox.
     pub data_dir: PathBuf,
@@ -179,6 +179,36 @@ where
 /// Exotel's recording hosts (current and the older S3 form).
 pub const DEFAULT_RECORDING_HOSTS: &str =
     "recordings.exotel.com,s3-ap-southeast-1.amazonaws.com,exotelrecordings.s3.amazonaws.com";
+
+/// A URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "<unparseable url>".to_string(),
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("queue_namespace", &self.queue_namespace)
+            .field("storage", &self.storage)
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("bind", &self.bind)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .finish_non_exhaustive()
+    }
+}
 
 impl Settings {
     /// Reads the environment. Unset variables take their documented defaults.

@@ -10,8 +10,8 @@ use sea_orm::{
 };
 use std::time::Duration;
 
-/// What `caly tenant create` needs.
-#[derive(Debug, Clone)]
+/// What `caly tenant create` needs. `Debug` hides the Exotel key and token.
+#[derive(Clone)]
 pub struct NewTenant {
     /// Display name.
     pub name: String,
@@ -27,8 +27,20 @@ pub struct NewTenant {
     pub rate_paise_per_min: i64,
 }
 
+impl std::fmt::Debug for NewTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTenant")
+            .field("name", &self.name)
+            .field("exotel_sid", &self.exotel_sid)
+            .field("exotel_subdomain", &self.exotel_subdomain)
+            .field("rate_paise_per_min", &self.rate_paise_per_min)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A tenant just created: the only time its API key and webhook secret are shown.
-#[derive(Debug, Clone)]
+/// `Debug` hides both.
+#[derive(Clone)]
 pub struct CreatedTenant {
     /// The stored row.
     pub tenant: tenant::Model,
@@ -36,6 +48,14 @@ pub struct CreatedTenant {
     pub api_key: String,
     /// The webhook secret, shown once.
     pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for CreatedTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedTenant")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Decrypted Exotel credentials for outbound calls (never logged).

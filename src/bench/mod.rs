@@ -12,7 +12,7 @@ use caly_core::tenants::{self, CreatedTenant, NewTenant};
 use chrono::Utc;
 
 /// Which benchmark.
-#[derive(clap::Subcommand, Debug)]
+#[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Webhooks accepted per second and their latency, next to raw single-row inserts.
     Ingest {

@@ -135,8 +135,9 @@ pub async fn fetch(
         return Err("call details have no Call object".into());
     };
     let status = fields.get(&["Status"]).unwrap_or_default().to_string();
-    let has_duration = fields.get(&["ConversationDuration"]).is_some()
-        || fields.legs.iter().any(|l| l.contains_key("OnCallDuration"));
+    let has_duration = super::CallFacts::from_fields(super::HookKind::CallDetails, &fields)
+        .duration
+        .is_some();
     if !is_final(&status) {
         return Ok(CallDetails::NotYet(format!(
             "Exotel reports the call as '{status}'"

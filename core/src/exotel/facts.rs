@@ -127,12 +127,20 @@ impl CallFacts {
     }
 }
 
+/// Longest believable call: Exotel streams end at 60 minutes; a day leaves ample room.
+pub const MAX_CALL_SECONDS: i64 = 86_400;
+
 fn parse_seconds(raw: &str) -> Option<i64> {
     let raw = raw.trim();
     raw.parse::<i64>()
         .ok()
-        .or_else(|| raw.parse::<f64>().ok().map(|f| f.ceil() as i64))
-        .filter(|s| *s >= 0)
+        .or_else(|| {
+            raw.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| f.ceil() as i64)
+        })
+        .filter(|s| (0..=MAX_CALL_SECONDS).contains(s))
 }
 
 fn best_duration(f: &EventFields, stream_duration: Option<i64>) -> Option<(i64, DurationSource)> {
@@ -198,5 +206,19 @@ fn bot_rescue(state: CallState, bot_answered: bool) -> CallState {
         CallState::Completed
     } else {
         state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_durations_are_not_durations() {
+        assert_eq!(parse_seconds("61"), Some(61));
+        assert_eq!(parse_seconds("59.2"), Some(60));
+        for odd in ["1e30", "inf", "NaN", "-5", "86401", "abc"] {
+            assert_eq!(parse_seconds(odd), None, "{odd}");
+        }
     }
 }

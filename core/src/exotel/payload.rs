@@ -147,11 +147,11 @@ fn merge_leg_key(out: &mut EventFields, rest: &str, value: String) {
         Ok(i) if i < 64 => i,
         Ok(_) => return,
         // `Legs[][Field]`: a new leg starts whenever the field repeats.
-        Err(_) => out
-            .legs
-            .iter()
-            .position(|leg| !leg.contains_key(&field))
-            .unwrap_or(out.legs.len()),
+        Err(_) => match out.legs.iter().position(|leg| !leg.contains_key(&field)) {
+            Some(i) => i,
+            None if out.legs.len() < 64 => out.legs.len(),
+            None => return,
+        },
     };
     while out.legs.len() <= slot {
         out.legs.push(BTreeMap::new());
@@ -260,5 +260,17 @@ impl EventFields {
     /// The canonical JSON text, used for the duplicate-delivery key.
     pub fn canonical_json(&self) -> String {
         serde_json::to_string(self).expect("string maps always serialise")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unindexed_legs_are_capped() {
+        let body = "CallSid=abc&".to_string() + &"Legs[][Status]=x&".repeat(5000);
+        let fields = parse_request(None, None, body.as_bytes()).unwrap();
+        assert_eq!(fields.legs.len(), 64);
     }
 }

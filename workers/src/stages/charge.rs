@@ -34,15 +34,21 @@ pub async fn run(
         return Ok(StageOutcome::note(Some(call.id), "already charged"));
     }
     let (Some(seconds), Some(source)) = (call.duration_secs, call.duration_source.clone()) else {
-        call::Entity::update_many()
+        let marked = call::Entity::update_many()
             .col_expr(
                 call::Column::BillingStatus,
                 Expr::value(billing_status::AWAITING_DURATION),
             )
             .filter(call::Column::Id.eq(call.id))
             .filter(call::Column::BillingStatus.ne(billing_status::CHARGED))
+            .filter(call::Column::DurationSecs.is_null())
             .exec(&app.db)
             .await?;
+        if marked.rows_affected == 0 {
+            return Err(StageError::Transient(
+                "a duration arrived while charging; charging again".into(),
+            ));
+        }
         return Ok(StageOutcome::note(Some(call.id), "awaiting duration"));
     };
     let history: Vec<RatePoint> = tenant_rate::Entity::find()

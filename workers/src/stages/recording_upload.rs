@@ -54,6 +54,21 @@ pub async fn run(
         .map_err(|e| {
             StageError::Transient(format!("recording fetch failed: {}", e.without_url()))
         })?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        // Exotel publishes recordings minutes after hang-up (up to 15 at peak): keep asking
+        // within the reconcile window, then fail visibly.
+        let reason = format!("recording host answered {}", response.status());
+        let window = chrono::Duration::from_std(app.settings.reconcile.window).unwrap_or_default();
+        if now > run.created_at + window {
+            return Err(StageError::Permanent(format!("{reason}; gave up")));
+        }
+        let wait = app
+            .settings
+            .retry
+            .backoff(run.attempts)
+            .min(std::time::Duration::from_secs(60));
+        return Err(StageError::RetryAfter(wait, reason));
+    }
     if !response.status().is_success() {
         return Err(StageError::Transient(format!(
             "recording host answered {}",
