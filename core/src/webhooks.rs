@@ -10,7 +10,10 @@ use caly_entities::{raw_event, tenant};
 use caly_jobs::{Stage, StageJob};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement, TransactionTrait,
+};
 
 /// A webhook request as the api received it.
 #[derive(Debug, Clone)]
@@ -121,15 +124,98 @@ pub async fn store_event(
             false
         }
     };
+    let (event_id, run_id) = if crate::db::is_postgres(&app.db) {
+        insert_postgres(app, &event, &call_sid, &key, push_now, now).await?
+    } else {
+        insert_portable(app, event, &call_sid, &key, push_now, now).await?
+    };
+    if let Some(id) = run_id.filter(|_| push_now)
+        && let Err(err) = app.queue.push(StageJob::new(id, Stage::Ingest)).await
+    {
+        // Marked as pushed: the dispatcher pushes it again after CALY_REDISPATCH_AFTER_SECS.
+        tracing::warn!(stage_run = id, error = %err, "push failed; the dispatcher will retry");
+    }
+    Ok(Accepted {
+        raw_event_id: event_id,
+        call_sid,
+        duplicate: run_id.is_none(),
+    })
+}
+
+/// PostgreSQL: the raw event and its ingest run in one statement (atomic on its own), so an
+/// accepted webhook costs a single round trip and commit.
+async fn insert_postgres(
+    app: &App,
+    event: &NewEvent,
+    call_sid: &str,
+    key: &str,
+    push_now: bool,
+    now: DateTime<Utc>,
+) -> Result<(i64, Option<i64>), CoreError> {
+    const SQL: &str = "WITH ev AS ( \
+        INSERT INTO raw_events (tenant_id, call_sid, kind, encoding, raw, fields, dedupe_key, \
+            duplicate, received_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, \
+            EXISTS (SELECT 1 FROM stage_runs WHERE stage = 'ingest' AND dedupe_key = $7), $8) \
+        RETURNING id), \
+      run AS ( \
+        INSERT INTO stage_runs (tenant_id, call_sid, call_id, stage, dedupe_key, raw_event_id, \
+            status, attempts, next_run_at, dispatched_at, created_at, updated_at) \
+        SELECT $1, $2, NULL, 'ingest', $7, ev.id, 'pending', 0, $8, $9, $8, $8 FROM ev \
+        ON CONFLICT (stage, dedupe_key) DO NOTHING \
+        RETURNING id) \
+      SELECT ev.id AS event_id, (SELECT id FROM run) AS run_id FROM ev";
+    let values: [sea_orm::Value; 9] = [
+        event.tenant_id.into(),
+        call_sid.into(),
+        event.kind.as_str().into(),
+        event.encoding.as_str().into(),
+        event.raw.as_str().into(),
+        event.fields.canonical_json().into(),
+        key.into(),
+        now.into(),
+        push_now.then_some(now).into(),
+    ];
+    let row = app
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SQL,
+            values,
+        ))
+        .await?
+        .ok_or(CoreError::NotFound("inserted event"))?;
+    let event_id: i64 = row.try_get("", "event_id")?;
+    let run_id: Option<i64> = row.try_get("", "run_id")?;
+    if run_id.is_none() {
+        // Two identical deliveries at once both saw no earlier run: mark the loser.
+        raw_event::Entity::update_many()
+            .col_expr(raw_event::Column::Duplicate, Expr::value(true))
+            .filter(raw_event::Column::Id.eq(event_id))
+            .exec(&app.db)
+            .await?;
+    }
+    Ok((event_id, run_id))
+}
+
+/// Any database: the raw event and its ingest run in one transaction.
+async fn insert_portable(
+    app: &App,
+    event: NewEvent,
+    call_sid: &str,
+    key: &str,
+    push_now: bool,
+    now: DateTime<Utc>,
+) -> Result<(i64, Option<i64>), CoreError> {
     let txn = app.db.begin().await?;
     let stored = raw_event::ActiveModel {
         tenant_id: Set(event.tenant_id),
-        call_sid: Set(call_sid.clone()),
+        call_sid: Set(call_sid.to_string()),
         kind: Set(event.kind.as_str().to_string()),
         encoding: Set(event.encoding),
         raw: Set(event.raw),
         fields: Set(event.fields.canonical_json()),
-        dedupe_key: Set(key.clone()),
+        dedupe_key: Set(key.to_string()),
         duplicate: Set(false),
         received_at: Set(now),
         ..Default::default()
@@ -140,10 +226,10 @@ pub async fn store_event(
         &txn,
         NewRun {
             tenant_id: event.tenant_id,
-            call_sid: call_sid.clone(),
+            call_sid: call_sid.to_string(),
             call_id: None,
             stage: Stage::Ingest,
-            dedupe_key: key,
+            dedupe_key: key.to_string(),
             raw_event_id: Some(stored.id),
         },
         push_now,
@@ -158,15 +244,5 @@ pub async fn store_event(
             .await?;
     }
     txn.commit().await?;
-    if let Some(id) = run_id.filter(|_| push_now)
-        && let Err(err) = app.queue.push(StageJob::new(id, Stage::Ingest)).await
-    {
-        // Marked as pushed: the dispatcher pushes it again after CALY_REDISPATCH_AFTER_SECS.
-        tracing::warn!(stage_run = id, error = %err, "push failed; the dispatcher will retry");
-    }
-    Ok(Accepted {
-        raw_event_id: stored.id,
-        call_sid,
-        duplicate: run_id.is_none(),
-    })
+    Ok((stored.id, run_id))
 }

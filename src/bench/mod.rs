@@ -10,6 +10,7 @@ use caly_core::App;
 use caly_core::settings::Settings;
 use caly_core::tenants::{self, CreatedTenant, NewTenant};
 use chrono::Utc;
+use tokio_util::sync::CancellationToken;
 
 /// Which benchmark.
 #[derive(clap::Subcommand)]
@@ -65,7 +66,7 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
     settings.queue_namespace = format!("bench_{tag}_{}", Utc::now().format("%H%M%S%3f"));
     settings.queue_depth_bound = depth_bound;
     settings.recording_hosts = vec!["127.0.0.1".into()];
-    settings.db_pool_size = settings.db_pool_size.max(64);
+    settings.db_pool_size = 32;
     let app = App::connect(settings, true).await?;
     let tenant = tenants::create(
         &app.db,
@@ -82,6 +83,25 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
     )
     .await?;
     Ok(BenchApp { app, tenant })
+}
+
+impl BenchApp {
+    /// Serves the api in-process; returns the tenant's StatusCallback URL and the stop token.
+    pub(crate) async fn serve_api(&self) -> anyhow::Result<(String, CancellationToken)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let stop = CancellationToken::new();
+        tokio::spawn(caly_api::serve(
+            self.app.clone(),
+            listener,
+            stop.clone().cancelled_owned(),
+        ));
+        let hook = format!(
+            "{base}/hooks/exotel/{}/{}/status",
+            self.tenant.tenant.id, self.tenant.webhook_secret
+        );
+        Ok((hook, stop))
+    }
 }
 
 /// A realistic StatusCallback body (~450 bytes).

@@ -55,35 +55,30 @@ async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
     let stop = CancellationToken::new();
     let started = Instant::now();
     let signal = stop.clone();
-    let monitor = Monitor::new();
-    let monitor = if let Some(storage) = queue.redis_storage(Stage::Ingest) {
-        let counter = counter.clone();
-        monitor.register(move |r| {
-            WorkerBuilder::new(format!("noop-{}-{r}", std::process::id()))
-                .backend(
-                    storage
-                        .clone()
-                        .poll_with_interval(caly_core::queue::POLL_INTERVAL),
-                )
-                .data(counter.clone())
-                .concurrency(64)
-                .build(noop)
-        })
-    } else if let Some(storage) = queue.sqlite_storage(Stage::Ingest) {
-        let counter = counter.clone();
-        monitor.register(move |r| {
-            WorkerBuilder::new(format!("noop-{}-{r}", std::process::id()))
-                .backend(
-                    storage
-                        .clone()
-                        .poll_with_interval(caly_core::queue::POLL_INTERVAL),
-                )
-                .data(counter.clone())
-                .concurrency(64)
-                .build(noop)
-        })
-    } else {
-        monitor
+    // The two backends are different types with the same builder calls.
+    macro_rules! noop_worker {
+        ($storage:expr) => {{
+            let (storage, counter) = ($storage, counter.clone());
+            Monitor::new().register(move |r| {
+                WorkerBuilder::new(format!("noop-{}-{r}", std::process::id()))
+                    .backend(
+                        storage
+                            .clone()
+                            .poll_with_interval(caly_core::queue::POLL_INTERVAL),
+                    )
+                    .data(counter.clone())
+                    .concurrency(64)
+                    .build(noop)
+            })
+        }};
+    }
+    let monitor = match (
+        queue.redis_storage(Stage::Ingest),
+        queue.sqlite_storage(Stage::Ingest),
+    ) {
+        (Some(storage), _) => noop_worker!(storage),
+        (None, Some(storage)) => noop_worker!(storage),
+        (None, None) => anyhow::bail!("no queue backend"),
     };
     let running = tokio::spawn(monitor.run_with_signal(async move {
         signal.cancelled().await;
@@ -107,6 +102,18 @@ async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
+/// Worker processes, killed when dropped (also when a run fails half-way).
+struct WorkerProcesses(Vec<Child>);
+
+impl Drop for WorkerProcesses {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn spawn_worker(bench: &BenchApp) -> anyhow::Result<Child> {
     let settings = &bench.app.settings;
     let mut command = Command::new(std::env::current_exe()?);
@@ -115,6 +122,8 @@ fn spawn_worker(bench: &BenchApp) -> anyhow::Result<Child> {
         .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
         .env("CALY_MASTER_KEY", bench.app.key.to_base64())
         .env("CALY_RECORDING_HOSTS", "127.0.0.1")
+        // PostgreSQL allows 100 connections by default: the api's 32 plus 4 workers × 16.
+        .env("CALY_DB_POOL_SIZE", "16")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null());
@@ -140,26 +149,17 @@ async fn serve_recordings() -> anyhow::Result<String> {
 async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
     let bench = bench_app(&format!("pipe{workers}"), 2000).await?;
     let app = bench.app.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let stop = CancellationToken::new();
-    tokio::spawn(caly_api::serve(
-        app.clone(),
-        listener,
-        stop.clone().cancelled_owned(),
-    ));
+    let (hook, stop) = bench.serve_api().await?;
     tokio::spawn(caly_scheduler::run(
         app.clone(),
         format!("bench-{workers}"),
         stop.clone().cancelled_owned(),
     ));
     let recordings = serve_recordings().await?;
-    let mut children = (0..workers)
-        .map(|_| spawn_worker(&bench))
-        .collect::<Result<Vec<_>, _>>()?;
-    let hook = format!(
-        "{base}/hooks/exotel/{}/{}/status",
-        bench.tenant.tenant.id, bench.tenant.webhook_secret
+    let _children = WorkerProcesses(
+        (0..workers)
+            .map(|_| spawn_worker(&bench))
+            .collect::<Result<Vec<_>, _>>()?,
     );
     let client = reqwest::Client::new();
     let tag = app.settings.queue_namespace.clone();
@@ -210,10 +210,6 @@ async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let rate = calls as f64 / started.elapsed().as_secs_f64();
-    for child in &mut children {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
     stop.cancel();
     app.queue.purge().await?;
     Ok(rate)

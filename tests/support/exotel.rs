@@ -75,6 +75,14 @@ impl FakeExotel {
         *self.inner.hits.lock().unwrap().get(&key).unwrap_or(&0)
     }
 
+    /// True when the request carries the tenant's Basic auth.
+    fn authorised(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == self.auth)
+    }
+
     /// Call Details requests seen for a call.
     pub fn details_hits(&self, account: &str, call_sid: &str) -> u32 {
         let key = format!("details/{account}/{call_sid}");
@@ -106,11 +114,7 @@ async fn call_details(
     Path((account, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let authorised = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == fake.auth);
-    if !authorised {
+    if !fake.authorised(&headers) {
         let body = serde_json::json!({"RestException": {"Status": 401, "Message": "Authentication is required"}});
         return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     }
@@ -145,11 +149,7 @@ async fn recording(
     Path((mode, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let authorised = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == fake.auth);
-    if !authorised {
+    if !fake.authorised(&headers) {
         return (StatusCode::UNAUTHORIZED, "auth required").into_response();
     }
     let hits = {

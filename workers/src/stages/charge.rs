@@ -5,7 +5,6 @@ use super::{StageError, StageOutcome};
 use caly_core::App;
 use caly_core::billing::{RatePoint, billable_minutes, charge_paise, rate_at};
 use caly_core::call_state::CallState;
-use caly_core::calls::find_call;
 use caly_entities::{call, charge, stage_run, tenant, tenant_rate};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -19,10 +18,7 @@ pub async fn run(
     run: &stage_run::Model,
     now: DateTime<Utc>,
 ) -> Result<StageOutcome, StageError> {
-    let call_id = run
-        .call_id
-        .ok_or_else(|| StageError::Permanent("charge run has no call".into()))?;
-    let call = find_call(&app.db, run.tenant_id, call_id).await?;
+    let call = super::load_call(app, run).await?;
     if !CallState::parse(&call.state).is_some_and(CallState::is_final) {
         return Ok(StageOutcome::note(Some(call.id), "call is not over yet"));
     }

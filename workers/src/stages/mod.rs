@@ -6,8 +6,27 @@ pub mod ingest;
 pub mod reconcile;
 pub mod recording_upload;
 
-use caly_core::CoreError;
+use caly_core::calls::find_call;
+use caly_core::{App, CoreError};
+use caly_entities::{call, stage_run, tenant};
 use caly_jobs::Stage;
+use sea_orm::EntityTrait;
+
+/// The call a per-call stage run belongs to (tenant-scoped).
+pub async fn load_call(app: &App, run: &stage_run::Model) -> Result<call::Model, StageError> {
+    let call_id = run
+        .call_id
+        .ok_or_else(|| StageError::Permanent(format!("the {} run has no call", run.stage)))?;
+    Ok(find_call(&app.db, run.tenant_id, call_id).await?)
+}
+
+/// The tenant a stage run belongs to.
+pub async fn load_tenant(app: &App, run: &stage_run::Model) -> Result<tenant::Model, StageError> {
+    tenant::Entity::find_by_id(run.tenant_id)
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| StageError::Permanent("the tenant is gone".into()))
+}
 
 /// What a successful attempt produced.
 #[derive(Debug, Clone, Default)]

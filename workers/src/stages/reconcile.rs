@@ -6,14 +6,12 @@
 use super::{StageError, StageOutcome};
 use caly_core::App;
 use caly_core::call_state::CallState;
-use caly_core::calls::find_call;
 use caly_core::exotel::HookKind;
 use caly_core::exotel::details::{self, CallDetails};
 use caly_core::tenants::exotel_credentials;
 use caly_core::webhooks::{NewEvent, store_event};
-use caly_entities::{stage_run, tenant};
+use caly_entities::stage_run;
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 
 /// Runs the stage.
 pub async fn run(
@@ -21,18 +19,12 @@ pub async fn run(
     run: &stage_run::Model,
     now: DateTime<Utc>,
 ) -> Result<StageOutcome, StageError> {
-    let call_id = run
-        .call_id
-        .ok_or_else(|| StageError::Permanent("reconcile run has no call".into()))?;
-    let call = find_call(&app.db, run.tenant_id, call_id).await?;
+    let call = super::load_call(app, run).await?;
     let is_final = CallState::parse(&call.state).is_some_and(CallState::is_final);
     if is_final && call.duration_secs.is_some() {
         return Ok(StageOutcome::note(Some(call.id), "nothing to reconcile"));
     }
-    let tenant = tenant::Entity::find_by_id(run.tenant_id)
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| StageError::Permanent("tenant is gone".into()))?;
+    let tenant = super::load_tenant(app, run).await?;
     let creds = exotel_credentials(&app.key, &tenant)?;
     let fetched = details::fetch(
         &app.http,

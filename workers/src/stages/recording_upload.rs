@@ -4,9 +4,8 @@
 
 use super::{StageError, StageOutcome};
 use caly_core::App;
-use caly_core::calls::find_call;
 use caly_core::tenants::exotel_credentials;
-use caly_entities::{recording, stage_run, tenant};
+use caly_entities::{recording, stage_run};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use tokio::io::AsyncWriteExt;
@@ -20,10 +19,7 @@ pub async fn run(
     run: &stage_run::Model,
     now: DateTime<Utc>,
 ) -> Result<StageOutcome, StageError> {
-    let call_id = run
-        .call_id
-        .ok_or_else(|| StageError::Permanent("recording run has no call".into()))?;
-    let call = find_call(&app.db, run.tenant_id, call_id).await?;
+    let call = super::load_call(app, run).await?;
     let stored = recording::Entity::find()
         .filter(recording::Column::CallId.eq(call.id))
         .filter(recording::Column::Source.eq(SOURCE))
@@ -39,10 +35,7 @@ pub async fn run(
         return Ok(StageOutcome::note(Some(call.id), "call has no recording"));
     };
     let url = allowed_url(url, &app.settings.recording_hosts)?;
-    let tenant = tenant::Entity::find_by_id(run.tenant_id)
-        .one(&app.db)
-        .await?
-        .ok_or_else(|| StageError::Permanent("tenant is gone".into()))?;
+    let tenant = super::load_tenant(app, run).await?;
     let creds = exotel_credentials(&app.key, &tenant)?;
 
     let mut response = app
