@@ -785,6 +785,41 @@ async fn a_run_whose_worker_keeps_dying_fails_after_max_attempts(backend: Backen
     app.stop().await;
 }
 
+async fn a_better_duration_arriving_during_the_settle_window_is_billed(backend: Backend) {
+    let app = TestApp::spawn_opts(
+        backend,
+        support::Options {
+            charge_settle: std::time::Duration::from_secs(1),
+            ..support::Options::default()
+        },
+    )
+    .await;
+    let s = sid(7070);
+    // The flow's last Passthru carries only the dialled leg's duration...
+    app.passthru_get(&[
+        ("CallSid", &s),
+        ("CallType", "completed"),
+        ("DialCallDuration", "10"),
+    ])
+    .await;
+    // ...and the StatusCallback's ConversationDuration follows.
+    app.post_json(
+        "status",
+        &json!({"CallSid": s, "Status": "completed", "ConversationDuration": 125}),
+    )
+    .await;
+    app.drain().await;
+    let c = call_by_sid(&app, &s).await;
+    assert_eq!(c.duration_source.as_deref(), Some("conversation_duration"));
+    assert_eq!(
+        c.cost_paise,
+        Some(3 * 3000),
+        "billed on the better duration, once"
+    );
+    assert_eq!(app.count::<charge::Entity>().await, 1);
+    app.stop().await;
+}
+
 async fn health_and_readiness(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let r = app
@@ -824,4 +859,5 @@ both_backends!(
     queue_depth_stays_bounded_and_the_database_holds_the_backlog,
     a_duration_that_lands_mid_charge_is_still_charged,
     a_run_whose_worker_keeps_dying_fails_after_max_attempts,
+    a_better_duration_arriving_during_the_settle_window_is_billed,
 );

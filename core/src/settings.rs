@@ -133,6 +133,9 @@ pub struct Settings {
     pub fetch_timeout: Duration,
     /// Reconciliation through the Call Details API.
     pub reconcile: ReconcileSettings,
+    /// How long a charge waits when its duration came from a lesser source than
+    /// `ConversationDuration`, in case a better one arrives.
+    pub charge_settle: Duration,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -269,6 +272,7 @@ impl Settings {
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
             fetch_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
             db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
+            charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
                 max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,

@@ -50,6 +50,8 @@ pub struct Options {
     pub redispatch_after: std::time::Duration,
     /// Reconciliation timing (default: never within a test).
     pub reconcile: Option<ReconcileSettings>,
+    /// How long a charge from a lesser duration source waits (default: not at all).
+    pub charge_settle: Duration,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             redis_url: None,
             redispatch_after: Duration::from_secs(60),
             reconcile: None,
+            charge_settle: Duration::ZERO,
         }
     }
 }
@@ -127,6 +130,7 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
         smtp_url: None,
         mail_from: "caly@test".into(),
         fetch_timeout: Duration::from_secs(10),
+        charge_settle: Duration::ZERO,
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),
@@ -170,6 +174,7 @@ impl TestApp {
         let mut settings = settings(backend, dir.path(), database_url, &ns);
         settings.queue_depth_bound = options.queue_depth_bound;
         settings.redispatch_after = options.redispatch_after;
+        settings.charge_settle = options.charge_settle;
         if let Some(reconcile) = options.reconcile {
             settings.reconcile = reconcile;
         }

@@ -59,7 +59,11 @@ pub async fn run(
     } else {
         current
     };
-    let follow_ups = arm_follow_ups(&txn, &call, app.settings.reconcile.delay, now).await?;
+    let timing = FollowUpTiming {
+        reconcile_delay: app.settings.reconcile.delay,
+        charge_settle: app.settings.charge_settle,
+    };
+    let follow_ups = arm_follow_ups(&txn, &call, timing, now).await?;
     txn.commit().await?;
     Ok(StageOutcome {
         note: format!("call {} is {}", call.id, call.state),
@@ -176,10 +180,17 @@ fn merge(
     call
 }
 
+/// When follow-up runs first become due.
+#[derive(Debug, Clone, Copy)]
+struct FollowUpTiming {
+    reconcile_delay: std::time::Duration,
+    charge_settle: std::time::Duration,
+}
+
 async fn arm_follow_ups(
     txn: &impl ConnectionTrait,
     call: &call::Model,
-    reconcile_delay: std::time::Duration,
+    timing: FollowUpTiming,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Stage, i64)>, StageError> {
     let mut armed = Vec::new();
@@ -200,7 +211,8 @@ async fn arm_follow_ups(
     if !(is_final && call.duration_secs.is_some()) {
         // If the final callback (or its duration) never comes, ask Exotel later.
         let first_poll = now
-            + chrono::Duration::from_std(reconcile_delay).unwrap_or(chrono::Duration::minutes(2));
+            + chrono::Duration::from_std(timing.reconcile_delay)
+                .unwrap_or(chrono::Duration::minutes(2));
         if let Some(id) =
             runs::insert_scheduled(txn, new_run(Stage::Reconcile), false, first_poll, now).await?
         {
@@ -211,7 +223,22 @@ async fn arm_follow_ups(
         // A call left waiting for its duration is charged again once a duration arrives.
         let rearm = call.billing_status == billing_status::AWAITING_DURATION
             && call.duration_secs.is_some();
-        if let Some(id) = runs::ensure(txn, new_run(Stage::Charge), rearm, now).await? {
+        // A duration from a lesser source may yet be bettered (a StatusCallback's
+        // ConversationDuration after a Passthru's DialCallDuration): let it settle first.
+        let best_known = call.duration_source.as_deref()
+            == Some(DurationSource::ConversationDuration.as_str())
+            || call.duration_secs.is_none();
+        let charge_at = if best_known {
+            now
+        } else {
+            now + chrono::Duration::from_std(timing.charge_settle).unwrap_or_default()
+        };
+        let armed_charge = if rearm {
+            runs::ensure(txn, new_run(Stage::Charge), true, now).await?
+        } else {
+            runs::insert_scheduled(txn, new_run(Stage::Charge), false, charge_at, now).await?
+        };
+        if let Some(id) = armed_charge {
             armed.push((Stage::Charge, id));
         }
     }
