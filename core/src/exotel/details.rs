@@ -2,6 +2,7 @@
 //! reconcile calls whose StatusCallback was lost or came without a duration.
 
 use super::EventFields;
+use crate::call_state::CallState;
 use crate::tenants::ExotelCredentials;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -96,13 +97,6 @@ pub fn details_to_fields(body: &Value) -> Option<EventFields> {
     })
 }
 
-fn is_final(status: &str) -> bool {
-    matches!(
-        status,
-        "completed" | "busy" | "failed" | "no-answer" | "canceled"
-    )
-}
-
 /// Fetches one call's details with the tenant's Basic auth.
 pub async fn fetch(
     http: &reqwest::Client,
@@ -134,16 +128,15 @@ pub async fn fetch(
     let Some(fields) = details_to_fields(&body) else {
         return Err("call details have no Call object".into());
     };
-    let status = fields.get(&["Status"]).unwrap_or_default().to_string();
-    let has_duration = super::CallFacts::from_fields(super::HookKind::CallDetails, &fields)
-        .duration
-        .is_some();
-    if !is_final(&status) {
+    // Judged exactly as ingest will judge it: final state and a billable duration.
+    let facts = super::CallFacts::from_fields(super::HookKind::CallDetails, &fields);
+    if !facts.state.is_some_and(CallState::is_final) {
+        let status = fields.get(&["Status"]).unwrap_or_default();
         return Ok(CallDetails::NotYet(format!(
             "Exotel reports the call as '{status}'"
         )));
     }
-    if !has_duration {
+    if facts.duration.is_none() {
         return Ok(CallDetails::NotYet("Exotel has no duration yet".into()));
     }
     Ok(CallDetails::Ready { fields, raw })
