@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_spine;
+mod m20261122_000001_calls_billing_index;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_spine::Migration)]
+        vec![
+            Box::new(m20261121_000001_spine::Migration),
+            Box::new(m20261122_000001_calls_billing_index::Migration),
+        ]
     }
 }
