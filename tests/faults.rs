@@ -7,11 +7,7 @@ use caly_entities::{call, charge, recording, stage_run};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 use support::process::{WorkerProcess, wait_until};
-use support::{Backend, Options, TestApp};
-
-fn sid(n: u32) -> String {
-    format!("{n:032x}")
-}
+use support::{Backend, Options, TestApp, sid};
 
 async fn idle_app() -> TestApp {
     TestApp::spawn_opts(

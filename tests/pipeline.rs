@@ -6,20 +6,7 @@ mod support;
 use caly_entities::{call, charge, raw_event, recording, stage_run};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use support::{Backend, TestApp};
-
-async fn call_by_sid(app: &TestApp, sid: &str) -> call::Model {
-    call::Entity::find()
-        .filter(call::Column::CallSid.eq(sid))
-        .one(&app.app.db)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("call {sid} exists"))
-}
-
-fn sid(n: u32) -> String {
-    format!("{n:032x}")
-}
+use support::{Backend, TestApp, sid};
 
 async fn every_payload_variant_lands(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -116,7 +103,7 @@ async fn every_payload_variant_lands(backend: Backend) {
     assert_eq!(r.status(), 200);
     app.drain().await;
 
-    let c1 = call_by_sid(&app, &s1).await;
+    let c1 = app.call_by_sid(&s1).await;
     assert_eq!(c1.state, "in_progress");
     assert_eq!(c1.from_number.as_deref(), Some("+919876543210"));
     assert_eq!(c1.to_number.as_deref(), Some("+918040000000"));
@@ -126,7 +113,7 @@ async fn every_payload_variant_lands(backend: Backend) {
     );
     assert_eq!(c1.billing_status, "not_final");
 
-    let c2 = call_by_sid(&app, &s2).await;
+    let c2 = app.call_by_sid(&s2).await;
     assert_eq!(
         c2.state, "completed",
         "the human leg's no-answer never misses a bot call"
@@ -136,18 +123,18 @@ async fn every_payload_variant_lands(backend: Backend) {
     assert_eq!(c2.duration_source.as_deref(), Some("stream_duration"));
     assert_eq!(c2.cost_paise, Some(2 * 3000));
 
-    let c3 = call_by_sid(&app, &s3).await;
+    let c3 = app.call_by_sid(&s3).await;
     assert_eq!(
         (c3.state.as_str(), c3.duration_secs),
         ("completed", Some(30))
     );
     assert_eq!(c3.cost_paise, Some(3000));
 
-    let c4 = call_by_sid(&app, &s4).await;
+    let c4 = app.call_by_sid(&s4).await;
     assert_eq!(c4.from_number.as_deref(), Some("+919876543210"));
     assert_eq!(c4.direction.as_deref(), Some("incoming"));
 
-    let c5 = call_by_sid(&app, &s5).await;
+    let c5 = app.call_by_sid(&s5).await;
     assert_eq!(c5.state, "completed");
     assert_eq!(c5.duration_secs, Some(320));
     assert_eq!(c5.duration_source.as_deref(), Some("conversation_duration"));
@@ -157,7 +144,7 @@ async fn every_payload_variant_lands(backend: Backend) {
         "2024-01-15T09:00:45+00:00"
     );
 
-    let c6 = call_by_sid(&app, &s6).await;
+    let c6 = app.call_by_sid(&s6).await;
     assert_eq!(c6.state, "missed");
     assert_eq!(c6.duration_source.as_deref(), Some("caller_leg_on_call"));
     assert_eq!(c6.cost_paise, Some(3000));
@@ -195,7 +182,7 @@ async fn duplicates_make_one_call_one_recording_one_charge(backend: Backend) {
     assert_eq!(answer["duplicate"], true);
     app.drain().await;
     // A replay of every stage changes nothing either.
-    let call = call_by_sid(&app, &s).await;
+    let call = app.call_by_sid(&s).await;
     for stage in ["ingest", "recording_upload", "charge"] {
         let (status, _) = app
             .api_post(&format!("/api/v1/calls/{}/stages/{stage}/replay", call.id))
@@ -232,7 +219,7 @@ async fn recording_that_404s_twice_then_succeeds(backend: Backend) {
     app.post_json("status", &json!({"CallSid": s, "Status": "completed", "ConversationDuration": 5, "RecordingUrl": rec}))
         .await;
     app.drain().await;
-    let call = call_by_sid(&app, &s).await;
+    let call = app.call_by_sid(&s).await;
     let run = stage_run::Entity::find()
         .filter(stage_run::Column::CallId.eq(call.id))
         .filter(stage_run::Column::Stage.eq("recording_upload"))
@@ -262,7 +249,7 @@ async fn failing_recording_is_visible_and_replay_fixes_it(backend: Backend) {
     assert_eq!(run["stage"], "recording_upload");
     assert_eq!(run["attempts"], 3, "max attempts in tests");
     assert!(run["last_error"].as_str().unwrap().contains("500"));
-    let call = call_by_sid(&app, &s).await;
+    let call = app.call_by_sid(&s).await;
     let (_, detail) = app.api_get(&format!("/api/v1/calls/{}", call.id)).await;
     let stages: Vec<&str> = detail["stages"]
         .as_array()
@@ -419,7 +406,7 @@ async fn bad_requests_get_clear_4xx_and_change_nothing(backend: Backend) {
         .await;
     assert_eq!(r.status(), 200);
     app.drain().await;
-    let odd = call_by_sid(&app, &s).await;
+    let odd = app.call_by_sid(&s).await;
     assert_eq!((odd.duration_secs, odd.started_at), (None, None));
     assert_eq!(odd.billing_status, "awaiting_duration");
     app.stop().await;
@@ -452,11 +439,11 @@ async fn billing_edge_cases(backend: Backend) {
     .await;
     app.drain().await;
     for (i, (secs, paise)) in cases.iter().enumerate() {
-        let call = call_by_sid(&app, &sid(1000 + i as u32)).await;
+        let call = app.call_by_sid(&sid(1000 + i as u32)).await;
         assert_eq!(call.cost_paise, Some(*paise), "{secs}s");
         assert_eq!(call.billing_status, "charged");
     }
-    let call = call_by_sid(&app, &waiting).await;
+    let call = app.call_by_sid(&waiting).await;
     assert_eq!(call.billing_status, "awaiting_duration");
     assert_eq!(call.cost_paise, None);
     assert_eq!(app.count::<charge::Entity>().await, cases.len() as u64);
@@ -468,7 +455,7 @@ async fn billing_edge_cases(backend: Backend) {
     ])
     .await;
     app.drain().await;
-    let call = call_by_sid(&app, &waiting).await;
+    let call = app.call_by_sid(&waiting).await;
     assert_eq!(
         (call.billing_status.as_str(), call.cost_paise),
         ("charged", Some(9000))
@@ -502,8 +489,8 @@ async fn rates_are_per_tenant_and_have_history(backend: Backend) {
         .await;
     }
     app.drain().await;
-    let before = call_by_sid(&app, &sid(1)).await;
-    let after = call_by_sid(&app, &sid(2)).await;
+    let before = app.call_by_sid(&sid(1)).await;
+    let after = app.call_by_sid(&sid(2)).await;
     assert_eq!(
         before.cost_paise,
         Some(2 * 2500),
@@ -524,7 +511,7 @@ async fn signed_recording_links_work_then_expire_or_break(backend: Backend) {
     app.post_json("status", &json!({"CallSid": s, "Status": "completed", "ConversationDuration": 5, "RecordingUrl": rec}))
         .await;
     app.drain().await;
-    let call = call_by_sid(&app, &s).await;
+    let call = app.call_by_sid(&s).await;
     let (status, link) = app
         .api_get(&format!("/api/v1/calls/{}/recording", call.id))
         .await;
@@ -604,7 +591,7 @@ async fn tenants_are_walls_and_lists_filter(backend: Backend) {
     let other = app.other_tenant().await;
     let (_, theirs) = app.api_get_as(&other.api_key, "/api/v1/calls").await;
     assert_eq!(theirs["total"], 0);
-    let mine = call_by_sid(&app, &sid(1)).await;
+    let mine = app.call_by_sid(&sid(1)).await;
     let (status, _) = app
         .api_get_as(&other.api_key, &format!("/api/v1/calls/{}", mine.id))
         .await;
@@ -717,7 +704,7 @@ async fn a_duration_that_lands_mid_charge_is_still_charged(backend: Backend) {
     app.post_json("status", &json!({"CallSid": s, "Status": "completed"}))
         .await;
     app.drain().await;
-    let c = call_by_sid(&app, &s).await;
+    let c = app.call_by_sid(&s).await;
     assert_eq!(c.billing_status, "awaiting_duration");
     // The race's outcome: the duration is stored, but the charge run already finished.
     call::Entity::update_many()
@@ -734,7 +721,7 @@ async fn a_duration_that_lands_mid_charge_is_still_charged(backend: Backend) {
         .await
         .unwrap();
     app.drain().await;
-    let c = call_by_sid(&app, &s).await;
+    let c = app.call_by_sid(&s).await;
     assert_eq!(
         (c.billing_status.as_str(), c.cost_paise),
         ("charged", Some(6000))
@@ -809,7 +796,7 @@ async fn a_better_duration_arriving_during_the_settle_window_is_billed(backend: 
     )
     .await;
     app.drain().await;
-    let c = call_by_sid(&app, &s).await;
+    let c = app.call_by_sid(&s).await;
     assert_eq!(c.duration_source.as_deref(), Some("conversation_duration"));
     assert_eq!(
         c.cost_paise,

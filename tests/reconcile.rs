@@ -3,15 +3,11 @@
 mod support;
 
 use caly_core::settings::ReconcileSettings;
-use caly_entities::{call, charge, recording, stage_run};
+use caly_entities::{charge, recording, stage_run};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
-use support::{Backend, Options, TestApp};
-
-fn sid(n: u32) -> String {
-    format!("{n:032x}")
-}
+use support::{Backend, Options, TestApp, sid};
 
 async fn reconciling_app(backend: Backend, window: Duration) -> TestApp {
     TestApp::spawn_opts(
@@ -26,15 +22,6 @@ async fn reconciling_app(backend: Backend, window: Duration) -> TestApp {
         },
     )
     .await
-}
-
-async fn the_call(app: &TestApp, sid: &str) -> call::Model {
-    call::Entity::find()
-        .filter(call::Column::CallSid.eq(sid))
-        .one(&app.app.db)
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 async fn a_lost_status_callback_is_reconciled(backend: Backend) {
@@ -60,7 +47,7 @@ async fn a_lost_status_callback_is_reconciled(backend: Backend) {
     ])
     .await;
     app.drain().await;
-    let c = the_call(&app, &s).await;
+    let c = app.call_by_sid(&s).await;
     assert_eq!(c.state, "completed");
     assert_eq!(c.duration_source.as_deref(), Some("conversation_duration"));
     assert_eq!(
@@ -93,7 +80,7 @@ async fn a_call_left_without_duration_is_reconciled(backend: Backend) {
     app.post_json("status", &json!({"CallSid": s, "Status": "completed"}))
         .await;
     app.drain().await;
-    let c = the_call(&app, &s).await;
+    let c = app.call_by_sid(&s).await;
     assert_eq!(
         (c.billing_status.as_str(), c.cost_paise),
         ("charged", Some(6000))
@@ -121,7 +108,7 @@ async fn reconciliation_gives_up_visibly_after_its_window(backend: Backend) {
         error.contains("in-progress") && error.contains("gave up"),
         "{error}"
     );
-    assert_eq!(the_call(&app, &s).await.state, "in_progress");
+    assert_eq!(app.call_by_sid(&s).await.state, "in_progress");
     app.stop().await;
 }
 

@@ -7,11 +7,7 @@ use caly_entities::charge;
 use caly_jobs::ALL_STAGES;
 use serde_json::json;
 use std::time::Duration;
-use support::{Backend, Options, TestApp, redis_keys};
-
-fn sid(n: u32) -> String {
-    format!("{n:032x}")
-}
+use support::{Backend, Options, TestApp, redis_keys, sid};
 
 async fn send_calls(app: &TestApp, from: u32, count: u32) {
     for n in from..from + count {

@@ -380,6 +380,17 @@ impl TestApp {
         }
     }
 
+    /// The call with this CallSid (panics when there is none).
+    pub async fn call_by_sid(&self, call_sid: &str) -> caly_entities::call::Model {
+        use caly_entities::call;
+        call::Entity::find()
+            .filter(call::Column::CallSid.eq(call_sid))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("call {call_sid} exists"))
+    }
+
     /// Rows in a table (by entity).
     pub async fn count<E>(&self) -> u64
     where
@@ -401,6 +412,11 @@ impl TestApp {
             let _ = workers.await;
         }
     }
+}
+
+/// A CallSid for test call `n` (32 hex characters, like Exotel's).
+pub fn sid(n: u32) -> String {
+    format!("{n:032x}")
 }
 
 /// Keys of this test's queue namespace in Redis.
