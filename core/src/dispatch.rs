@@ -19,8 +19,9 @@ pub struct DispatchReport {
 }
 
 /// How full pushers fill a queue: half its bound. Depth is read, then pushed to, so pushers
-/// running at once can overshoot what they read; the other half of the bound absorbs that, and
-/// the depth never passes the bound while fewer than `bound / 2` pushes run at once.
+/// running at once can overshoot what they read: the single-flight dispatcher by nothing, each
+/// api or worker process by at most [`crate::gauge::MAX_UNREAD_PUSHES`]. The other half of the
+/// bound absorbs that while processes × `MAX_UNREAD_PUSHES` stays below `bound / 2`.
 pub fn fill_target(app: &App) -> u64 {
     (app.settings.queue_depth_bound / 2).max(1)
 }

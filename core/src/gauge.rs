@@ -1,6 +1,8 @@
 //! An in-process estimate of each stage queue's depth, so the hot path does not ask the queue
-//! for every webhook. The estimate re-reads the real depth every [`REFRESH`] and counts its own
+//! for every webhook. The estimate re-reads the real depth every [`REFRESH`], or sooner once
+//! this process has pushed [`MAX_UNREAD_PUSHES`] jobs since the last read, and counts its own
 //! pushes in between (it never counts jobs taken by workers, so it errs on the full side).
+//! So one process overshoots what it last read by at most `MAX_UNREAD_PUSHES`.
 
 use crate::CoreError;
 use crate::queue::JobQueue;
@@ -11,6 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How often the real depth is read.
 pub const REFRESH: Duration = Duration::from_millis(100);
+
+/// Pushes one process may make on an estimate before reading the real depth again.
+pub const MAX_UNREAD_PUSHES: u64 = 32;
 
 #[derive(Debug, Clone, Copy)]
 struct Reading {
@@ -38,7 +43,7 @@ impl DepthGauge {
             .lock()
             .expect("gauge lock")
             .get(&stage)
-            .is_some_and(|r| r.at.elapsed() < REFRESH);
+            .is_some_and(|r| r.at.elapsed() < REFRESH && r.pushed_since < MAX_UNREAD_PUSHES);
         if !fresh {
             let depth = queue.depth(stage).await?;
             self.readings.lock().expect("gauge lock").insert(

@@ -135,7 +135,10 @@ impl JobQueue {
         match self {
             JobQueue::Redis { conn, .. } => {
                 let mut conn = conn.clone();
+                // One MULTI/EXEC snapshot: a worker's fetch moves jobs from the scheduled set
+                // to the active list, and two separate reads could miss them in between.
                 let (active, scheduled): (u64, u64) = redis::pipe()
+                    .atomic()
                     .cmd("LLEN")
                     .arg(format!("{name}:active"))
                     .cmd("ZCARD")
