@@ -28,6 +28,10 @@ impl WorkerProcess {
                 settings.redis_url.as_deref().expect("production backend"),
             )
             .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
+            .env(
+                "CALY_QUEUE_DEPTH_BOUND",
+                settings.queue_depth_bound.to_string(),
+            )
             .env("CALY_MASTER_KEY", app.app.key.to_base64())
             .env("CALY_RECORDING_HOSTS", "127.0.0.1")
             .env("CALY_ORPHAN_AFTER_SECS", orphan_secs.to_string())
