@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev)
 # on 127.0.0.1, reuses whatever already runs, then: fmt check, clippy, and the test suite
-# (nextest when installed, else cargo test) on the embedded default and on PG + Redis + s3s-fs.
+# (nextest, installed when missing) on the embedded default and on PG + Redis + s3s-fs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,11 +70,10 @@ if ! curl -sf http://127.0.0.1:1080/healthz >/dev/null 2>&1; then
   wait_for maildev curl -sf http://127.0.0.1:1080/healthz
 fi
 
+# --- nextest (each test in its own process: one test installs a global log capture) ----------
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
 # --- checks and tests -------------------------------------------------------------------------
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-if command -v cargo-nextest >/dev/null; then
-  cargo nextest run --workspace --no-fail-fast
-else
-  cargo test --workspace --no-fail-fast
-fi
+cargo nextest run --workspace --no-fail-fast

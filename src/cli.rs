@@ -2,12 +2,27 @@
 
 use crate::{bench, demo, processes, simulate};
 use anyhow::Context;
-use caly_core::settings::Settings;
-use caly_core::{App, calls, db, dispatch, tenants};
-use caly_jobs::{ALL_STAGES, Stage};
+use caly_core::pipeline::{StageRegistry, dispatch, replay};
+use caly_core::platform::db;
+use caly_core::platform::settings::Settings;
+use caly_core::{App, CallId, TenantId, tenancy};
+use caly_jobs::StageName;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use sea_orm::EntityTrait;
+use secrecy::SecretString;
+
+/// `--queues` and `--stage` help, listing the registry's stages.
+fn stages_help(what: &str) -> String {
+    format!("{what}: {}", StageRegistry::builtin().describe())
+}
+
+/// Parses a stage name against the registry (so `--help` and errors name every stage).
+fn stage_name(text: &str) -> Result<StageName, String> {
+    StageRegistry::builtin()
+        .parse(text)
+        .map_err(|e| e.to_string())
+}
 
 /// Caly: AI phone support for e-commerce stores.
 #[derive(Parser)]
@@ -26,8 +41,9 @@ enum Command {
     /// A worker process.
     Worker {
         /// Stage queues to consume (comma-separated); all by default.
-        #[arg(long, value_delimiter = ',')]
-        queues: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_parser = stage_name,
+              help = stages_help("Stage queues to consume (comma-separated; all by default)"))]
+        queues: Vec<StageName>,
         /// Jobs in flight per queue.
         #[arg(long, env = "CALY_WORKER_CONCURRENCY", default_value_t = 8)]
         concurrency: usize,
@@ -46,9 +62,9 @@ enum Command {
         /// Call id.
         #[arg(long)]
         call: i64,
-        /// Stage name: ingest, recording_upload, charge or reconcile.
-        #[arg(long)]
-        stage: String,
+        /// The stage to re-run.
+        #[arg(long, value_parser = stage_name, help = stages_help("The stage to re-run"))]
+        stage: StageName,
     },
     /// Sends realistic Exotel webhooks to a deployment.
     Simulate(simulate::SimulateArgs),
@@ -100,7 +116,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Worker {
             queues,
             concurrency,
-        } => processes::run_worker(parse_stages(&queues)?, concurrency).await,
+        } => {
+            let stages = if queues.is_empty() {
+                StageRegistry::builtin().names()
+            } else {
+                queues
+            };
+            processes::run_worker(stages, concurrency).await
+        }
         Command::Scheduler => processes::run_scheduler().await,
         Command::Migrate => {
             let settings = Settings::from_env()?;
@@ -117,16 +140,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn parse_stages(names: &[String]) -> anyhow::Result<Vec<Stage>> {
-    if names.is_empty() {
-        return Ok(ALL_STAGES.to_vec());
-    }
-    names
-        .iter()
-        .map(|n| n.trim().parse::<Stage>().map_err(anyhow::Error::from))
-        .collect()
-}
-
 async fn connect() -> anyhow::Result<App> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
@@ -137,9 +150,15 @@ async fn check() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let app = App::connect(settings, false).await?;
     let results = [
-        ("database", db::ping(&app.db).await),
-        ("queue", app.queue.check().await),
-        ("object_store", app.store.check().await),
+        (
+            "database",
+            db::ping(&app.db).await.map_err(|e| e.to_string()),
+        ),
+        ("queue", app.queue.check().await.map_err(|e| e.to_string())),
+        (
+            "object_store",
+            app.store.check().await.map_err(|e| e.to_string()),
+        ),
     ];
     let mut healthy = true;
     for (name, result) in results {
@@ -167,14 +186,14 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
             exotel_subdomain,
             rate_paise_per_min,
         } => {
-            let created = tenants::create(
+            let created = tenancy::create(
                 &app.db,
                 &app.key,
-                tenants::NewTenant {
+                tenancy::NewTenant {
                     name,
                     exotel_sid,
-                    exotel_key,
-                    exotel_token,
+                    exotel_key: SecretString::from(exotel_key),
+                    exotel_token: SecretString::from(exotel_token),
                     exotel_subdomain,
                     rate_paise_per_min,
                 },
@@ -189,7 +208,7 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
             );
         }
         TenantCommand::List => {
-            for t in tenants::list(&app.db).await? {
+            for t in tenancy::list(&app.db).await? {
                 println!(
                     "{}\t{}\texotel_sid={}\tbalance_paise={}",
                     t.id, t.name, t.exotel_sid, t.balance_paise
@@ -197,13 +216,19 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
             }
         }
         TenantCommand::RotateSecret { id } => {
-            let secret =
-                tenants::rotate_webhook_secret(&app.db, id, app.settings.secret_grace, now).await?;
+            let secret = tenancy::rotate_webhook_secret(
+                &app.db,
+                TenantId(id),
+                app.settings.secret_grace,
+                now,
+            )
+            .await?;
             println!(
                 "new webhook secret issued; the old one works for {}s more",
                 app.settings.secret_grace.as_secs()
             );
-            for (name, url) in tenants::webhook_urls(&app.settings.public_base(), id, &secret) {
+            let base = app.settings.public_base();
+            for (name, url) in tenancy::webhook_urls(&base, TenantId(id), &secret) {
                 println!("{name}: {url}");
             }
         }
@@ -212,8 +237,14 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
             paise_per_min,
             from,
         } => {
-            let rate =
-                tenants::add_rate(&app.db, id, paise_per_min, from.unwrap_or(now), now).await?;
+            let rate = tenancy::add_rate(
+                &app.db,
+                TenantId(id),
+                paise_per_min,
+                from.unwrap_or(now),
+                now,
+            )
+            .await?;
             println!(
                 "tenant {id}: {} paise/min from {}",
                 rate.paise_per_min, rate.effective_from
@@ -223,19 +254,29 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(call_id: i64, stage: &str) -> anyhow::Result<()> {
-    let stage: Stage = stage.parse()?;
+async fn replay(call_id: i64, stage: &StageName) -> anyhow::Result<()> {
     let app = connect().await?;
     let call = caly_entities::call::Entity::find_by_id(call_id)
         .one(&app.db)
         .await?
         .context("no such call")?;
     let now = Utc::now();
-    let ids = calls::replay(&app.db, call.tenant_id, call.id, stage, now).await?;
-    dispatch::push_committed(&app, stage, &ids, now).await;
+    let tenant = TenantId(call.tenant_id);
+    let replayed = replay::replay(
+        &app.db,
+        &app.stages,
+        tenant,
+        CallId(call.id),
+        stage.as_str(),
+        now,
+    )
+    .await?;
+    dispatch::push_committed(&app, &replayed.stage, &replayed.runs, now).await;
+    let ids: Vec<i64> = replayed.runs.iter().map(|id| id.0).collect();
     println!(
-        "re-armed {} {stage} run(s) for call {call_id}: {ids:?}",
-        ids.len()
+        "re-armed {} {} run(s) for call {call_id}: {ids:?}",
+        ids.len(),
+        replayed.stage
     );
     Ok(())
 }

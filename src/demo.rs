@@ -1,11 +1,12 @@
 //! The embedded default's demo tenant: created on first start, its credentials kept in the
 //! data folder (mode 0600) so every start can print them.
 
-use caly_core::App;
-use caly_core::settings::Settings;
-use caly_core::tenants::{self, NewTenant};
+use caly_core::platform::settings::Settings;
+use caly_core::tenancy::{self, NewTenant};
+use caly_core::{App, TenantId};
 use caly_entities::tenant;
 use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,10 +44,19 @@ pub fn allow_local_recordings(settings: &mut Settings) {
 }
 
 /// Prints a tenant's API key and webhook URLs.
-pub fn print_tenant(app: &App, tenant: &tenant::Model, api_key: &str, secret: &str) {
+pub fn print_tenant(
+    app: &App,
+    tenant: &tenant::Model,
+    api_key: &SecretString,
+    secret: &SecretString,
+) {
     println!("tenant {} ({})", tenant.id, tenant.name);
-    println!("  API key:   {api_key}   (shown once; stored hashed)");
-    for (name, url) in tenants::webhook_urls(&app.settings.public_base(), tenant.id, secret) {
+    println!(
+        "  API key:   {}   (shown once; stored hashed)",
+        api_key.expose_secret()
+    );
+    let base = app.settings.public_base();
+    for (name, url) in tenancy::webhook_urls(&base, TenantId(tenant.id), secret) {
         println!("  {name:<16} {url}");
     }
 }
@@ -62,16 +72,16 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
     let demo = match tokio::fs::read_to_string(&path).await {
         Ok(text) => serde_json::from_str::<DemoTenant>(&text)?,
         Err(_) => {
-            let exotel_key = caly_core::crypto::random_token("demo_key_");
-            let exotel_token = caly_core::crypto::random_token("demo_token_");
-            let created = tenants::create(
+            let exotel_key = caly_core::platform::crypto::random_token("demo_key_");
+            let exotel_token = caly_core::platform::crypto::random_token("demo_token_");
+            let created = tenancy::create(
                 &app.db,
                 &app.key,
                 NewTenant {
                     name: "Demo Store".into(),
                     exotel_sid: "demo".into(),
-                    exotel_key: exotel_key.clone(),
-                    exotel_token: exotel_token.clone(),
+                    exotel_key: exotel_key.clone().into(),
+                    exotel_token: exotel_token.clone().into(),
                     exotel_subdomain: "api.in.exotel.com".into(),
                     rate_paise_per_min: app.settings.default_rate_paise,
                 },
@@ -80,8 +90,8 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
             .await?;
             let demo = DemoTenant {
                 tenant_id: created.tenant.id,
-                api_key: created.api_key,
-                webhook_secret: created.webhook_secret,
+                api_key: created.api_key.expose_secret().to_string(),
+                webhook_secret: created.webhook_secret.expose_secret().to_string(),
                 exotel_key,
                 exotel_token,
                 base_url: base.clone(),
@@ -98,7 +108,7 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
     println!("Caly is running (embedded default) at {base}");
     println!(
         "  database: {}",
-        caly_core::settings::redact_url(&app.settings.database_url)
+        caly_core::platform::settings::redact_url(&app.settings.database_url)
     );
     println!(
         "demo tenant {} (credentials in {})",
@@ -106,7 +116,8 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
         path.display()
     );
     println!("  API key:   {}", demo.api_key);
-    for (name, url) in tenants::webhook_urls(&base, demo.tenant_id, &demo.webhook_secret) {
+    let secret = SecretString::from(demo.webhook_secret.clone());
+    for (name, url) in tenancy::webhook_urls(&base, TenantId(demo.tenant_id), &secret) {
         println!("  {name:<16} {url}");
     }
     println!("try:  cargo run --release -- simulate --calls 20");

@@ -14,7 +14,7 @@ use clap::Parser;
 async fn main() -> anyhow::Result<()> {
     // Two TLS backends are linked (ring via sqlx/lettre, aws-lc-rs via the AWS SDK): pick one.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    caly_core::telemetry::init();
+    caly_core::platform::telemetry::init();
     let cli = cli::Cli::parse();
     cli::dispatch(cli).await
 }

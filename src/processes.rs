@@ -3,8 +3,8 @@
 
 use crate::demo;
 use caly_core::App;
-use caly_core::settings::Settings;
-use caly_jobs::{ALL_STAGES, Stage};
+use caly_core::platform::settings::Settings;
+use caly_jobs::StageName;
 use caly_workers::WorkerOptions;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -46,7 +46,7 @@ pub async fn serve_all(
     let workers = tokio::spawn(caly_workers::run_workers(
         app.clone(),
         WorkerOptions {
-            stages: ALL_STAGES.to_vec(),
+            stages: app.stages.names(),
             concurrency: app.settings.worker_concurrency,
             shutdown_timeout: Duration::from_secs(30),
         },
@@ -98,7 +98,7 @@ pub async fn run_api() -> anyhow::Result<()> {
 }
 
 /// `caly worker`.
-pub async fn run_worker(stages: Vec<Stage>, concurrency: usize) -> anyhow::Result<()> {
+pub async fn run_worker(stages: Vec<StageName>, concurrency: usize) -> anyhow::Result<()> {
     let app = connect().await?;
     tracing::info!(?stages, concurrency, "worker starting");
     caly_workers::run_workers(

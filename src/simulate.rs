@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine;
-use caly_core::settings::Settings;
+use caly_core::platform::settings::Settings;
 use chrono::{Duration as ChronoDuration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -127,7 +127,7 @@ async fn serve_recording(
 
 fn ist_now(offset_secs: i64) -> String {
     (Utc::now() + ChronoDuration::seconds(offset_secs))
-        .with_timezone(&caly_core::ist::ist())
+        .with_timezone(&caly_core::platform::time::ist())
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }

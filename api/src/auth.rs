@@ -5,7 +5,7 @@ use crate::{ApiError, ApiState};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use caly_core::tenants;
+use caly_core::tenancy;
 use caly_entities::tenant;
 
 /// The tenant owning the request's API key.
@@ -35,7 +35,7 @@ impl FromRequestParts<ApiState> for AuthTenant {
             )
         };
         let key = api_key(parts).ok_or_else(unauthorized)?;
-        let tenant = tenants::by_api_key(&state.app.db, key)
+        let tenant = tenancy::by_api_key(&state.app.db, key)
             .await?
             .ok_or_else(unauthorized)?;
         Ok(AuthTenant(tenant))

@@ -6,10 +6,10 @@ use crate::{ApiError, ApiState};
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use caly_core::call_state::CallState;
-use caly_core::calls::{self, CallFilter, clamp_per_page};
-use caly_core::dispatch;
-use caly_jobs::Stage;
+use caly_core::calls::{self, CallFilter};
+use caly_core::pipeline::{dispatch, replay, runs};
+use caly_core::platform::pagination::PageRequest;
+use caly_core::{CallId, CallState, TenantId, billing};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -34,8 +34,10 @@ fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
     })
 }
 
-fn call_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("call"))
+fn call_id(raw: &str) -> Result<CallId, ApiError> {
+    raw.parse()
+        .map(CallId)
+        .map_err(|_| ApiError::not_found("call"))
 }
 
 #[derive(Deserialize)]
@@ -68,17 +70,17 @@ fn ist_date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiErro
     .transpose()
 }
 
-/// Page numbers beyond this are refused (offsets must stay far inside i64).
-const MAX_PAGE: u64 = 1_000_000;
-
-fn page_number(page: Option<u64>) -> Result<u64, ApiError> {
-    match page.unwrap_or(1) {
-        p if (1..=MAX_PAGE).contains(&p) => Ok(p),
-        _ => Err(ApiError::bad_request(
-            "invalid_page",
-            format!("'page' must be between 1 and {MAX_PAGE}."),
-        )),
-    }
+fn call_state(raw: Option<&str>) -> Result<Option<CallState>, ApiError> {
+    raw.map(|text| {
+        CallState::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = CallState::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::bad_request(
+                "invalid_state",
+                format!("'state' must be one of {}.", names.join(", ")),
+            )
+        })
+    })
+    .transpose()
 }
 
 async fn list_calls(
@@ -87,28 +89,14 @@ async fn list_calls(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: ListParams = query(raw)?;
-    if let Some(state) = params.state.as_deref()
-        && CallState::parse(state).is_none()
-    {
-        return Err(ApiError::bad_request(
-            "invalid_state",
-            "'state' must be one of ringing, in_progress, completed, missed, busy, failed.",
-        ));
-    }
     let filter = CallFilter {
-        state: params.state.clone(),
+        state: call_state(params.state.as_deref())?,
         from: ist_date("from", params.from.as_deref())?,
         to: ist_date("to", params.to.as_deref())?,
     };
-    let page = calls::list_calls(
-        &app.db,
-        tenant.id,
-        &filter,
-        page_number(params.page)?,
-        clamp_per_page(params.per_page),
-    )
-    .await?;
-    Ok(Json(json!(page)))
+    let page = PageRequest::new(params.page, params.per_page)?;
+    let calls = calls::list_calls(&app.db, TenantId(tenant.id), &filter, page).await?;
+    Ok(Json(json!(calls)))
 }
 
 async fn get_call(
@@ -116,7 +104,7 @@ async fn get_call(
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let detail = calls::call_detail(&app.db, tenant.id, call_id(&id)?).await?;
+    let detail = calls::call_detail(&app.db, TenantId(tenant.id), call_id(&id)?).await?;
     Ok(Json(json!(detail)))
 }
 
@@ -125,13 +113,14 @@ async fn recording_link(
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let recording = calls::find_recording(&app.db, tenant.id, call_id(&id)?).await?;
+    let recording = calls::find_recording(&app.db, TenantId(tenant.id), call_id(&id)?).await?;
     let now = Utc::now();
     let ttl = app.settings.link_ttl;
     let url = app
         .store
         .signed_url(&recording.object_key, &recording.content_type, ttl, now)
-        .await?;
+        .await
+        .map_err(caly_core::CoreError::from)?;
     Ok(Json(json!({
         "url": url,
         "content_type": recording.content_type,
@@ -145,16 +134,13 @@ async fn replay(
     AuthTenant(tenant): AuthTenant,
     Path((id, stage)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let stage: Stage = stage.parse().map_err(|e: caly_jobs::UnknownStage| {
-        ApiError::bad_request(
-            "unknown_stage",
-            format!("{e}; use ingest, recording_upload, charge or reconcile."),
-        )
-    })?;
     let now = Utc::now();
-    let ids = calls::replay(&app.db, tenant.id, call_id(&id)?, stage, now).await?;
-    dispatch::push_committed(&app, stage, &ids, now).await;
-    Ok(Json(json!({"replayed": ids, "stage": stage})))
+    let tenant = TenantId(tenant.id);
+    let replayed = replay::replay(&app.db, &app.stages, tenant, call_id(&id)?, &stage, now).await?;
+    dispatch::push_committed(&app, &replayed.stage, &replayed.runs, now).await;
+    Ok(Json(
+        json!({"replayed": replayed.runs, "stage": replayed.stage}),
+    ))
 }
 
 async fn list_charges(
@@ -163,16 +149,11 @@ async fn list_charges(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: PageParams = query(raw)?;
-    let page = calls::list_charges(
-        &app.db,
-        tenant.id,
-        page_number(params.page)?,
-        clamp_per_page(params.per_page),
-    )
-    .await?;
+    let page = PageRequest::new(params.page, params.per_page)?;
+    let charges = billing::list_charges(&app.db, TenantId(tenant.id), page).await?;
     Ok(Json(json!({
         "balance_paise": tenant.balance_paise,
-        "charges": page,
+        "charges": charges,
     })))
 }
 
@@ -182,12 +163,7 @@ async fn list_failed(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: PageParams = query(raw)?;
-    let page = calls::list_failed_runs(
-        &app.db,
-        tenant.id,
-        page_number(params.page)?,
-        clamp_per_page(params.per_page),
-    )
-    .await?;
-    Ok(Json(json!(page)))
+    let page = PageRequest::new(params.page, params.per_page)?;
+    let failed = runs::list_failed(&app.db, TenantId(tenant.id), page).await?;
+    Ok(Json(json!(failed)))
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use caly_core::CoreError;
+use caly_core::{CoreError, Rejection};
 use serde_json::json;
 
 /// An error response: `{"error": {"code": "...", "message": "..."}}`.
@@ -46,9 +46,7 @@ impl ApiError {
 impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         match err {
-            CoreError::Invalid { code, message } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-            }
+            CoreError::Rejected(rejection) => rejection.into(),
             CoreError::NotFound(what) => ApiError::not_found(what),
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -59,6 +57,20 @@ impl From<CoreError> for ApiError {
                 )
             }
         }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        let status = match rejection {
+            Rejection::UnknownStage(_) | Rejection::InvalidPage { .. } => StatusCode::BAD_REQUEST,
+            Rejection::MissingField(_)
+            | Rejection::NegativeRate
+            | Rejection::NothingToReplay
+            | Rejection::StageBusy
+            | Rejection::InvalidMailAddress(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, rejection.code(), rejection.to_string())
     }
 }
 

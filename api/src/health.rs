@@ -18,7 +18,7 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-fn verdict(result: Result<(), caly_core::CoreError>) -> (bool, String) {
+fn verdict<E: std::fmt::Display>(result: Result<(), E>) -> (bool, String) {
     match result {
         Ok(()) => (true, "ok".into()),
         Err(err) => {
@@ -29,7 +29,7 @@ fn verdict(result: Result<(), caly_core::CoreError>) -> (bool, String) {
 }
 
 async fn readyz(State(ApiState { app }): State<ApiState>) -> impl IntoResponse {
-    let (db_ok, db) = verdict(caly_core::db::ping(&app.db).await);
+    let (db_ok, db) = verdict(caly_core::platform::db::ping(&app.db).await);
     let (queue_ok, queue) = verdict(app.queue.check().await);
     let (store_ok, store) = verdict(app.store.check().await);
     let ready = db_ok && queue_ok && store_ok;

@@ -9,9 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use caly_core::exotel::HookKind;
-use caly_core::tenants;
-use caly_core::webhooks::{self, HookError, IncomingHook};
+use caly_core::TenantId;
+use caly_core::integrations::exotel::HookKind;
+use caly_core::pipeline::intake::{self, HookError, IncomingHook};
+use caly_core::tenancy;
 use chrono::Utc;
 use serde_json::json;
 
@@ -44,8 +45,8 @@ async fn receive(
         ));
     }
     let now = Utc::now();
-    let tenant_id: i64 = tenant.parse().map_err(|_| no_such_hook())?;
-    let tenant = tenants::by_webhook_secret(&app.db, tenant_id, &secret, now)
+    let tenant_id = TenantId(tenant.parse().map_err(|_| no_such_hook())?);
+    let tenant = tenancy::by_webhook_secret(&app.db, tenant_id, &secret, now)
         .await?
         .ok_or_else(no_such_hook)?;
     let hook = IncomingHook {
@@ -57,7 +58,7 @@ async fn receive(
             .and_then(|v| v.to_str().ok()),
         body: &body,
     };
-    match webhooks::accept(&app, &tenant, hook, now).await {
+    match intake::accept(&app, &tenant, hook, now).await {
         Ok(accepted) => Ok((
             StatusCode::OK,
             axum::Json(json!({

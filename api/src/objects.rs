@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use caly_core::storage::ObjectStore;
+use caly_core::platform::storage::ObjectStore;
 use chrono::Utc;
 use serde::Deserialize;
 

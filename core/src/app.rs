@@ -1,13 +1,16 @@
 //! The shared context every process builds once: database, queue, object store, keys, HTTP client.
 
-use crate::crypto::MasterKey;
-use crate::gauge::DepthGauge;
-use crate::mailer::Mailer;
-use crate::queue::JobQueue;
-use crate::settings::Settings;
-use crate::storage::ObjectStore;
-use crate::{CoreError, db};
+use crate::CoreError;
+use crate::pipeline::StageRegistry;
+use crate::platform::crypto::MasterKey;
+use crate::platform::gauge::DepthGauge;
+use crate::platform::mailer::Mailer;
+use crate::platform::queue::JobQueue;
+use crate::platform::settings::{Settings, SettingsError};
+use crate::platform::storage::ObjectStore;
+use crate::platform::{db, egress};
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Everything a stage handler, an api route or the scheduler needs. Cheap to clone.
@@ -23,19 +26,21 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Seals third-party secrets and signs links.
     pub key: MasterKey,
-    /// Outbound HTTP (recording downloads).
+    /// Outbound HTTP, built by the egress policy.
     pub http: reqwest::Client,
     /// Outgoing mail.
     pub mailer: Mailer,
     /// Estimated queue depths for the hot path.
     pub gauge: Arc<DepthGauge>,
+    /// The stages this deployment runs.
+    pub stages: StageRegistry,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
 /// missing file is created with a fresh key.
 async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
     if let Some(text) = &settings.master_key {
-        return Ok(MasterKey::from_base64(text)?);
+        return Ok(MasterKey::from_base64(text.expose_secret())?);
     }
     match tokio::fs::read_to_string(&settings.master_key_file).await {
         Ok(text) => Ok(MasterKey::from_base64(&text)?),
@@ -48,10 +53,7 @@ async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
             tracing::info!(path = %settings.master_key_file.display(), "generated a new master key");
             Ok(key)
         }
-        Err(_) => Err(CoreError::invalid(
-            "missing_master_key",
-            "Set CALY_MASTER_KEY (32 bytes, base64) or CALY_MASTER_KEY_FILE.",
-        )),
+        Err(_) => Err(SettingsError::MissingMasterKey.into()),
     }
 }
 
@@ -74,7 +76,7 @@ impl App {
             db::migrate(&db).await?;
         }
         let queue = match &settings.redis_url {
-            Some(url) => JobQueue::redis(url, &settings.queue_namespace).await?,
+            Some(url) => JobQueue::redis(url.expose_secret(), &settings.queue_namespace).await?,
             None if settings.is_sqlite() => {
                 JobQueue::sqlite(
                     db.get_sqlite_connection_pool().clone(),
@@ -82,22 +84,19 @@ impl App {
                 )
                 .await?
             }
-            None => return Err(crate::settings::SettingsError::RedisRequired.into()),
+            None => return Err(SettingsError::RedisRequired.into()),
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.fetch_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| CoreError::invalid("http_client", e.to_string()))?;
+        let http = egress::client(settings.fetch_timeout);
         let mailer = Mailer::new(
-            settings.smtp_url.as_deref(),
+            settings.smtp_url.as_ref(),
             settings.data_dir.join("outbox"),
             &settings.mail_from,
         )?;
         Ok(App {
             gauge: Arc::default(),
+            stages: StageRegistry::builtin(),
             mailer,
             db,
             queue,
@@ -106,5 +105,13 @@ impl App {
             key,
             http,
         })
+    }
+}
+
+impl App {
+    /// This context with another stage registry (tests add their own stages this way).
+    pub fn with_stages(mut self, stages: StageRegistry) -> Self {
+        self.stages = stages;
+        self
     }
 }

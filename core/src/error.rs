@@ -1,19 +1,19 @@
-//! The one error type of `caly-core`.
+//! The error type of `caly-core`: caller mistakes ([`Rejection`]) apart from infrastructure
+//! failures, each variant saying what went wrong.
 
-use crate::crypto::CryptoError;
-use crate::settings::SettingsError;
+use crate::platform::crypto::CryptoError;
+use crate::platform::mailer::MailError;
+use crate::platform::queue::QueueError;
+use crate::platform::settings::SettingsError;
+use crate::platform::storage::StorageError;
 
-/// Everything that can go wrong in Caly's core. The api maps each to an HTTP status.
+/// Everything that can go wrong in Caly's core. The api maps each to an HTTP status: a
+/// [`Rejection`] is the caller's mistake (4xx); the infrastructure variants are 503s.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    /// Caller input is not acceptable (maps to 400/422 with the code and sentence).
-    #[error("{message}")]
-    Invalid {
-        /// Machine-readable code.
-        code: &'static str,
-        /// Human sentence.
-        message: String,
-    },
+    /// The caller's input is not acceptable.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
     /// The thing asked for does not exist (or belongs to another tenant).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -24,11 +24,14 @@ pub enum CoreError {
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
     /// Queue failure.
-    #[error("queue error: {0}")]
-    Queue(String),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// Object store failure.
-    #[error("object store error: {0}")]
-    ObjectStore(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Mail could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
     /// Secret handling failure.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -37,12 +40,46 @@ pub enum CoreError {
     Io(#[from] std::io::Error),
 }
 
-impl CoreError {
-    /// A 4xx-style input error.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        CoreError::Invalid {
-            code,
-            message: message.into(),
+/// A request Caly refuses because of what was asked, with a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A required field is empty.
+    #[error("The {0} must not be empty.")]
+    MissingField(&'static str),
+    /// A negative rate.
+    #[error("The rate must be zero or more paise per minute.")]
+    NegativeRate,
+    /// Replaying ingest for a call that has no events.
+    #[error("This call has no events to ingest.")]
+    NothingToReplay,
+    /// Replaying a stage that is already pending or running.
+    #[error("That stage is already pending or running for this call.")]
+    StageBusy,
+    /// A stage name the registry does not know.
+    #[error("{0}.")]
+    UnknownStage(#[from] caly_jobs::UnknownStage),
+    /// A page number out of range.
+    #[error("'page' must be between 1 and {max}.")]
+    InvalidPage {
+        /// The largest page number accepted.
+        max: u64,
+    },
+    /// A mail address that cannot be parsed.
+    #[error("'{0}' is not a valid mail address.")]
+    InvalidMailAddress(String),
+}
+
+impl Rejection {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::MissingField(_) => "missing_field",
+            Rejection::NegativeRate => "invalid_rate",
+            Rejection::NothingToReplay => "nothing_to_replay",
+            Rejection::StageBusy => "stage_busy",
+            Rejection::UnknownStage(_) => "unknown_stage",
+            Rejection::InvalidPage { .. } => "invalid_page",
+            Rejection::InvalidMailAddress(_) => "invalid_mail_address",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A phone call on a tenant's line: one row per (tenant, CallSid).
 
+use crate::status::{BillingStatus, CallState};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
@@ -14,8 +15,8 @@ pub struct Model {
     pub tenant_id: i64,
     /// Exotel CallSid.
     pub call_sid: String,
-    /// ringing, in_progress, completed, missed, busy, failed.
-    pub state: String,
+    /// Where the call is in its life.
+    pub state: CallState,
     /// Caller in E.164, when the raw value could be normalised.
     pub from_number: Option<String>,
     /// Caller as sent by Exotel.
@@ -38,8 +39,8 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     /// End time (UTC) when Exotel sent a parseable one.
     pub ended_at: Option<DateTimeUtc>,
-    /// `not_final`, `awaiting_duration`, `charged`.
-    pub billing_status: String,
+    /// Where the call is in billing.
+    pub billing_status: BillingStatus,
     /// Amount charged, once charged.
     pub cost_paise: Option<i64>,
     /// When the first event arrived.

@@ -7,5 +7,6 @@ pub mod raw_event;
 pub mod recording;
 pub mod scheduler_lock;
 pub mod stage_run;
+pub mod status;
 pub mod tenant;
 pub mod tenant_rate;

@@ -1,5 +1,6 @@
 //! One run of one pipeline stage for one subject: the durable truth behind every queued job.
 
+use crate::status::RunStatus;
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
@@ -16,14 +17,14 @@ pub struct Model {
     pub call_sid: String,
     /// The call row, once ingest created it.
     pub call_id: Option<i64>,
-    /// Stage name (`ingest`, `recording_upload`, `charge`).
+    /// Stage name (a name in the stage registry).
     pub stage: String,
     /// Natural key of the run within its stage (unique with `stage`).
     pub dedupe_key: String,
     /// The raw event an ingest run applies.
     pub raw_event_id: Option<i64>,
-    /// pending, running, succeeded, failed.
-    pub status: String,
+    /// Where the run is.
+    pub status: RunStatus,
     /// Attempts started so far.
     pub attempts: i32,
     /// Earliest time the next attempt may start.

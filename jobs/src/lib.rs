@@ -1,12 +1,14 @@
-//! Typed, versioned job payloads for Caly's pipeline and the queue names they travel on.
+//! Typed, versioned job payloads for Caly's pipeline, stage names and the row ids they carry.
 //!
 //! A leaf crate: no I/O, no dependencies on other Caly crates. Producers (api, scheduler) and
 //! consumers (workers) share these types. Jobs carry ids, never rows: the database row of the
 //! stage run is the truth about attempts, backoff and errors.
 
+mod ids;
 mod stage;
 
-pub use stage::{ALL_STAGES, Stage, UnknownStage};
+pub use ids::{CallId, StageRunId, TenantId};
+pub use stage::{StageName, UnknownStage};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,15 +22,15 @@ pub enum StageJob {
     #[serde(rename = "1")]
     V1 {
         /// Primary key of the `stage_runs` row.
-        stage_run_id: i64,
+        stage_run_id: StageRunId,
         /// Which stage this is (also implied by the queue; kept for logs).
-        stage: Stage,
+        stage: StageName,
     },
 }
 
 impl StageJob {
     /// Builds the current-version job for a stage run.
-    pub fn new(stage_run_id: i64, stage: Stage) -> Self {
+    pub fn new(stage_run_id: StageRunId, stage: StageName) -> Self {
         StageJob::V1 {
             stage_run_id,
             stage,
@@ -36,16 +38,16 @@ impl StageJob {
     }
 
     /// The stage-run row this job asks a worker to execute.
-    pub fn stage_run_id(&self) -> i64 {
+    pub fn stage_run_id(&self) -> StageRunId {
         match self {
             StageJob::V1 { stage_run_id, .. } => *stage_run_id,
         }
     }
 
     /// The stage this job belongs to.
-    pub fn stage(&self) -> Stage {
+    pub fn stage(&self) -> &StageName {
         match self {
-            StageJob::V1 { stage, .. } => *stage,
+            StageJob::V1 { stage, .. } => stage,
         }
     }
 }
@@ -56,7 +58,7 @@ mod tests {
 
     #[test]
     fn job_round_trips_with_version_tag() {
-        let job = StageJob::new(42, Stage::Charge);
+        let job = StageJob::new(StageRunId(42), StageName::new("charge"));
         let text = serde_json::to_string(&job).unwrap();
         assert_eq!(text, r#"{"v":"1","stage_run_id":42,"stage":"charge"}"#);
         assert_eq!(serde_json::from_str::<StageJob>(&text).unwrap(), job);

@@ -1,81 +1,79 @@
-//! The pipeline's stages, their queue names and the order they run in.
+//! Stage names: the stable text that names a stage in the database, on its queue, in the API
+//! and on the CLI. Which stages exist is decided by the stage registry in `caly-core`, not here.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
-/// One stage of a call's pipeline. Each stage has its own queue and worker handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Apply one raw Exotel event to its call (create/update, state machine).
-    Ingest,
-    /// Copy the call's recording from Exotel into the object store.
-    RecordingUpload,
-    /// Bill a call that reached a final state.
-    Charge,
-    /// Fill in what lost callbacks never told us, from Exotel's Call Details API.
-    Reconcile,
-}
+/// The name of one pipeline stage (`ingest`, `charge`, ...). Each stage has its own queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StageName(Cow<'static, str>);
 
-/// Every stage, in pipeline order. Later stages (transcribe, agent_reply, qa_flag, report) join here.
-pub const ALL_STAGES: [Stage; 4] = [
-    Stage::Ingest,
-    Stage::RecordingUpload,
-    Stage::Charge,
-    Stage::Reconcile,
-];
+impl StageName {
+    /// A name known at compile time (each stage module declares its own).
+    pub const fn new(name: &'static str) -> Self {
+        StageName(Cow::Borrowed(name))
+    }
 
-impl Stage {
-    /// The stable name used in the database, the API and the CLI.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Ingest => "ingest",
-            Stage::RecordingUpload => "recording_upload",
-            Stage::Charge => "charge",
-            Stage::Reconcile => "reconcile",
-        }
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-impl fmt::Display for Stage {
+impl fmt::Display for StageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.0)
     }
 }
 
-/// Returned when a stage name is not one of [`ALL_STAGES`].
+impl PartialEq<str> for StageName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// Returned when a stage name is not one the registry knows; lists the names it knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownStage(pub String);
+pub struct UnknownStage {
+    /// The name asked for.
+    pub asked: String,
+    /// The names that exist.
+    pub known: Vec<StageName>,
+}
 
 impl fmt::Display for UnknownStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown stage '{}'", self.0)
+        let known: Vec<&str> = self.known.iter().map(StageName::as_str).collect();
+        write!(
+            f,
+            "unknown stage '{}'; use one of: {}",
+            self.asked,
+            known.join(", ")
+        )
     }
 }
 
 impl std::error::Error for UnknownStage {}
-
-impl FromStr for Stage {
-    type Err = UnknownStage;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ALL_STAGES
-            .into_iter()
-            .find(|stage| stage.as_str() == s)
-            .ok_or_else(|| UnknownStage(s.to_string()))
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_parse_back() {
-        for stage in ALL_STAGES {
-            assert_eq!(stage.as_str().parse::<Stage>().unwrap(), stage);
-        }
-        assert!("transcode".parse::<Stage>().is_err());
+    fn names_serialise_as_plain_text() {
+        const CHARGE: StageName = StageName::new("charge");
+        assert_eq!(serde_json::to_string(&CHARGE).unwrap(), r#""charge""#);
+        let back: StageName = serde_json::from_str(r#""charge""#).unwrap();
+        assert_eq!(back, CHARGE);
+        let unknown = UnknownStage {
+            asked: "transcode".into(),
+            known: vec![CHARGE],
+        };
+        assert_eq!(
+            unknown.to_string(),
+            "unknown stage 'transcode'; use one of: charge"
+        );
     }
 }

@@ -2,16 +2,23 @@
 //! Today: the dispatcher/sweeper (due and orphaned stage runs → queue, bounded) and queue
 //! vacuuming on a cron schedule. Backups, invoices and reports join [`maintenance_jobs`].
 //! Every periodic job holds a database lease, so replicas never double-run it.
-//! Depends on `caly-core` and `caly-jobs`; only the `caly` binary depends on it.
+//! Depends on `caly-core`; only the `caly` binary depends on it.
 
-use caly_core::dispatch::{self, DispatchReport};
-use caly_core::{App, CoreError, locks};
-use caly_jobs::ALL_STAGES;
+use caly_core::pipeline::dispatch::{self, DispatchReport};
+use caly_core::platform::locks;
+use caly_core::{App, CoreError};
 use chrono::{DateTime, Utc};
 use cron::Schedule;
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// What a cron job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maintenance {
+    /// Removes finished jobs from every stage queue.
+    VacuumQueue,
+}
 
 /// A cron-scheduled maintenance job.
 #[derive(Debug, Clone)]
@@ -20,6 +27,8 @@ pub struct CronJob {
     pub name: &'static str,
     /// Cron expression (seconds first).
     pub schedule: Schedule,
+    /// What it does.
+    pub task: Maintenance,
 }
 
 /// The cron jobs this scheduler runs.
@@ -27,6 +36,7 @@ pub fn maintenance_jobs() -> Vec<CronJob> {
     vec![CronJob {
         name: "vacuum_queue",
         schedule: Schedule::from_str("0 */5 * * * *").expect("valid cron expression"),
+        task: Maintenance::VacuumQueue,
     }]
 }
 
@@ -53,7 +63,7 @@ pub async fn claim_cron_tick(
     now: DateTime<Utc>,
 ) -> Result<bool, CoreError> {
     let lock = format!("cron:{job}:{}", tick.format("%Y%m%d%H%M"));
-    locks::try_acquire(&app.db, &lock, holder, Duration::from_secs(3600), now).await
+    Ok(locks::try_acquire(&app.db, &lock, holder, Duration::from_secs(3600), now).await?)
 }
 
 async fn run_cron_job(
@@ -65,15 +75,14 @@ async fn run_cron_job(
     if !claim_cron_tick(app, job.name, tick, holder, Utc::now()).await? {
         return Ok(());
     }
-    match job.name {
-        "vacuum_queue" => {
+    match job.task {
+        Maintenance::VacuumQueue => {
             let removed = app
                 .queue
-                .vacuum(&ALL_STAGES, Duration::from_secs(600))
+                .vacuum(&app.stages.names(), Duration::from_secs(600))
                 .await?;
             tracing::info!(removed, "vacuumed finished jobs from the queue");
         }
-        other => tracing::warn!(job = other, "unknown cron job"),
     }
     Ok(())
 }

@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 async fn raw_insert_rate(
-    url: &str,
+    url: &secrecy::SecretString,
     backend: DbBackend,
     concurrency: usize,
     n: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let db = caly_core::db::connect(url, concurrency.max(1) as u32).await?;
+    let db = caly_core::platform::db::connect(url, concurrency.max(1) as u32).await?;
     let create = match backend {
         DbBackend::Postgres => {
             "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"

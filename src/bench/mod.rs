@@ -7,9 +7,10 @@ mod pipeline;
 mod stats;
 
 use caly_core::App;
-use caly_core::settings::Settings;
-use caly_core::tenants::{self, CreatedTenant, NewTenant};
+use caly_core::platform::settings::Settings;
+use caly_core::tenancy::{self, CreatedTenant, NewTenant};
 use chrono::Utc;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 /// Which benchmark.
@@ -68,7 +69,7 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
     settings.recording_hosts = vec!["127.0.0.1".into()];
     settings.db_pool_size = 32;
     let app = App::connect(settings, true).await?;
-    let tenant = tenants::create(
+    let tenant = tenancy::create(
         &app.db,
         &app.key,
         NewTenant {
@@ -98,7 +99,8 @@ impl BenchApp {
         ));
         let hook = format!(
             "{base}/hooks/exotel/{}/{}/status",
-            self.tenant.tenant.id, self.tenant.webhook_secret
+            self.tenant.tenant.id,
+            self.tenant.webhook_secret.expose_secret()
         );
         Ok((hook, stop))
     }
@@ -117,6 +119,6 @@ pub(crate) fn status_body(call_sid: &str, recording_url: Option<&str>) -> serde_
 
 /// A fresh 32-hex CallSid.
 pub(crate) fn call_sid(run: &str, n: usize) -> String {
-    let digest = caly_core::crypto::digest_hex(&format!("{run}-{n}"));
+    let digest = caly_core::platform::crypto::digest_hex(&format!("{run}-{n}"));
     digest[..32].to_string()
 }

@@ -3,11 +3,13 @@
 use super::{BenchApp, bench_app, call_sid, status_body};
 use apalis::prelude::*;
 use axum::http::StatusCode;
-use caly_core::settings::StorageSettings;
+use caly_core::pipeline::stages::ingest;
+use caly_core::platform::settings::StorageSettings;
 use caly_entities::{charge, recording};
-use caly_jobs::{Stage, StageJob};
+use caly_jobs::{StageJob, StageRunId};
 use futures::StreamExt;
 use sea_orm::{EntityTrait, PaginatorTrait};
+use secrecy::ExposeSecret;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,7 +66,7 @@ async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
                     .backend(
                         storage
                             .clone()
-                            .poll_with_interval(caly_core::queue::POLL_INTERVAL),
+                            .poll_with_interval(caly_core::platform::queue::POLL_INTERVAL),
                     )
                     .data(counter.clone())
                     .concurrency(64)
@@ -73,8 +75,8 @@ async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
         }};
     }
     let monitor = match (
-        queue.redis_storage(Stage::Ingest),
-        queue.sqlite_storage(Stage::Ingest),
+        queue.redis_storage(&ingest::NAME),
+        queue.sqlite_storage(&ingest::NAME),
     ) {
         (Some(storage), _) => noop_worker!(storage),
         (None, Some(storage)) => noop_worker!(storage),
@@ -90,7 +92,7 @@ async fn noop_rate(bench: &BenchApp, n: usize) -> anyhow::Result<f64> {
         let backlog = pushed - counter.load(Ordering::Relaxed);
         for _ in 0..(1000usize.saturating_sub(backlog)).min(n - pushed) {
             queue
-                .push(StageJob::new(pushed as i64, Stage::Ingest))
+                .push(StageJob::new(StageRunId(pushed as i64), ingest::NAME))
                 .await?;
             pushed += 1;
         }
@@ -223,7 +225,7 @@ pub async fn run(calls: usize, worker_counts: &[usize]) -> anyhow::Result<()> {
         noop_app.app.queue
     );
     if let Some(url) = &noop_app.app.settings.redis_url {
-        let raw = raw_redis_rate(url, 20_000, 16).await?;
+        let raw = raw_redis_rate(url.expose_secret(), 20_000, 16).await?;
         println!("raw Redis LPUSH+RPOP pairs/s (16 connections):      {raw:>10.0}");
     }
     let noop = noop_rate(&noop_app, 10_000).await?;

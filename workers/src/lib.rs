@@ -1,11 +1,7 @@
-//! Caly's workers: apalis worker wiring and one handler per pipeline stage.
-//!
-//! A worker process consumes the queues it is given; every job names a stage-run row, which
-//! the runner claims, executes with panic capture, and finishes (success, retry with backoff,
-//! or failed). Depends on `caly-core` and `caly-jobs`; nothing depends on it but the binary.
+//! Caly's workers: wires the stage registry to apalis, one worker per stage queue. Every job
+//! names a stage-run row; `caly_core::pipeline::runner` claims it, runs its stage and records
+//! the result. Depends on `caly-core` and `caly-jobs`; nothing depends on it but the binary.
 
 mod monitor;
-pub mod runner;
-pub mod stages;
 
 pub use monitor::{WorkerOptions, run_workers};

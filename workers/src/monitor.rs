@@ -1,18 +1,18 @@
 //! Wires apalis workers: one worker per stage queue, each with its concurrency limit and panic
 //! catching, all under one monitor that stops gracefully (in-flight jobs finish) on a signal.
 
-use crate::runner;
 use apalis::prelude::*;
 use caly_core::App;
-use caly_jobs::{Stage, StageJob};
+use caly_core::pipeline::runner;
+use caly_jobs::{StageJob, StageName};
 use std::future::Future;
 use std::time::Duration;
 
 /// What a worker process consumes.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// The stage queues to consume.
-    pub stages: Vec<Stage>,
+    /// The stage queues to consume (names from the app's stage registry).
+    pub stages: Vec<StageName>,
     /// Jobs in flight per queue.
     pub concurrency: usize,
     /// How long to wait for in-flight jobs after the stop signal.
@@ -22,7 +22,7 @@ pub struct WorkerOptions {
 async fn handle(job: StageJob, app: Data<App>) -> Result<(), BoxDynError> {
     if let Err(err) = runner::execute(&app, &job).await {
         // The run stays pending or running; the dispatcher will offer it again.
-        tracing::error!(stage_run = job.stage_run_id(), stage = %job.stage(), error = %err, "job could not be recorded");
+        tracing::error!(stage_run = %job.stage_run_id(), stage = %job.stage(), error = %err, "job could not be recorded");
     }
     Ok(())
 }
@@ -34,14 +34,17 @@ where
 {
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let mut monitor = Monitor::new().shutdown_timeout(options.shutdown_timeout);
-    for stage in options.stages.iter().copied() {
+    for stage in &options.stages {
         let app = app.clone();
+        let stage = stage.clone();
         let concurrency = options.concurrency.max(1);
         let instance = instance.clone();
         // The two backends are different types with the same builder calls.
         macro_rules! register {
             ($storage:expr) => {{
-                let storage = $storage.poll_with_interval(caly_core::queue::POLL_INTERVAL);
+                let storage =
+                    $storage.poll_with_interval(caly_core::platform::queue::POLL_INTERVAL);
+                let stage = stage.clone();
                 monitor.register(move |restarts| {
                     WorkerBuilder::new(format!("{stage}-{instance}-{restarts}"))
                         .backend(storage.clone())
@@ -53,9 +56,9 @@ where
                 })
             }};
         }
-        monitor = if let Some(storage) = app.queue.redis_storage(stage) {
+        monitor = if let Some(storage) = app.queue.redis_storage(&stage) {
             register!(storage)
-        } else if let Some(storage) = app.queue.sqlite_storage(stage) {
+        } else if let Some(storage) = app.queue.sqlite_storage(&stage) {
             register!(storage)
         } else {
             monitor

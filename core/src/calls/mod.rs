@@ -1,0 +1,10 @@
+//! Calls: the state machine, how one event's facts merge into a call, where its recordings are
+//! kept, and the tenant-scoped queries the API reads them with.
+
+pub mod merge;
+pub mod phone;
+mod queries;
+pub mod recordings;
+pub mod state;
+
+pub use queries::{CallDetail, CallFilter, call_detail, find_call, find_recording, list_calls};

@@ -1,0 +1,163 @@
+//! Executes one job, the same way for every stage: find the stage in the registry, claim the
+//! run, load its subject, run the stage with panic capture and its timeout, then record the
+//! result (success, retry with backoff, or failed) and push the follow-up runs.
+
+use super::dispatch;
+use super::registry::RegisteredStage;
+use super::runs::{self, FailureKind};
+use super::stage::{Failure, StageError, StageOutcome};
+use crate::{App, CoreError, RunStatus};
+use caly_entities::stage_run;
+use caly_jobs::StageJob;
+use chrono::Utc;
+use futures::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// How one job ended, for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    /// No such stage here, another worker had it, or it was not due: nothing done.
+    Skipped,
+    /// The stage succeeded.
+    Succeeded,
+    /// The attempt failed; the run is pending again or failed for good (the status).
+    Failed(RunStatus),
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs a stage's future, turning a panic into a failed (retryable) attempt and cutting it off
+/// after `timeout`.
+pub async fn guarded<F>(timeout: Duration, handler: F) -> Result<StageOutcome, StageError>
+where
+    F: Future<Output = Result<StageOutcome, StageError>>,
+{
+    let caught = AssertUnwindSafe(handler).catch_unwind();
+    match tokio::time::timeout(timeout, caught).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => Err(StageError::Transient(Failure::Panicked(panic_message(
+            panic.as_ref(),
+        )))),
+        Err(_) => Err(StageError::Transient(Failure::TimedOut(timeout))),
+    }
+}
+
+/// Executes a job end to end. Errors are recorded on the run, never returned to the queue,
+/// so apalis never retries on its own: retries and backoff are the run row's business.
+pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> {
+    let Some(stage) = app.stages.get(job.stage().as_str()) else {
+        tracing::error!(stage = %job.stage(), stage_run = %job.stage_run_id(), "no such stage in this process's registry");
+        return Ok(JobResult::Skipped);
+    };
+    let now = Utc::now();
+    let Some(run) =
+        runs::claim(&app.db, job.stage_run_id(), app.settings.orphan_after, now).await?
+    else {
+        tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
+        return Ok(JobResult::Skipped);
+    };
+    let span = tracing::info_span!(
+        "stage",
+        stage = %stage.spec().name,
+        stage_run = run.id,
+        call_sid = %run.call_sid,
+        tenant = run.tenant_id,
+        attempt = run.attempts
+    );
+    attempt(app, stage, run).instrument(span).await
+}
+
+async fn attempt(
+    app: &App,
+    stage: &RegisteredStage,
+    run: stage_run::Model,
+) -> Result<JobResult, CoreError> {
+    let spec = stage.spec();
+    let now = Utc::now();
+    let outcome = guarded(spec.timeout, stage.handler().load_and_run(app, &run, now)).await;
+    let finished = Utc::now();
+    match outcome {
+        Ok(outcome) => {
+            runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished).await?;
+            tracing::info!(note = %outcome.note, "stage succeeded");
+            for (next, id) in outcome.follow_ups {
+                debug_assert!(
+                    spec.follow_ups.contains(&next),
+                    "{} armed {next}, which its spec does not declare",
+                    spec.name
+                );
+                dispatch::push_committed(app, &next, &[id], finished).await;
+            }
+            Ok(JobResult::Succeeded)
+        }
+        Err(err) => {
+            let kind = match &err {
+                StageError::Transient(_) => FailureKind::Transient,
+                StageError::Permanent(_) => FailureKind::Permanent,
+                StageError::RetryAfter(wait, _) => FailureKind::After(*wait),
+            };
+            let max_attempts = spec.max_attempts.unwrap_or(app.settings.retry.max_attempts);
+            let status = runs::fail(
+                &app.db,
+                &run,
+                &err.to_string(),
+                kind,
+                &app.settings.retry,
+                max_attempts,
+                finished,
+            )
+            .await?;
+            tracing::warn!(error = %err, %status, "stage attempt failed");
+            Ok(JobResult::Failed(status))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_failed_attempt() {
+        let result = guarded(Duration::from_secs(5), async {
+            if true {
+                panic!("bad row {}", 7);
+            }
+            Ok(StageOutcome::default())
+        })
+        .await;
+        match result {
+            Err(StageError::Transient(Failure::Panicked(message))) => {
+                assert!(message.contains("bad row 7"))
+            }
+            other => panic!("expected a transient failure, got {other:?}"),
+        }
+        let fine = guarded(Duration::from_secs(5), async {
+            Ok(StageOutcome::note(None, "ok"))
+        })
+        .await;
+        assert_eq!(fine.unwrap().note, "ok");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_handler_is_cut_off() {
+        let result = guarded(Duration::from_secs(1), async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(StageOutcome::default())
+        })
+        .await;
+        assert!(matches!(
+            result,
+            Err(StageError::Transient(Failure::TimedOut(_)))
+        ));
+    }
+}

@@ -1,0 +1,210 @@
+//! The stage contract. A stage is one module: a [`StageSpec`] (name, queue, follow-ups,
+//! timeout, attempt limit, natural key per call) and a [`Stage::run`] over its typed subject.
+//! The runner does everything common (load the run, claim it, load the subject, catch panics,
+//! cut off a hung attempt, record the result, push follow-ups); a stage only does its one thing.
+
+use crate::App;
+use crate::CoreError;
+use async_trait::async_trait;
+use caly_entities::{call, raw_event, stage_run, tenant};
+use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::time::Duration;
+
+/// What describes a stage, apart from what it does.
+#[derive(Debug, Clone)]
+pub struct StageSpec {
+    /// Its stable name; its queue is named after it.
+    pub name: StageName,
+    /// The stages whose runs it may arm.
+    pub follow_ups: &'static [StageName],
+    /// Longest one attempt may run before it is cut off and retried.
+    pub timeout: Duration,
+    /// Attempts before a run fails for good; `None` uses `CALY_MAX_ATTEMPTS`.
+    pub max_attempts: Option<i32>,
+    /// The natural key of this stage's run for a call, when the stage runs once per call
+    /// (`None` for stages keyed otherwise, such as ingest's one run per event).
+    pub call_key: Option<fn(CallId) -> String>,
+}
+
+impl StageSpec {
+    /// The queue this stage's jobs travel on (one per stage, named after it).
+    pub fn queue(&self) -> &StageName {
+        &self.name
+    }
+}
+
+/// The row a stage run is about, loaded by the runner before the stage runs.
+#[async_trait]
+pub trait Subject: Sized + Send + Sync {
+    /// Loads the subject of a claimed run, within the run's tenant.
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError>;
+}
+
+#[async_trait]
+impl Subject for raw_event::Model {
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        let event_id = run
+            .raw_event_id
+            .ok_or(StageError::Permanent(Failure::NoSubject("raw event")))?;
+        raw_event::Entity::find_by_id(event_id)
+            .filter(raw_event::Column::TenantId.eq(run.tenant_id))
+            .one(&app.db)
+            .await?
+            .ok_or(StageError::Permanent(Failure::SubjectGone("raw event")))
+    }
+}
+
+#[async_trait]
+impl Subject for call::Model {
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        let call_id = run
+            .call_id
+            .ok_or(StageError::Permanent(Failure::NoSubject("call")))?;
+        Ok(crate::calls::find_call(&app.db, TenantId(run.tenant_id), CallId(call_id)).await?)
+    }
+}
+
+/// The tenant a run belongs to; a run whose tenant is gone cannot succeed.
+pub async fn tenant_of(app: &App, run: &stage_run::Model) -> Result<tenant::Model, StageError> {
+    tenant::Entity::find_by_id(run.tenant_id)
+        .one(&app.db)
+        .await?
+        .ok_or(StageError::Permanent(Failure::SubjectGone("tenant")))
+}
+
+/// One stage of the pipeline. Implement it in one module and add one line to
+/// [`crate::pipeline::registry::StageRegistry::builtin`].
+#[async_trait]
+pub trait Stage: Send + Sync + 'static {
+    /// What the stage works on.
+    type Subject: Subject;
+
+    /// Its name, follow-ups, timeout and attempt limit.
+    fn spec(&self) -> StageSpec;
+
+    /// Does the stage's one thing for a claimed run.
+    async fn run(
+        &self,
+        app: &App,
+        run: &stage_run::Model,
+        subject: Self::Subject,
+        now: DateTime<Utc>,
+    ) -> Result<StageOutcome, StageError>;
+}
+
+/// A stage with its subject type erased, as the registry holds it.
+#[async_trait]
+pub(crate) trait ErasedStage: Send + Sync {
+    /// Loads the subject, then runs the stage.
+    async fn load_and_run(
+        &self,
+        app: &App,
+        run: &stage_run::Model,
+        now: DateTime<Utc>,
+    ) -> Result<StageOutcome, StageError>;
+}
+
+#[async_trait]
+impl<S: Stage> ErasedStage for S {
+    async fn load_and_run(
+        &self,
+        app: &App,
+        run: &stage_run::Model,
+        now: DateTime<Utc>,
+    ) -> Result<StageOutcome, StageError> {
+        let subject = S::Subject::load(app, run).await?;
+        self.run(app, run, subject, now).await
+    }
+}
+
+/// What a successful attempt produced.
+#[derive(Debug, Clone, Default)]
+pub struct StageOutcome {
+    /// A short note stored on the run.
+    pub note: String,
+    /// The call the run belongs to (ingest learns it).
+    pub call_id: Option<CallId>,
+    /// Follow-up runs that became pending and should be pushed.
+    pub follow_ups: Vec<(StageName, StageRunId)>,
+}
+
+impl StageOutcome {
+    /// An outcome with just a note.
+    pub fn note(call_id: Option<CallId>, note: impl Into<String>) -> Self {
+        StageOutcome {
+            note: note.into(),
+            call_id,
+            follow_ups: Vec::new(),
+        }
+    }
+}
+
+/// Why an attempt failed, and so whether and when it is tried again.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// May succeed later: retried with backoff until the attempt limit.
+    #[error("{0}")]
+    Transient(Failure),
+    /// Cannot succeed: the run fails at once.
+    #[error("{0}")]
+    Permanent(Failure),
+    /// Not ready yet: try again after this wait (the stage bounds how long it keeps waiting).
+    #[error("{1}")]
+    RetryAfter(Duration, Failure),
+}
+
+/// What went wrong in an attempt.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A core operation failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The run does not name the row it is about.
+    #[error("the run has no {0}")]
+    NoSubject(&'static str),
+    /// The row the run is about no longer exists.
+    #[error("the run's {0} is missing")]
+    SubjectGone(&'static str),
+    /// The stage panicked.
+    #[error("the handler panicked: {0}")]
+    Panicked(String),
+    /// The attempt ran past the stage's timeout.
+    #[error("the attempt ran past its {0:?} timeout")]
+    TimedOut(Duration),
+    /// Stored data could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Unreadable(#[from] serde_json::Error),
+    /// Exotel did not give what the stage needs.
+    #[error(transparent)]
+    Exotel(#[from] crate::integrations::exotel::ExotelError),
+    /// Another writer changed the row while the stage ran; running again sees its change.
+    #[error("{0}; running again")]
+    Raced(&'static str),
+    /// The stage kept waiting for something that never came, and stopped.
+    #[error("{last}; gave up after {}s", .after.as_secs())]
+    GaveUp {
+        /// How long it waited.
+        after: Duration,
+        /// The last reason it was still waiting.
+        last: Box<Failure>,
+    },
+}
+
+impl From<CoreError> for StageError {
+    fn from(err: CoreError) -> Self {
+        match err {
+            CoreError::Rejected(_) | CoreError::Crypto(_) => {
+                StageError::Permanent(Failure::Core(err))
+            }
+            other => StageError::Transient(Failure::Core(other)),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for StageError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        StageError::Transient(Failure::Core(CoreError::Db(err)))
+    }
+}

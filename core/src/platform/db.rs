@@ -1,0 +1,59 @@
+//! Database connections: PostgreSQL in production, a SQLite file on the embedded default.
+
+use crate::CoreError;
+use caly_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+/// Connects to `url` (creating the SQLite file and folder when needed) with up to `pool_size`
+/// PostgreSQL connections (SQLite uses 8).
+pub async fn connect(url: &SecretString, pool_size: u32) -> Result<DatabaseConnection, CoreError> {
+    let url = url.expose_secret();
+    if let Some(path) = sqlite_path(url)
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite") {
+        options.max_connections(8).min_connections(1);
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(pool_size).min_connections(1);
+    }
+    Ok(Database::connect(options).await?)
+}
+
+/// Runs pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// The file path inside a `sqlite://path?…` URL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Checks the database answers (for `/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// True on PostgreSQL (row locks are emitted there; SQLite serialises writers instead).
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}

@@ -1,0 +1,16 @@
+//! Infrastructure every domain uses: settings, database, queue (and its depth gauge), object
+//! storage, mail, secrets, database leases, outbound fetch policy, pagination, time and logging.
+//! Nothing here knows about calls, billing or tenants.
+
+pub mod crypto;
+pub mod db;
+pub mod egress;
+pub mod gauge;
+pub mod locks;
+pub mod mailer;
+pub mod pagination;
+pub mod queue;
+pub mod settings;
+pub mod storage;
+pub mod telemetry;
+pub mod time;

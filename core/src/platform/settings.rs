@@ -1,0 +1,293 @@
+//! Configuration from environment variables, with the embedded defaults documented in README.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A variable holds a value of the wrong shape.
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Neither `CALY_MASTER_KEY` nor a readable `CALY_MASTER_KEY_FILE`.
+    #[error("set CALY_MASTER_KEY (32 bytes, base64) or CALY_MASTER_KEY_FILE")]
+    MissingMasterKey,
+    /// PostgreSQL was chosen without a Redis queue.
+    #[error("REDIS_URL is required when DATABASE_URL points at PostgreSQL")]
+    RedisRequired,
+}
+
+/// Where recordings and backups go.
+#[derive(Debug, Clone)]
+pub enum StorageSettings {
+    /// A local folder; links are signed by Caly and served by the api.
+    Local {
+        /// Root folder.
+        root: PathBuf,
+    },
+    /// An S3-compatible bucket; links are S3 presigned URLs.
+    S3(S3Settings),
+}
+
+/// S3-compatible object store settings.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    /// Bucket name (created at start-up if missing).
+    pub bucket: String,
+    /// Endpoint the workers use; `None` for AWS itself.
+    pub endpoint: Option<String>,
+    /// Endpoint put into presigned links for browsers (defaults to `endpoint`).
+    pub public_endpoint: Option<String>,
+    /// Region name.
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key (redacted in `Debug`).
+    pub secret_access_key: SecretString,
+    /// Path-style addressing (MinIO, s3s-fs).
+    pub force_path_style: bool,
+}
+
+/// Retry policy for stage runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RetrySettings {
+    /// Attempts before a run is marked failed.
+    pub max_attempts: i32,
+    /// Backoff after the first failure; doubles each attempt.
+    pub base: Duration,
+    /// Upper bound of one backoff.
+    pub max: Duration,
+}
+
+impl RetrySettings {
+    /// The wait before attempt `attempts + 1`, after `attempts` failures.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exp = attempts.clamp(1, 30) as u32 - 1;
+        self.base.saturating_mul(1u32 << exp.min(20)).min(self.max)
+    }
+}
+
+/// Everything Caly reads from its environment. URLs that may carry passwords and the master key
+/// are [`SecretString`]s, so `Debug` never shows them.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Folder for the embedded database, master key, recordings and outbox.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (may hold a password).
+    pub database_url: SecretString,
+    /// PostgreSQL connections per process.
+    pub db_pool_size: u32,
+    /// Redis for the queue (may hold a password); `None` selects the SQLite-backed queue.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every queue name (lets deployments and tests share one Redis).
+    pub queue_namespace: String,
+    /// Most jobs held in one stage's queue; the dispatcher holds back the rest in the database.
+    pub queue_depth_bound: u64,
+    /// Where recordings go.
+    pub storage: StorageSettings,
+    /// The master key (base64), if given directly.
+    pub master_key: Option<SecretString>,
+    /// Where to read (or, embedded, create) the master key.
+    pub master_key_file: PathBuf,
+    /// Address the api listens on.
+    pub bind: String,
+    /// Public base URL of the api (for webhook URLs and local signed links).
+    pub public_url: Option<String>,
+    /// Hosts recordings may be fetched from.
+    pub recording_hosts: Vec<String>,
+    /// Retry policy.
+    pub retry: RetrySettings,
+    /// A running attempt older than this is an orphan and is re-queued.
+    pub orphan_after: Duration,
+    /// A dispatched run not picked up within this is pushed again.
+    pub redispatch_after: Duration,
+    /// How long an old webhook secret stays valid after rotation.
+    pub secret_grace: Duration,
+    /// Lifetime of signed recording links.
+    pub link_ttl: Duration,
+    /// Default rate for new tenants, paise per minute.
+    pub default_rate_paise: i64,
+    /// How often the dispatcher looks for due stage runs.
+    pub dispatch_interval: Duration,
+    /// Worker concurrency per queue.
+    pub worker_concurrency: usize,
+    /// SMTP URL (`smtp://user:pass@host:port`); `None` writes `.eml` files to the outbox.
+    pub smtp_url: Option<SecretString>,
+    /// Sender address of Caly's mail.
+    pub mail_from: String,
+    /// Timeout for fetching one recording.
+    pub fetch_timeout: Duration,
+    /// Reconciliation through the Call Details API.
+    pub reconcile: ReconcileSettings,
+    /// How long a charge waits when its duration came from a lesser source than
+    /// `ConversationDuration`, in case a better one arrives.
+    pub charge_settle: Duration,
+}
+
+/// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
+#[derive(Debug, Clone, Copy)]
+pub struct ReconcileSettings {
+    /// First poll this long after the call's last event.
+    pub delay: Duration,
+    /// Longest wait between polls (they double from `delay`).
+    pub max_interval: Duration,
+    /// Stop polling (and fail visibly) this long after the first poll was scheduled.
+    pub window: Duration,
+}
+
+impl ReconcileSettings {
+    /// The wait before poll `attempts + 1`.
+    pub fn interval(&self, attempts: i32) -> Duration {
+        let exp = attempts.clamp(1, 20) as u32 - 1;
+        self.delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_interval)
+    }
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, SettingsError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| SettingsError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
+    }
+}
+
+/// Exotel's recording hosts (current and the older S3 form).
+pub const DEFAULT_RECORDING_HOSTS: &str =
+    "recordings.exotel.com,s3-ap-southeast-1.amazonaws.com,exotelrecordings.s3.amazonaws.com";
+
+/// A URL with any password replaced by `***`, for showing where Caly is connected.
+pub fn redact_url(url: &SecretString) -> String {
+    match url::Url::parse(url.expose_secret()) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable url>".to_string(),
+    }
+}
+
+impl Settings {
+    /// Reads the environment. Unset variables take their documented defaults.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let data_dir = PathBuf::from(var("CALY_DATA_DIR").unwrap_or_else(|| "caly-data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("caly.db").display()));
+        let redis_url = var("REDIS_URL").map(SecretString::from);
+        if database_url.starts_with("postgres") && redis_url.is_none() {
+            return Err(SettingsError::RedisRequired);
+        }
+        let storage = match var("S3_BUCKET") {
+            Some(bucket) => StorageSettings::S3(S3Settings {
+                bucket,
+                endpoint: var("S3_ENDPOINT"),
+                public_endpoint: var("S3_PUBLIC_ENDPOINT"),
+                region: var("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: var("S3_ACCESS_KEY_ID").unwrap_or_default(),
+                secret_access_key: var("S3_SECRET_ACCESS_KEY").unwrap_or_default().into(),
+                force_path_style: parsed("S3_FORCE_PATH_STYLE", true)?,
+            }),
+            None => StorageSettings::Local {
+                root: var("CALY_STORAGE_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("objects")),
+            },
+        };
+        let ms = |name, default| parsed::<u64>(name, default).map(Duration::from_millis);
+        let secs = |name, default| parsed::<u64>(name, default).map(Duration::from_secs);
+        Ok(Settings {
+            master_key: var("CALY_MASTER_KEY").map(SecretString::from),
+            master_key_file: var("CALY_MASTER_KEY_FILE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("master.key")),
+            bind: var("CALY_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url: var("CALY_PUBLIC_URL"),
+            queue_namespace: var("CALY_QUEUE_NAMESPACE").unwrap_or_else(|| "caly".into()),
+            queue_depth_bound: parsed("CALY_QUEUE_DEPTH_BOUND", 2000)?,
+            recording_hosts: var("CALY_RECORDING_HOSTS")
+                .unwrap_or_else(|| DEFAULT_RECORDING_HOSTS.into())
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            retry: RetrySettings {
+                max_attempts: parsed("CALY_MAX_ATTEMPTS", 8)?,
+                base: ms("CALY_RETRY_BASE_MS", 2_000)?,
+                max: ms("CALY_RETRY_MAX_MS", 600_000)?,
+            },
+            orphan_after: secs("CALY_ORPHAN_AFTER_SECS", 300)?,
+            redispatch_after: secs("CALY_REDISPATCH_AFTER_SECS", 60)?,
+            secret_grace: secs("CALY_SECRET_GRACE_SECS", 86_400)?,
+            link_ttl: secs("CALY_LINK_TTL_SECS", 300)?,
+            default_rate_paise: parsed("CALY_DEFAULT_RATE_PAISE", 3000)?,
+            dispatch_interval: ms("CALY_DISPATCH_INTERVAL_MS", 500)?,
+            worker_concurrency: parsed("CALY_WORKER_CONCURRENCY", 8)?,
+            smtp_url: var("SMTP_URL").map(SecretString::from),
+            mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
+            fetch_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
+            db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
+            charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
+            reconcile: ReconcileSettings {
+                delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
+                max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,
+                window: secs("CALY_RECONCILE_WINDOW_SECS", 1500)?,
+            },
+            data_dir,
+            database_url: database_url.into(),
+            redis_url,
+            storage,
+        })
+    }
+
+    /// True when running on the embedded SQLite database.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose_secret().starts_with("sqlite")
+    }
+
+    /// The api's public base URL.
+    pub fn public_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let retry = RetrySettings {
+            max_attempts: 5,
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(10),
+        };
+        assert_eq!(retry.backoff(1), Duration::from_secs(2));
+        assert_eq!(retry.backoff(2), Duration::from_secs(4));
+        assert_eq!(retry.backoff(3), Duration::from_secs(8));
+        assert_eq!(retry.backoff(4), Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,9 @@
+//! Tenants: creation, API-key and webhook-secret checks, secret rotation, sealed Exotel
+//! credentials. Users, roles and sessions join here.
+
+mod tenants;
+
+pub use tenants::{
+    CreatedTenant, ExotelCredentials, NewTenant, add_rate, by_api_key, by_webhook_secret, create,
+    exotel_credentials, list, rotate_webhook_secret, webhook_urls,
+};

@@ -1,0 +1,229 @@
+//! Tenants: creation, listing, API-key authentication, webhook-secret checks and rotation, rates.
+
+use crate::platform::crypto::{MasterKey, constant_time_eq, hash_secret, random_token};
+use crate::{CoreError, Rejection};
+use caly_entities::{tenant, tenant_rate};
+use caly_jobs::TenantId;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+/// What `caly tenant create` needs. The Exotel key and token are secrets (`Debug` redacts them).
+#[derive(Clone, Debug)]
+pub struct NewTenant {
+    /// Display name.
+    pub name: String,
+    /// Exotel account SID.
+    pub exotel_sid: String,
+    /// Exotel API key (sealed before storing).
+    pub exotel_key: SecretString,
+    /// Exotel API token (sealed before storing).
+    pub exotel_token: SecretString,
+    /// Exotel API host, e.g. `api.in.exotel.com`.
+    pub exotel_subdomain: String,
+    /// Rate in paise per started minute.
+    pub rate_paise_per_min: i64,
+}
+
+/// A tenant just created: the only time its API key and webhook secret are shown.
+/// Both are secrets (`Debug` redacts them).
+#[derive(Clone, Debug)]
+pub struct CreatedTenant {
+    /// The stored row.
+    pub tenant: tenant::Model,
+    /// The API key, shown once.
+    pub api_key: SecretString,
+    /// The webhook secret, shown once.
+    pub webhook_secret: SecretString,
+}
+
+/// Decrypted Exotel credentials for outbound calls (`Debug` redacts them).
+#[derive(Clone, Debug)]
+pub struct ExotelCredentials {
+    /// API key (Basic auth user).
+    pub key: SecretString,
+    /// API token (Basic auth password).
+    pub token: SecretString,
+}
+
+fn validate(new: &NewTenant) -> Result<(), Rejection> {
+    let required = [
+        ("tenant's name", new.name.as_str()),
+        ("tenant's exotel_sid", new.exotel_sid.as_str()),
+        ("tenant's exotel_key", new.exotel_key.expose_secret()),
+        ("tenant's exotel_token", new.exotel_token.expose_secret()),
+        ("tenant's exotel_subdomain", new.exotel_subdomain.as_str()),
+    ];
+    if let Some((field, _)) = required.iter().find(|(_, v)| v.trim().is_empty()) {
+        return Err(Rejection::MissingField(field));
+    }
+    if new.rate_paise_per_min < 0 {
+        return Err(Rejection::NegativeRate);
+    }
+    Ok(())
+}
+
+/// Creates a tenant with a fresh API key and webhook secret and its first rate.
+pub async fn create(
+    db: &impl TransactionTrait,
+    key: &MasterKey,
+    new: NewTenant,
+    now: DateTime<Utc>,
+) -> Result<CreatedTenant, CoreError> {
+    validate(&new)?;
+    let api_key = random_token("caly_key_");
+    let webhook_secret = random_token("");
+    let txn = db.begin().await?;
+    let tenant = tenant::ActiveModel {
+        name: Set(new.name.trim().to_string()),
+        exotel_sid: Set(new.exotel_sid.trim().to_string()),
+        exotel_key_enc: Set(key.encrypt(new.exotel_key.expose_secret())),
+        exotel_token_enc: Set(key.encrypt(new.exotel_token.expose_secret())),
+        exotel_subdomain: Set(new.exotel_subdomain.trim().to_string()),
+        api_key_hash: Set(hash_secret(&api_key)),
+        webhook_secret_hash: Set(hash_secret(&webhook_secret)),
+        previous_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
+        balance_paise: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // The first rate applies to every call, however early.
+    add_rate(
+        &txn,
+        TenantId(tenant.id),
+        new.rate_paise_per_min,
+        DateTime::UNIX_EPOCH,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedTenant {
+        tenant,
+        api_key: api_key.into(),
+        webhook_secret: webhook_secret.into(),
+    })
+}
+
+/// Records a new rate in force from `effective_from`.
+pub async fn add_rate(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    paise_per_min: i64,
+    effective_from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<tenant_rate::Model, CoreError> {
+    if paise_per_min < 0 {
+        return Err(Rejection::NegativeRate.into());
+    }
+    Ok(tenant_rate::ActiveModel {
+        tenant_id: Set(tenant.0),
+        paise_per_min: Set(paise_per_min),
+        effective_from: Set(effective_from),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// All tenants, oldest first.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, CoreError> {
+    Ok(tenant::Entity::find()
+        .order_by_asc(tenant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The tenant owning an API key, if any.
+pub async fn by_api_key(
+    db: &impl ConnectionTrait,
+    api_key: &str,
+) -> Result<Option<tenant::Model>, CoreError> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::ApiKeyHash.eq(hash_secret(api_key)))
+        .one(db)
+        .await?)
+}
+
+/// The tenant for a webhook URL when `secret` is its current secret or a previous one still in
+/// its grace period. Unknown tenant and wrong secret look the same to the caller.
+pub async fn by_webhook_secret(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<tenant::Model>, CoreError> {
+    let offered = hash_secret(secret);
+    let Some(tenant) = tenant::Entity::find_by_id(tenant.0).one(db).await? else {
+        // Compare anyway so an unknown tenant costs the same as a wrong secret.
+        let _ = constant_time_eq(&offered, &hash_secret("unknown-tenant"));
+        return Ok(None);
+    };
+    let current = constant_time_eq(&offered, &tenant.webhook_secret_hash);
+    let previous = match (
+        &tenant.previous_secret_hash,
+        tenant.previous_secret_expires_at,
+    ) {
+        (Some(hash), Some(until)) => constant_time_eq(&offered, hash) && now <= until,
+        _ => false,
+    };
+    Ok((current || previous).then_some(tenant))
+}
+
+/// Issues a new webhook secret; the old one stays valid for `grace`. Returns the new secret.
+pub async fn rotate_webhook_secret(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> Result<SecretString, CoreError> {
+    let tenant = tenant::Entity::find_by_id(tenant.0)
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("tenant"))?;
+    let secret = random_token("");
+    let until = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::days(1));
+    let mut active: tenant::ActiveModel = tenant.clone().into();
+    active.previous_secret_hash = Set(Some(tenant.webhook_secret_hash));
+    active.previous_secret_expires_at = Set(Some(until));
+    active.webhook_secret_hash = Set(hash_secret(&secret));
+    active.update(db).await?;
+    Ok(secret.into())
+}
+
+/// Decrypts a tenant's Exotel credentials.
+pub fn exotel_credentials(
+    key: &MasterKey,
+    tenant: &tenant::Model,
+) -> Result<ExotelCredentials, CoreError> {
+    Ok(ExotelCredentials {
+        key: key.decrypt(&tenant.exotel_key_enc)?.into(),
+        token: key.decrypt(&tenant.exotel_token_enc)?.into(),
+    })
+}
+
+/// The webhook URLs to configure in Exotel for a tenant.
+pub fn webhook_urls(
+    base: &str,
+    tenant: TenantId,
+    secret: &SecretString,
+) -> [(&'static str, String); 2] {
+    let (tenant_id, secret) = (tenant, secret.expose_secret());
+    [
+        (
+            "passthru",
+            format!("{base}/hooks/exotel/{tenant_id}/{secret}/passthru"),
+        ),
+        (
+            "status_callback",
+            format!("{base}/hooks/exotel/{tenant_id}/{secret}/status"),
+        ),
+    ]
+}

@@ -1,0 +1,17 @@
+//! Caly's integration tests: one binary, so the whole stack links once. Each module drives the
+//! real HTTP API and the real workers on the embedded default and/or on PostgreSQL + Redis +
+//! s3s-fs (started by `scripts/test.sh`). Backend-independent rules are unit tests in `core`.
+
+#[macro_use]
+mod support;
+
+mod backlog;
+mod cli;
+mod faults;
+mod mail;
+mod pipeline;
+mod reconcile;
+mod redis_faults;
+mod scheduler_replicas;
+mod secrets_in_logs;
+mod test_stage;

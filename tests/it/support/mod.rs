@@ -1,0 +1,487 @@
+//! Test harness: a real Caly (api + apalis workers) per test on the embedded default or on
+//! PostgreSQL + Redis + s3s-fs, a fresh database and queue namespace per test, a fake Exotel
+//! recording host, helpers per endpoint, and `drain()` that runs the dispatcher until no due
+//! work is left (no sleeps standing in for synchronisation).
+
+#![allow(dead_code)]
+
+pub mod exotel;
+mod infra;
+pub mod process;
+
+use caly_core::platform::settings::{
+    ReconcileSettings, RetrySettings, S3Settings, Settings, StorageSettings,
+};
+use caly_core::tenancy::{self, CreatedTenant, NewTenant};
+use caly_core::{App, RunStatus};
+use caly_entities::stage_run;
+use caly_workers::WorkerOptions;
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub use exotel::FakeExotel;
+
+/// Which configuration a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite + apalis-sqlite + local folder.
+    Embedded,
+    /// PostgreSQL + Redis + s3s-fs.
+    Production,
+}
+
+/// Knobs for [`TestApp::spawn_opts`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The tenant's rate, paise per minute.
+    pub rate: i64,
+    /// Jobs a stage queue may hold.
+    pub queue_depth_bound: u64,
+    /// Start the in-process workers.
+    pub workers: bool,
+    /// Redis URL instead of the shared test database (for tests that flush it).
+    pub redis_url: Option<String>,
+    /// How long a pushed but untaken job waits before it is pushed again.
+    pub redispatch_after: std::time::Duration,
+    /// Reconciliation timing (default: never within a test).
+    pub reconcile: Option<ReconcileSettings>,
+    /// How long a charge from a lesser duration source waits (default: not at all).
+    pub charge_settle: Duration,
+    /// The stages to run (default: Caly's own).
+    pub stages: Option<caly_core::pipeline::StageRegistry>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rate: 3000,
+            queue_depth_bound: 1000,
+            workers: true,
+            redis_url: None,
+            redispatch_after: Duration::from_secs(60),
+            reconcile: None,
+            charge_settle: Duration::ZERO,
+            stages: None,
+        }
+    }
+}
+
+/// A test tenant with its API key and webhook secret in the clear, as a store owner sees them
+/// once at creation.
+#[derive(Debug, Clone)]
+pub struct TestTenant {
+    /// The stored row.
+    pub tenant: caly_entities::tenant::Model,
+    /// The API key.
+    pub api_key: String,
+    /// The webhook secret.
+    pub webhook_secret: String,
+}
+
+impl From<CreatedTenant> for TestTenant {
+    fn from(created: CreatedTenant) -> Self {
+        TestTenant {
+            tenant: created.tenant,
+            api_key: created.api_key.expose_secret().to_string(),
+            webhook_secret: created.webhook_secret.expose_secret().to_string(),
+        }
+    }
+}
+
+/// A running Caly for one test.
+pub struct TestApp {
+    /// The core context (shared with the in-process api and workers).
+    pub app: App,
+    /// The api's base URL.
+    pub base: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The test tenant.
+    pub tenant: TestTenant,
+    /// The fake Exotel recording host.
+    pub exotel: FakeExotel,
+    /// Which configuration.
+    pub backend: Backend,
+    stop: CancellationToken,
+    workers: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &str) -> Settings {
+    let storage = match backend {
+        Backend::Embedded => StorageSettings::Local {
+            root: dir.join("objects"),
+        },
+        Backend::Production => StorageSettings::S3(S3Settings {
+            bucket: ns.replace('_', "-"),
+            endpoint: Some(infra::s3_endpoint()),
+            public_endpoint: None,
+            region: "us-east-1".into(),
+            access_key_id: infra::S3_KEY.into(),
+            secret_access_key: infra::S3_SECRET.to_string().into(),
+            force_path_style: true,
+        }),
+    };
+    Settings {
+        data_dir: dir.to_path_buf(),
+        database_url: database_url.into(),
+        db_pool_size: 16,
+        redis_url: (backend == Backend::Production).then(|| infra::redis_url().into()),
+        queue_namespace: ns.to_string(),
+        queue_depth_bound: 1000,
+        storage,
+        master_key: Some(
+            caly_core::platform::crypto::MasterKey::generate()
+                .to_base64()
+                .into(),
+        ),
+        master_key_file: dir.join("master.key"),
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        recording_hosts: vec!["127.0.0.1".into()],
+        retry: RetrySettings {
+            max_attempts: 3,
+            base: Duration::ZERO,
+            max: Duration::ZERO,
+        },
+        orphan_after: Duration::from_secs(60),
+        redispatch_after: Duration::from_secs(60),
+        secret_grace: Duration::from_secs(3600),
+        link_ttl: Duration::from_secs(300),
+        default_rate_paise: 3000,
+        dispatch_interval: Duration::from_millis(100),
+        worker_concurrency: 4,
+        smtp_url: None,
+        mail_from: "caly@test".into(),
+        fetch_timeout: Duration::from_secs(10),
+        charge_settle: Duration::ZERO,
+        // Out of the way unless a test asks for reconciliation.
+        reconcile: ReconcileSettings {
+            delay: Duration::from_secs(3600),
+            max_interval: Duration::from_secs(3600),
+            window: Duration::from_secs(7200),
+        },
+    }
+}
+
+impl TestApp {
+    /// Starts Caly on `backend` with one tenant at the default rate.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_opts(backend, Options::default()).await
+    }
+
+    /// Starts Caly with a tenant at `rate` paise per minute.
+    pub async fn spawn_with(backend: Backend, rate: i64) -> TestApp {
+        Self::spawn_opts(
+            backend,
+            Options {
+                rate,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts Caly with explicit options.
+    pub async fn spawn_opts(backend: Backend, options: Options) -> TestApp {
+        let rate = options.rate;
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        caly_core::platform::telemetry::init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ns = format!("caly_t_{}", uuid::Uuid::new_v4().simple());
+        let database_url = match backend {
+            Backend::Embedded => {
+                format!("sqlite://{}?mode=rwc", dir.path().join("caly.db").display())
+            }
+            Backend::Production => infra::fresh_postgres(&ns).await,
+        };
+        let mut settings = settings(backend, dir.path(), database_url, &ns);
+        settings.queue_depth_bound = options.queue_depth_bound;
+        settings.redispatch_after = options.redispatch_after;
+        settings.charge_settle = options.charge_settle;
+        if let Some(reconcile) = options.reconcile {
+            settings.reconcile = reconcile;
+        }
+        if backend == Backend::Production && options.redis_url.is_some() {
+            settings.redis_url = options.redis_url.clone().map(Into::into);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        settings.public_url = Some(base.clone());
+        let mut app = App::connect(settings, backend == Backend::Embedded)
+            .await
+            .expect("caly connects");
+        if let Some(stages) = options.stages {
+            app = app.with_stages(stages);
+        }
+        let exotel = FakeExotel::start("exo-key", "exo-token").await;
+        let tenant = tenancy::create(
+            &app.db,
+            &app.key,
+            NewTenant {
+                name: "Test Store".into(),
+                exotel_sid: "acme1".into(),
+                exotel_key: "exo-key".to_string().into(),
+                exotel_token: "exo-token".to_string().into(),
+                // The fake Exotel API stands in for api.in.exotel.com.
+                exotel_subdomain: exotel.base.clone(),
+                rate_paise_per_min: rate,
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("tenant")
+        .into();
+        let stop = CancellationToken::new();
+        tokio::spawn(caly_api::serve(
+            app.clone(),
+            listener,
+            stop.clone().cancelled_owned(),
+        ));
+        let mut test_app = TestApp {
+            app,
+            base,
+            client: reqwest::Client::new(),
+            tenant,
+            exotel,
+            backend,
+            stop,
+            workers: None,
+            _dir: dir,
+        };
+        if options.workers {
+            test_app.start_workers();
+        }
+        test_app
+    }
+
+    /// Starts the in-process apalis workers for every stage.
+    pub fn start_workers(&mut self) {
+        let stop = self.stop.child_token();
+        self.workers = Some(tokio::spawn(caly_workers::run_workers(
+            self.app.clone(),
+            WorkerOptions {
+                stages: self.app.stages.names(),
+                concurrency: 4,
+                shutdown_timeout: Duration::from_secs(10),
+            },
+            async move {
+                stop.cancelled().await;
+                Ok(())
+            },
+        )));
+    }
+
+    /// A second tenant in the same deployment.
+    pub async fn other_tenant(&self) -> TestTenant {
+        tenancy::create(
+            &self.app.db,
+            &self.app.key,
+            NewTenant {
+                name: "Other Store".into(),
+                exotel_sid: "other".into(),
+                exotel_key: "k".to_string().into(),
+                exotel_token: "t".to_string().into(),
+                exotel_subdomain: "api.in.exotel.com".into(),
+                rate_paise_per_min: 3000,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+        .into()
+    }
+
+    /// The tenant's webhook URL for `kind` (`passthru` or `status`).
+    pub fn hook_url(&self, kind: &str) -> String {
+        format!(
+            "{}/hooks/exotel/{}/{}/{kind}",
+            self.base, self.tenant.tenant.id, self.tenant.webhook_secret
+        )
+    }
+
+    /// Passthru as a GET query.
+    pub async fn passthru_get(&self, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .get(self.hook_url("passthru"))
+            .query(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A form POST to `kind`.
+    pub async fn post_form(&self, kind: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.hook_url(kind))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A JSON POST to `kind`.
+    pub async fn post_json(&self, kind: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.hook_url(kind))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw POST to any URL.
+    pub async fn post_raw(&self, url: &str, content_type: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(url)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET on the REST API with the tenant's key; returns status and JSON.
+    pub async fn api_get(&self, path: &str) -> (u16, Value) {
+        self.api_get_as(&self.tenant.api_key, path).await
+    }
+
+    /// GET on the REST API with another key.
+    pub async fn api_get_as(&self, key: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST on the REST API with the tenant's key.
+    pub async fn api_post(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.tenant.api_key)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Runs the dispatcher and waits for the workers until no stage run is due or running.
+    pub async fn drain(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            caly_core::pipeline::dispatch::dispatch_due(&self.app, Utc::now())
+                .await
+                .expect("dispatch");
+            // Retries in tests have no backoff: a pending run due within the margin still counts,
+            // even when its worker stamped it a moment after this clock reading.
+            let now = Utc::now() + chrono::Duration::seconds(2);
+            let busy = stage_run::Entity::find()
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(stage_run::Column::Status.eq(RunStatus::Running))
+                        .add(
+                            sea_orm::Condition::all()
+                                .add(stage_run::Column::Status.eq(RunStatus::Pending))
+                                .add(stage_run::Column::NextRunAt.lte(now)),
+                        ),
+                )
+                .count(&self.app.db)
+                .await
+                .unwrap();
+            if busy == 0 {
+                return;
+            }
+            if std::env::var("CALY_TEST_DUMP_LOGS").is_ok() {
+                eprintln!("{} drain: {busy} busy", Utc::now().format("%H:%M:%S%.3f"));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pipeline did not drain: {busy} runs busy"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The call with this CallSid (panics when there is none).
+    pub async fn call_by_sid(&self, call_sid: &str) -> caly_entities::call::Model {
+        use caly_entities::call;
+        call::Entity::find()
+            .filter(call::Column::CallSid.eq(call_sid))
+            .one(&self.app.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("call {call_sid} exists"))
+    }
+
+    /// Rows in a table (by entity).
+    pub async fn count<E>(&self) -> u64
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        E::find().count(&self.app.db).await.unwrap()
+    }
+
+    /// The data folder (embedded objects live under `objects/`).
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
+    /// Stops workers and api.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(workers) = self.workers.take() {
+            let _ = workers.await;
+        }
+    }
+}
+
+/// A CallSid for test call `n` (32 hex characters, like Exotel's).
+pub fn sid(n: u32) -> String {
+    format!("{n:032x}")
+}
+
+/// Keys of this test's queue namespace in Redis.
+pub async fn redis_keys(app: &TestApp) -> Vec<String> {
+    let url = app.app.settings.redis_url.as_ref().expect("redis backend");
+    let client = redis::Client::open(url.expose_secret()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:*", app.app.settings.queue_namespace))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Embedded).await }
+            )*
+        }
+        mod production {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Production).await }
+            )*
+        }
+    };
+}
