@@ -261,22 +261,14 @@ async fn replay(call_id: i64, stage: &StageName) -> anyhow::Result<()> {
         .await?
         .context("no such call")?;
     let now = Utc::now();
+    let spec = app.stages.lookup(stage.as_str())?.spec();
     let tenant = TenantId(call.tenant_id);
-    let replayed = replay::replay(
-        &app.db,
-        &app.stages,
-        tenant,
-        CallId(call.id),
-        stage.as_str(),
-        now,
-    )
-    .await?;
-    dispatch::push_committed(&app, &replayed.stage, &replayed.runs, now).await;
-    let ids: Vec<i64> = replayed.runs.iter().map(|id| id.0).collect();
+    let runs = replay::replay(&app.db, spec, tenant, CallId(call.id), now).await?;
+    dispatch::push_committed(&app, stage, &runs, now).await;
+    let ids: Vec<i64> = runs.iter().map(|id| id.0).collect();
     println!(
-        "re-armed {} {} run(s) for call {call_id}: {ids:?}",
-        ids.len(),
-        replayed.stage
+        "re-armed {} {stage} run(s) for call {call_id}: {ids:?}",
+        ids.len()
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay, runs};
 use caly_core::platform::pagination::PageRequest;
-use caly_core::{CallId, CallState, TenantId, billing};
+use caly_core::{CallId, CallState, Rejection, TenantId, billing};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -135,12 +135,11 @@ async fn replay(
     Path((id, stage)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let now = Utc::now();
-    let tenant = TenantId(tenant.id);
-    let replayed = replay::replay(&app.db, &app.stages, tenant, call_id(&id)?, &stage, now).await?;
-    dispatch::push_committed(&app, &replayed.stage, &replayed.runs, now).await;
-    Ok(Json(
-        json!({"replayed": replayed.runs, "stage": replayed.stage}),
-    ))
+    // The stage is checked before the call, so an unknown stage is a 400 for any call id.
+    let spec = app.stages.lookup(&stage).map_err(Rejection::from)?.spec();
+    let runs = replay::replay(&app.db, spec, TenantId(tenant.id), call_id(&id)?, now).await?;
+    dispatch::push_committed(&app, &spec.name, &runs, now).await;
+    Ok(Json(json!({"replayed": runs, "stage": spec.name})))
 }
 
 async fn list_charges(

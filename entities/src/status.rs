@@ -61,12 +61,6 @@ macro_rules! text_enum {
                 self.as_str() == *other
             }
         }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.as_str().to_string()
-            }
-        }
     };
 }
 
