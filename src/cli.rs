@@ -1,6 +1,6 @@
 //! Command-line definitions and their dispatch.
 
-use crate::{bench, demo, processes, simulate};
+use crate::{bench, demo, ops, processes, simulate};
 use anyhow::Context;
 use caly_core::pipeline::{StageRegistry, dispatch, replay};
 use caly_core::platform::db;
@@ -66,6 +66,12 @@ enum Command {
         #[arg(long, value_parser = stage_name, help = stages_help("The stage to re-run"))]
         stage: StageName,
     },
+    /// Failed stage runs across tenants: list them, retry them in bulk.
+    #[command(subcommand)]
+    Runs(ops::RunsCommand),
+    /// The money ledger: check every balance against its entries.
+    #[command(subcommand)]
+    Ledger(ops::LedgerCommand),
     /// Sends realistic Exotel webhooks to a deployment.
     Simulate(simulate::SimulateArgs),
     /// Benchmarks (point them at a scratch database).
@@ -135,6 +141,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Check => check().await,
         Command::Tenant(cmd) => tenant(cmd).await,
         Command::Replay { call, stage } => replay(call, &stage).await,
+        Command::Runs(command) => ops::runs(&connect().await?, command).await,
+        Command::Ledger(command) => ops::ledger(&connect().await?, command).await,
         Command::Simulate(args) => simulate::run(args).await,
         Command::Bench(command) => bench::run(command).await,
     }

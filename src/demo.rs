@@ -1,6 +1,7 @@
 //! The embedded default's demo tenant: created on first start, its credentials kept in the
 //! data folder (mode 0600) so every start can print them.
 
+use caly_core::platform::egress::AllowList;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::{self, NewTenant};
 use caly_core::{App, TenantId};
@@ -37,9 +38,12 @@ pub fn demo_file(settings: &Settings) -> PathBuf {
 /// unless `CALY_RECORDING_HOSTS` was set explicitly.
 pub fn allow_local_recordings(settings: &mut Settings) {
     if settings.is_sqlite() && std::env::var("CALY_RECORDING_HOSTS").is_err() {
-        settings
-            .recording_hosts
-            .extend(["127.0.0.1".to_string(), "localhost".to_string()]);
+        settings.recording_hosts = std::mem::replace(
+            &mut settings.recording_hosts,
+            AllowList::parse("", "CALY_RECORDING_HOSTS"),
+        )
+        .with_host("127.0.0.1")
+        .with_host("localhost");
     }
 }
 

@@ -1,10 +1,11 @@
 //! `caly`: one CLI over everything — the embedded all-in-one server, the separate production
-//! processes (api, worker, scheduler, migrate), tenant administration, replays and the
-//! traffic simulator.
+//! processes (api, worker, scheduler, migrate), tenant administration, replays, operator
+//! commands over failed runs and the ledger, and the traffic simulator.
 
 mod bench;
 mod cli;
 mod demo;
+mod ops;
 mod processes;
 mod simulate;
 

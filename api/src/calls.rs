@@ -1,5 +1,6 @@
 //! The tenant REST API: calls (filtered, paginated), one call in full, its recording link,
-//! replays, charges and failed stage runs. Every handler takes the tenant from [`AuthTenant`].
+//! replays, and the money ledger (charges and adjustments). Every handler takes the tenant
+//! from [`AuthTenant`].
 
 use crate::auth::AuthTenant;
 use crate::{ApiError, ApiState};
@@ -7,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use caly_core::calls::{self, CallFilter};
-use caly_core::pipeline::{dispatch, replay, runs};
+use caly_core::pipeline::{dispatch, replay};
 use caly_core::platform::pagination::PageRequest;
 use caly_core::{CallId, CallState, Rejection, TenantId, billing};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -22,10 +23,9 @@ pub(crate) fn router() -> Router<ApiState> {
         .route("/api/v1/calls/{id}/recording", get(recording_link))
         .route("/api/v1/calls/{id}/stages/{stage}/replay", post(replay))
         .route("/api/v1/charges", get(list_charges))
-        .route("/api/v1/stage-runs/failed", get(list_failed))
 }
 
-fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
+pub(crate) fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).map_err(|e| {
         ApiError::bad_request(
             "invalid_query",
@@ -149,20 +149,9 @@ async fn list_charges(
 ) -> Result<Json<Value>, ApiError> {
     let params: PageParams = query(raw)?;
     let page = PageRequest::new(params.page, params.per_page)?;
-    let charges = billing::list_charges(&app.db, TenantId(tenant.id), page).await?;
+    let charges = billing::list_entries(&app.db, TenantId(tenant.id), page).await?;
     Ok(Json(json!({
         "balance_paise": tenant.balance_paise,
         "charges": charges,
     })))
-}
-
-async fn list_failed(
-    State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let params: PageParams = query(raw)?;
-    let page = PageRequest::new(params.page, params.per_page)?;
-    let failed = runs::list_failed(&app.db, TenantId(tenant.id), page).await?;
-    Ok(Json(json!(failed)))
 }

@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod hooks;
 mod objects;
+mod stage_runs;
 
 pub use error::ApiError;
 
@@ -35,6 +36,7 @@ pub fn build(app: App) -> Router {
         .merge(hooks::router())
         .merge(calls::router())
         .merge(objects::router())
+        .merge(stage_runs::router())
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -3,12 +3,12 @@
 use crate::CoreError;
 use crate::pipeline::StageRegistry;
 use crate::platform::crypto::MasterKey;
+use crate::platform::db;
 use crate::platform::gauge::DepthGauge;
 use crate::platform::mailer::Mailer;
 use crate::platform::queue::JobQueue;
 use crate::platform::settings::{Settings, SettingsError};
 use crate::platform::storage::ObjectStore;
-use crate::platform::{db, egress};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -88,7 +88,7 @@ impl App {
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
-        let http = egress::client(settings.fetch_timeout);
+        let http = settings.egress.client();
         let mailer = Mailer::new(
             settings.smtp_url.as_ref(),
             settings.data_dir.join("outbox"),

@@ -41,9 +41,14 @@ pub struct Model {
     pub ended_at: Option<DateTimeUtc>,
     /// Where the call is in billing.
     pub billing_status: BillingStatus,
-    /// Amount charged, once charged.
+    /// What the call costs so far: its charge plus adjustments, once charged.
     pub cost_paise: Option<i64>,
-    /// When the first event arrived.
+    /// When the call happened: Exotel's StartTime, else when its first webhook arrived. The
+    /// call's (IST) day in lists and reports.
+    pub happened_at: DateTimeUtc,
+    /// When its latest event arrived (reconciliation waits from here).
+    pub last_event_at: DateTimeUtc,
+    /// When the call row was created.
     pub created_at: DateTimeUtc,
     /// Last change.
     pub updated_at: DateTimeUtc,

@@ -2,7 +2,7 @@
 //! Domain logic over these rows lives in `caly-core`.
 
 pub mod call;
-pub mod charge;
+pub mod ledger_entry;
 pub mod raw_event;
 pub mod recording;
 pub mod scheduler_lock;

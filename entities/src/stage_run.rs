@@ -1,6 +1,6 @@
 //! One run of one pipeline stage for one subject: the durable truth behind every queued job.
 
-use crate::status::RunStatus;
+use crate::status::{RunStatus, RunSubject};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
@@ -11,9 +11,11 @@ pub struct Model {
     /// Row id; the queued job carries it.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Owning tenant.
+    /// Owning tenant (0 for platform runs).
     pub tenant_id: i64,
-    /// The call's CallSid (known before the call row exists).
+    /// What the run is about: a call, a tenant or the platform.
+    pub subject: RunSubject,
+    /// The call's CallSid (known before the call row exists); empty for other subjects.
     pub call_sid: String,
     /// The call row, once ingest created it.
     pub call_id: Option<i64>,
@@ -36,6 +38,10 @@ pub struct Model {
     /// The last failure, if any.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// The stable code of the last failure, which tenants see instead of its text.
+    pub error_code: Option<String>,
+    /// For a scheduled (cron) run: the tick it is for.
+    pub scheduled_for: Option<DateTimeUtc>,
     /// A short note on how the last successful attempt ended.
     pub outcome: Option<String>,
     /// When the run was created.

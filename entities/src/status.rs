@@ -100,6 +100,8 @@ text_enum!(
         AwaitingDuration = "awaiting_duration",
         /// Charged.
         Charged = "charged",
+        /// Charged, then a better duration arrived: its adjustment is due.
+        AdjustmentDue = "adjustment_due",
     }
 );
 
@@ -114,6 +116,32 @@ text_enum!(
         Succeeded = "succeeded",
         /// Gave up: permanent error or out of attempts. Replay re-arms it.
         Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// What a stage run is about.
+    RunSubject {
+        /// One call (`call_id`, `call_sid`).
+        Call = "call",
+        /// One tenant, under a natural key such as `invoice:{tenant}:2026-11`.
+        Tenant = "tenant",
+        /// The whole deployment, under a natural key such as `backup:2026-11-22`.
+        Platform = "platform",
+    }
+);
+
+text_enum!(
+    /// What moved money in a tenant's ledger.
+    LedgerKind {
+        /// A call's charge: one per call.
+        Charge = "charge",
+        /// A correction to a call's charge (a better duration arrived): one per call and source.
+        Adjustment = "adjustment",
+        /// Money Caly owes back or forgives: lowers the balance.
+        Credit = "credit",
+        /// Money the tenant paid: lowers the balance.
+        Payment = "payment",
     }
 );
 

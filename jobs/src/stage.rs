@@ -22,6 +22,13 @@ impl StageName {
     }
 }
 
+impl From<String> for StageName {
+    /// A name read back from storage (the registry decides whether it is known).
+    fn from(name: String) -> Self {
+        StageName(Cow::Owned(name))
+    }
+}
+
 impl fmt::Display for StageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_spine;
 mod m20261122_000001_calls_billing_index;
+mod m20261122_000002_ledger_subjects;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_spine::Migration),
             Box::new(m20261122_000001_calls_billing_index::Migration),
+            Box::new(m20261122_000002_ledger_subjects::Migration),
         ]
     }
 }

@@ -66,7 +66,9 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
     let mut settings = Settings::from_env()?;
     settings.queue_namespace = format!("bench_{tag}_{}", Utc::now().format("%H%M%S%3f"));
     settings.queue_depth_bound = depth_bound;
-    settings.recording_hosts = vec!["127.0.0.1".into()];
+    settings.recording_hosts =
+        caly_core::platform::egress::AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS");
+    settings.egress.allow_loopback = true;
     settings.db_pool_size = 32;
     let app = App::connect(settings, true).await?;
     let tenant = tenancy::create(

@@ -5,7 +5,7 @@ use apalis::prelude::*;
 use axum::http::StatusCode;
 use caly_core::pipeline::stages::ingest;
 use caly_core::platform::settings::StorageSettings;
-use caly_entities::{charge, recording};
+use caly_entities::{ledger_entry, recording};
 use caly_jobs::{StageJob, StageRunId};
 use futures::StreamExt;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -194,8 +194,9 @@ async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
     let tenant = bench.tenant.tenant.id;
     loop {
         use sea_orm::{ColumnTrait, QueryFilter};
-        let charged = charge::Entity::find()
-            .filter(charge::Column::TenantId.eq(tenant))
+        let charged = ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::TenantId.eq(tenant))
+            .filter(ledger_entry::Column::Kind.eq(caly_entities::status::LedgerKind::Charge))
             .count(&app.db)
             .await?;
         let stored = recording::Entity::find()

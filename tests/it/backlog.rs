@@ -3,7 +3,7 @@
 
 use crate::support::process::WorkerProcess;
 use crate::support::{Backend, Options, TestApp};
-use caly_entities::{call, charge};
+use caly_entities::call;
 use futures::StreamExt;
 use serde_json::json;
 
@@ -67,7 +67,7 @@ async fn twenty_thousand_calls_drain_within_the_depth_bound() {
         for stage in app.app.stages.names() {
             max_depth = max_depth.max(app.app.queue.depth(&stage).await.unwrap());
         }
-        if app.count::<charge::Entity>().await == CALLS as u64 {
+        if app.charge_count().await == CALLS as u64 {
             break;
         }
         for worker in &mut workers {

@@ -3,7 +3,7 @@
 
 use crate::support::process::{WorkerProcess, wait_until};
 use crate::support::{Backend, Options, TestApp, sid};
-use caly_entities::{call, charge, recording, stage_run};
+use caly_entities::{call, recording, stage_run};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 
@@ -62,7 +62,7 @@ async fn worker_killed_mid_recording_upload_another_finishes_once() {
         .unwrap()
         .unwrap();
     assert!(app.app.store.exists(&stored.object_key).await.unwrap());
-    assert_eq!(app.count::<charge::Entity>().await, 1);
+    assert_eq!(app.charge_count().await, 1);
     let run = stage_run::Entity::find()
         .filter(stage_run::Column::Stage.eq("recording_upload"))
         .one(&app.app.db)
@@ -113,7 +113,7 @@ async fn worker_killed_mid_charge_another_charges_exactly_once() {
 
     let _second = WorkerProcess::spawn(&app, "second", 2);
     app.drain().await;
-    let charges = charge::Entity::find().all(&app.app.db).await.unwrap();
+    let charges = app.ledger().await;
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].amount_paise, 6000);
     let tenant = caly_entities::tenant::Entity::find_by_id(app.tenant.tenant.id)
@@ -173,7 +173,7 @@ async fn sigterm_finishes_in_flight_work_takes_no_new_work_and_a_restart_continu
         stage_status(&app, &s2, "charge").await.as_deref(),
         Some("succeeded")
     );
-    assert_eq!(app.count::<charge::Entity>().await, 2);
+    assert_eq!(app.charge_count().await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,7 +190,7 @@ async fn several_worker_processes_share_the_queues() {
         .await;
     }
     app.drain().await;
-    assert_eq!(app.count::<charge::Entity>().await, 40);
+    assert_eq!(app.charge_count().await, 40);
     let runs = stage_run::Entity::find().all(&app.app.db).await.unwrap();
     assert!(runs.iter().all(|r| r.attempts == 1), "no stage ran twice");
     for worker in &workers {

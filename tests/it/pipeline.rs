@@ -2,7 +2,7 @@
 //! webhooks in every documented variant → durable ingest → call state → recording → charge.
 
 use crate::support::{Backend, TestApp, sid};
-use caly_entities::{call, charge, raw_event, recording, stage_run};
+use caly_entities::{call, raw_event, recording, stage_run};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -204,7 +204,7 @@ async fn duplicates_make_one_call_one_recording_one_charge(backend: Backend) {
     assert_eq!(dups.len(), 3);
     assert_eq!(app.count::<recording::Entity>().await, 1);
     assert_eq!(app.exotel.hits("ok", &s), 1, "one fetch, one object");
-    assert_eq!(app.count::<charge::Entity>().await, 1);
+    assert_eq!(app.charge_count().await, 1);
     let (_, charges) = app.api_get("/api/v1/charges").await;
     assert_eq!(charges["balance_paise"], 6000);
     assert_eq!(charges["charges"]["total"], 1);
@@ -247,7 +247,16 @@ async fn failing_recording_is_visible_and_replay_fixes_it(backend: Backend) {
     let run = &failed["items"][0];
     assert_eq!(run["stage"], "recording_upload");
     assert_eq!(run["attempts"], 3, "max attempts in tests");
-    assert!(run["last_error"].as_str().unwrap().contains("500"));
+    // The tenant sees a stable code and a sentence; the internal text stays with operators.
+    assert_eq!(run["error"]["code"], "exotel_unavailable");
+    assert!(run["error"]["message"].as_str().unwrap().contains("Exotel"));
+    assert!(run.get("last_error").is_none(), "{run}");
+    let internal = stage_run::Entity::find_by_id(run["id"].as_i64().unwrap())
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(internal.last_error.unwrap().contains("500"));
     let call = app.call_by_sid(&s).await;
     let (_, detail) = app.api_get(&format!("/api/v1/calls/{}", call.id)).await;
     let stages: Vec<&str> = detail["stages"]
@@ -295,12 +304,14 @@ async fn recording_on_a_host_that_is_not_allowed_fails_at_once(backend: Backend)
     let (_, failed) = app.api_get("/api/v1/stage-runs/failed").await;
     assert_eq!(failed["total"], 1);
     assert_eq!(failed["items"][0]["attempts"], 1, "permanent: no retries");
-    assert!(
-        failed["items"][0]["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("not allowed")
-    );
+    assert_eq!(failed["items"][0]["error"]["code"], "address_refused");
+    let internal = stage_run::Entity::find()
+        .filter(stage_run::Column::Stage.eq("recording_upload"))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(internal.last_error.unwrap().contains("not allowed"));
     assert_eq!(app.exotel.hits("ok", &s), 0, "nothing was fetched");
     assert_eq!(app.count::<recording::Entity>().await, 0);
     app.stop().await;
@@ -445,7 +456,7 @@ async fn billing_edge_cases(backend: Backend) {
     let call = app.call_by_sid(&waiting).await;
     assert_eq!(call.billing_status, "awaiting_duration");
     assert_eq!(call.cost_paise, None);
-    assert_eq!(app.count::<charge::Entity>().await, cases.len() as u64);
+    assert_eq!(app.charge_count().await, cases.len() as u64);
     // The duration arrives later (e.g. a Passthru at the end of the flow): charged once.
     app.passthru_get(&[
         ("CallSid", &waiting),
@@ -705,7 +716,7 @@ async fn queue_depth_stays_bounded_and_the_database_holds_the_backlog(backend: B
     app.start_workers();
     app.drain().await;
     assert_eq!(app.count::<call::Entity>().await, 12);
-    assert_eq!(app.count::<charge::Entity>().await, 12);
+    assert_eq!(app.charge_count().await, 12);
     assert!(
         app.app
             .queue
@@ -823,7 +834,7 @@ async fn a_better_duration_arriving_during_the_settle_window_is_billed(backend: 
         Some(3 * 3000),
         "billed on the better duration, once"
     );
-    assert_eq!(app.count::<charge::Entity>().await, 1);
+    assert_eq!(app.charge_count().await, 1);
     app.stop().await;
 }
 

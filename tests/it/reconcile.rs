@@ -2,7 +2,7 @@
 
 use crate::support::{Backend, Options, TestApp, sid};
 use caly_core::platform::settings::ReconcileSettings;
-use caly_entities::{charge, recording, stage_run};
+use caly_entities::{recording, stage_run};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
@@ -84,7 +84,7 @@ async fn a_call_left_without_duration_is_reconciled(backend: Backend) {
         ("charged", Some(6000))
     );
     assert_eq!(c.duration_source.as_deref(), Some("caller_leg_on_call"));
-    assert_eq!(app.count::<charge::Entity>().await, 1);
+    assert_eq!(app.charge_count().await, 1);
     app.stop().await;
 }
 
@@ -101,7 +101,14 @@ async fn reconciliation_gives_up_visibly_after_its_window(backend: Backend) {
     let (_, failed) = app.api_get("/api/v1/stage-runs/failed").await;
     assert_eq!(failed["total"], 1);
     assert_eq!(failed["items"][0]["stage"], "reconcile");
-    let error = failed["items"][0]["last_error"].as_str().unwrap();
+    assert_eq!(failed["items"][0]["error"]["code"], "exotel_never_ready");
+    let run = stage_run::Entity::find()
+        .filter(stage_run::Column::Stage.eq("reconcile"))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let error = run.last_error.unwrap();
     assert!(
         error.contains("in-progress") && error.contains("gave up"),
         "{error}"

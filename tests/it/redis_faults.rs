@@ -2,7 +2,6 @@
 //! memory stays flat.
 
 use crate::support::{Backend, Options, TestApp, redis_keys, sid};
-use caly_entities::charge;
 use serde_json::json;
 use std::time::Duration;
 
@@ -41,7 +40,7 @@ async fn a_flushed_redis_is_rebuilt_from_the_database() {
     send_calls(&app, 30, 20).await;
     app.drain().await;
     assert_eq!(
-        app.count::<charge::Entity>().await,
+        app.charge_count().await,
         50,
         "every accepted webhook was charged"
     );
@@ -89,6 +88,6 @@ async fn finished_jobs_are_vacuumed_so_redis_stays_flat() {
         sizes[0], sizes[2],
         "key count is flat across rounds: {sizes:?}"
     );
-    assert_eq!(app.count::<charge::Entity>().await, 300);
+    assert_eq!(app.charge_count().await, 300);
     app.stop().await;
 }

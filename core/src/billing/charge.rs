@@ -1,17 +1,20 @@
 //! Charging a call: once, when it is final and has a duration, at the rate in force at its
-//! start. The charge row, the tenant's balance and the call's billing status change in one
-//! transaction; the charge's unique call id makes a repeat a no-op.
+//! start; and, when a better duration arrives after that, one adjustment per duration source.
+//! The ledger entry, the tenant's balance and the call's billing status change in one
+//! transaction; the entries' natural keys make a repeat a no-op.
 
+use super::ledger::{self, BillBasis, NewEntry};
 use super::rates::{billable_minutes, charge_paise, rate_history};
-use crate::platform::pagination::{Page, PageRequest, paginate};
+use crate::integrations::exotel::DurationSource;
 use crate::{BillingStatus, CoreError};
-use caly_entities::{call, charge, tenant};
-use caly_jobs::TenantId;
+use caly_entities::call;
+use caly_entities::ledger_entry;
+use caly_entities::status::LedgerKind;
+use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait, TryInsertResult,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 
 /// What charging a call did.
@@ -19,11 +22,11 @@ use sea_orm::{
 pub enum ChargeOutcome {
     /// The call is not over yet: nothing to charge.
     NotFinal,
-    /// The call was charged before.
+    /// The call's bill already rests on its best known duration.
     AlreadyCharged,
     /// Final, but no duration is known: the call is marked `awaiting_duration`.
     AwaitingDuration,
-    /// A duration arrived while the call was being marked as waiting for one: charge again.
+    /// A duration arrived while the call was being billed: run again to bill on it.
     DurationArrivedMeanwhile,
     /// Charged now.
     Charged {
@@ -34,9 +37,16 @@ pub enum ChargeOutcome {
         /// Rate applied, paise per started minute.
         rate_paise_per_min: i64,
     },
+    /// A better duration arrived after the charge: one adjustment entry was written.
+    Adjusted {
+        /// Change to what the call costs, in paise (may be zero or negative).
+        delta_paise: i64,
+        /// What the call costs now.
+        total_paise: i64,
+    },
 }
 
-/// Charges a call if it is final and has a duration (see [`ChargeOutcome`]).
+/// Bills a call if it is final and has a duration (see [`ChargeOutcome`]).
 pub async fn charge_call<C>(
     db: &C,
     call: &call::Model,
@@ -48,86 +58,194 @@ where
     if !call.state.is_final() {
         return Ok(ChargeOutcome::NotFinal);
     }
-    let existing = charge::Entity::find()
-        .filter(charge::Column::CallId.eq(call.id))
-        .one(db)
-        .await?;
-    if existing.is_some() {
-        return Ok(ChargeOutcome::AlreadyCharged);
-    }
+    let (tenant, call_id) = (TenantId(call.tenant_id), CallId(call.id));
+    let entries = ledger::call_entries(db, tenant, call_id).await?;
     let (Some(seconds), Some(source)) = (call.duration_secs, call.duration_source.clone()) else {
-        let marked = call::Entity::update_many()
-            .col_expr(
-                call::Column::BillingStatus,
-                Expr::value(BillingStatus::AwaitingDuration),
-            )
-            .filter(call::Column::Id.eq(call.id))
-            .filter(call::Column::BillingStatus.ne(BillingStatus::Charged))
-            .filter(call::Column::DurationSecs.is_null())
-            .exec(db)
-            .await?;
-        return Ok(if marked.rows_affected == 0 {
-            ChargeOutcome::DurationArrivedMeanwhile
-        } else {
-            ChargeOutcome::AwaitingDuration
-        });
+        if !entries.is_empty() {
+            return Ok(ChargeOutcome::AlreadyCharged);
+        }
+        return mark_awaiting_duration(db, call).await;
     };
-    let history = rate_history(db, TenantId(call.tenant_id)).await?;
-    let rate = super::rate_at(&history, call.started_at.unwrap_or(call.created_at));
-    let amount = charge_paise(seconds, rate);
-
-    let txn = db.begin().await?;
-    let inserted = charge::Entity::insert(charge::ActiveModel {
-        tenant_id: Set(call.tenant_id),
-        call_id: Set(call.id),
-        billable_seconds: Set(seconds),
-        minutes: Set(billable_minutes(seconds)),
-        rate_paise_per_min: Set(rate),
-        amount_paise: Set(amount),
-        duration_source: Set(source),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict_do_nothing_on([charge::Column::CallId])
-    .exec_without_returning(&txn)
-    .await?;
-    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
-        return Ok(ChargeOutcome::AlreadyCharged);
+    match entries.first() {
+        None => charge(db, call, seconds, source, now).await,
+        Some(first) => adjust(db, call, &entries, first, seconds, source, now).await,
     }
-    tenant::Entity::update_many()
+}
+
+async fn mark_awaiting_duration(
+    db: &impl ConnectionTrait,
+    call: &call::Model,
+) -> Result<ChargeOutcome, CoreError> {
+    let marked = call::Entity::update_many()
         .col_expr(
-            tenant::Column::BalancePaise,
-            Expr::col(tenant::Column::BalancePaise).add(amount),
+            call::Column::BillingStatus,
+            Expr::value(BillingStatus::AwaitingDuration),
         )
-        .filter(tenant::Column::Id.eq(call.tenant_id))
-        .exec(&txn)
+        .filter(call::Column::Id.eq(call.id))
+        .filter(call::Column::BillingStatus.ne(BillingStatus::Charged))
+        .filter(call::Column::DurationSecs.is_null())
+        .exec(db)
         .await?;
-    call::Entity::update_many()
-        .col_expr(call::Column::CostPaise, Expr::value(amount))
+    Ok(if marked.rows_affected == 0 {
+        ChargeOutcome::DurationArrivedMeanwhile
+    } else {
+        ChargeOutcome::AwaitingDuration
+    })
+}
+
+/// Records the call's new cost and status, unless its duration changed since it was loaded
+/// (then the call is left `adjustment_due`, so its charge runs again on the newer duration).
+async fn settle_call(
+    txn: &impl ConnectionTrait,
+    call: &call::Model,
+    total_paise: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    let unchanged = call::Entity::update_many()
+        .col_expr(call::Column::CostPaise, Expr::value(total_paise))
         .col_expr(
             call::Column::BillingStatus,
             Expr::value(BillingStatus::Charged),
         )
         .col_expr(call::Column::UpdatedAt, Expr::value(now))
         .filter(call::Column::Id.eq(call.id))
-        .exec(&txn)
+        .filter(call::Column::DurationSource.eq(call.duration_source.clone()))
+        .filter(call::Column::DurationSecs.eq(call.duration_secs))
+        .exec(txn)
         .await?;
-    txn.commit().await?;
-    Ok(ChargeOutcome::Charged {
+    if unchanged.rows_affected == 1 {
+        return Ok(true);
+    }
+    call::Entity::update_many()
+        .col_expr(call::Column::CostPaise, Expr::value(total_paise))
+        .col_expr(
+            call::Column::BillingStatus,
+            Expr::value(BillingStatus::AdjustmentDue),
+        )
+        .col_expr(call::Column::UpdatedAt, Expr::value(now))
+        .filter(call::Column::Id.eq(call.id))
+        .exec(txn)
+        .await?;
+    Ok(false)
+}
+
+async fn charge<C>(
+    db: &C,
+    call: &call::Model,
+    seconds: i64,
+    source: String,
+    now: DateTime<Utc>,
+) -> Result<ChargeOutcome, CoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let history = rate_history(db, TenantId(call.tenant_id)).await?;
+    let rate = super::rate_at(&history, call.started_at.unwrap_or(call.happened_at));
+    let amount = charge_paise(seconds, rate);
+    let minutes = billable_minutes(seconds);
+    let call_id = CallId(call.id);
+    let entry = NewEntry {
+        tenant: TenantId(call.tenant_id),
+        kind: LedgerKind::Charge,
+        key: ledger::charge_key(call_id),
+        call: Some(call_id),
+        amount_paise: amount,
+        reason: format!("call charged: {seconds}s ({source}) is {minutes} min at {rate} paise/min"),
+        basis: Some(BillBasis {
+            seconds,
+            minutes,
+            rate_paise_per_min: rate,
+            duration_source: source,
+        }),
+    };
+    let charged = ChargeOutcome::Charged {
         amount_paise: amount,
         seconds,
         rate_paise_per_min: rate,
+    };
+    book(db, call, entry, amount, charged, now).await
+}
+
+/// Posts `entry` and records the call's new total in one transaction. Returns `done` when
+/// both happened, `AlreadyCharged` when the entry existed, and `DurationArrivedMeanwhile` when
+/// the call's duration changed since it was loaded (it is left `adjustment_due`).
+async fn book<C>(
+    db: &C,
+    call: &call::Model,
+    entry: NewEntry,
+    total_paise: i64,
+    done: ChargeOutcome,
+    now: DateTime<Utc>,
+) -> Result<ChargeOutcome, CoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = db.begin().await?;
+    if ledger::post(&txn, entry, now).await?.is_none() {
+        return Ok(ChargeOutcome::AlreadyCharged);
+    }
+    let settled = settle_call(&txn, call, total_paise, now).await?;
+    txn.commit().await?;
+    Ok(if settled {
+        done
+    } else {
+        ChargeOutcome::DurationArrivedMeanwhile
     })
 }
 
-/// A tenant's charges, newest first.
-pub async fn list_charges(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
-    page: PageRequest,
-) -> Result<Page<charge::Model>, CoreError> {
-    let query = charge::Entity::find()
-        .filter(charge::Column::TenantId.eq(tenant.0))
-        .order_by_desc(charge::Column::Id);
-    paginate(db, query, page).await
+fn source_rank(source: Option<&str>) -> Option<DurationSource> {
+    source.and_then(DurationSource::parse)
+}
+
+async fn adjust<C>(
+    db: &C,
+    call: &call::Model,
+    entries: &[ledger_entry::Model],
+    charge: &ledger_entry::Model,
+    seconds: i64,
+    source: String,
+    now: DateTime<Utc>,
+) -> Result<ChargeOutcome, CoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let billed = entries.last().unwrap_or(charge);
+    let billed_source = billed.duration_source.as_deref();
+    let better = match (source_rank(Some(&source)), source_rank(billed_source)) {
+        (Some(new), Some(old)) => new < old,
+        _ => false,
+    };
+    if !better {
+        return Ok(ChargeOutcome::AlreadyCharged);
+    }
+    let rate = charge.rate_paise_per_min.unwrap_or_default();
+    let total_before: i64 = entries.iter().map(|e| e.amount_paise).sum();
+    let total = charge_paise(seconds, rate);
+    let minutes = billable_minutes(seconds);
+    let call_id = CallId(call.id);
+    let reason = format!(
+        "better duration: {seconds}s ({source}) replaces {}s ({}); {} min → {minutes} min at {rate} paise/min",
+        billed.billable_seconds.unwrap_or_default(),
+        billed_source.unwrap_or("unknown"),
+        billed.minutes.unwrap_or_default(),
+    );
+    let entry = NewEntry {
+        tenant: TenantId(call.tenant_id),
+        kind: LedgerKind::Adjustment,
+        key: ledger::adjustment_key(call_id, &source),
+        call: Some(call_id),
+        amount_paise: total - total_before,
+        reason,
+        basis: Some(BillBasis {
+            seconds,
+            minutes,
+            rate_paise_per_min: rate,
+            duration_source: source,
+        }),
+    };
+    let adjusted = ChargeOutcome::Adjusted {
+        delta_paise: total - total_before,
+        total_paise: total,
+    };
+    book(db, call, entry, total, adjusted, now).await
 }

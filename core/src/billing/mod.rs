@@ -1,8 +1,11 @@
-//! Billing: per-minute rates in integer paise with history, and charging a finished call
-//! exactly once. Invoices and the ledger join here.
+//! Billing: per-minute rates in integer paise with history, the per-tenant money ledger, and
+//! charging a finished call exactly once (adjusting it when a better duration arrives).
+//! Invoices join here.
 
 pub mod charge;
+pub mod ledger;
 pub mod rates;
 
-pub use charge::{ChargeOutcome, charge_call, list_charges};
+pub use charge::{ChargeOutcome, charge_call};
+pub use ledger::{BalanceCheck, balance_check, list_entries};
 pub use rates::{DEFAULT_RATE_PAISE_PER_MIN, RatePoint, billable_minutes, charge_paise, rate_at};

@@ -9,8 +9,14 @@ use crate::{BillingStatus, CallState};
 use caly_entities::call;
 use chrono::{DateTime, Utc};
 
-/// A new call row's starting values, before any event is merged into it.
-pub fn fresh(tenant_id: i64, call_sid: &str, now: DateTime<Utc>) -> call::ActiveModel {
+/// A new call row's starting values, before any event is merged into it. `received_at` is
+/// when the event that creates it arrived.
+pub fn fresh(
+    tenant_id: i64,
+    call_sid: &str,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> call::ActiveModel {
     use sea_orm::Set;
     call::ActiveModel {
         tenant_id: Set(tenant_id),
@@ -18,14 +24,21 @@ pub fn fresh(tenant_id: i64, call_sid: &str, now: DateTime<Utc>) -> call::Active
         state: Set(CallState::Ringing),
         bot_answered: Set(false),
         billing_status: Set(BillingStatus::NotFinal),
+        happened_at: Set(received_at),
+        last_event_at: Set(received_at),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
 }
 
-/// Folds one event's facts into the call.
-pub fn merge(mut call: call::Model, facts: &CallFacts, now: DateTime<Utc>) -> call::Model {
+/// Folds the facts of one event, which arrived at `received_at`, into the call.
+pub fn merge(
+    mut call: call::Model,
+    facts: &CallFacts,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> call::Model {
     call.bot_answered |= facts.bot_answered;
     let incoming = facts.state.unwrap_or(call.state);
     call.state = state::advance(call.state, incoming, call.bot_answered);
@@ -39,8 +52,12 @@ pub fn merge(mut call: call::Model, facts: &CallFacts, now: DateTime<Utc>) -> ca
             .and_then(DurationSource::parse)
             .is_none_or(|known| source <= known);
         if better {
+            let improved = call.duration_source.as_deref() != Some(source.as_str());
             call.duration_secs = Some(secs);
             call.duration_source = Some(source.as_str().to_string());
+            if improved && call.billing_status == BillingStatus::Charged {
+                call.billing_status = BillingStatus::AdjustmentDue;
+            }
         }
     }
     if call.recording_url.is_none() {
@@ -68,6 +85,9 @@ pub fn merge(mut call: call::Model, facts: &CallFacts, now: DateTime<Utc>) -> ca
     if let Some(ended) = parse_time(&facts.end_time_raw, &call_sid, "EndTime") {
         call.ended_at = Some(ended);
     }
+    // The call's day is the day it happened, not the day a backlogged worker saw it.
+    call.happened_at = call.started_at.unwrap_or(call.happened_at.min(received_at));
+    call.last_event_at = call.last_event_at.max(received_at);
     call.updated_at = now;
     call
 }
@@ -123,6 +143,8 @@ mod tests {
             ended_at: None,
             billing_status: BillingStatus::NotFinal,
             cost_paise: None,
+            happened_at: now,
+            last_event_at: now,
             created_at: now,
             updated_at: now,
         }
@@ -140,13 +162,56 @@ mod tests {
             state: Some(CallState::Completed),
             ..Default::default()
         };
-        let call = merge(blank_call(), &dial, now);
-        let call = merge(call, &conversation, now);
-        let call = merge(call, &dial, now);
+        let call = merge(blank_call(), &dial, now, now);
+        let call = merge(call, &conversation, now, now);
+        let call = merge(call, &dial, now, now);
         assert_eq!(call.duration_secs, Some(320));
         assert_eq!(call.state, "completed");
         assert_eq!(call.billing_status, BillingStatus::Pending);
         assert!(has_best_duration(&call));
+    }
+
+    #[test]
+    fn a_call_happens_when_it_started_else_when_its_first_event_arrived() {
+        let t = |m| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 21, 18, m, 0).unwrap();
+        let mut call = blank_call();
+        (call.happened_at, call.last_event_at) = (t(40), t(40));
+        // An event that arrived earlier, processed later (a backlog or a retry).
+        let call = merge(call, &CallFacts::default(), t(30), t(59));
+        assert_eq!(call.happened_at, t(30), "the first arrival");
+        assert_eq!(call.last_event_at, t(40), "the latest arrival");
+        let started = CallFacts {
+            // 23:50 IST on the 21st is 18:20 UTC.
+            start_time_raw: Some("2026-11-21 23:50:00".into()),
+            ..Default::default()
+        };
+        let mut blank = blank_call();
+        blank.happened_at = t(40);
+        let call = merge(blank, &started, t(45), t(59));
+        assert_eq!(call.happened_at, t(20));
+    }
+
+    #[test]
+    fn a_better_duration_after_the_charge_makes_an_adjustment_due() {
+        let now = Utc::now();
+        let mut call = blank_call();
+        call.state = CallState::Completed;
+        call.billing_status = BillingStatus::Charged;
+        call.duration_secs = Some(190);
+        call.duration_source = Some("dial_call_duration".into());
+        let same = CallFacts {
+            duration: Some((190, DurationSource::DialCallDuration)),
+            ..Default::default()
+        };
+        let unchanged = merge(call.clone(), &same, now, now);
+        assert_eq!(unchanged.billing_status, BillingStatus::Charged);
+        let better = CallFacts {
+            duration: Some((125, DurationSource::ConversationDuration)),
+            ..Default::default()
+        };
+        let call = merge(call, &better, now, now);
+        assert_eq!(call.billing_status, BillingStatus::AdjustmentDue);
+        assert_eq!(call.duration_secs, Some(125));
     }
 
     #[test]
@@ -156,7 +221,7 @@ mod tests {
             to_raw: Some("08040000000".into()),
             ..Default::default()
         };
-        let call = merge(blank_call(), &facts, Utc::now());
+        let call = merge(blank_call(), &facts, Utc::now(), Utc::now());
         assert_eq!(call.from_number, None);
         assert_eq!(call.from_raw.as_deref(), Some("anonymous"));
         assert_eq!(call.to_number.as_deref(), Some("+918040000000"));
@@ -169,7 +234,7 @@ mod tests {
             state: Some(CallState::Missed),
             ..Default::default()
         };
-        let call = merge(blank_call(), &facts, Utc::now());
+        let call = merge(blank_call(), &facts, Utc::now(), Utc::now());
         assert_eq!(call.state, CallState::Completed);
     }
 }

@@ -1,16 +1,20 @@
 //! Tenant-scoped reads of calls: every query here filters by tenant id, so one tenant can never
 //! see another's calls, events, stage runs, recordings or charges.
 
+use crate::billing::ledger;
+use crate::pipeline::run_view::RunView;
 use crate::platform::pagination::{Page, PageRequest, paginate};
 use crate::platform::time;
 use crate::{CallState, CoreError};
-use caly_entities::{call, charge, raw_event, recording, stage_run};
+use caly_entities::status::LedgerKind;
+use caly_entities::{call, ledger_entry, raw_event, recording, stage_run};
 use caly_jobs::{CallId, TenantId};
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
-/// Filters for listing calls. Dates are IST calendar days, inclusive.
+/// Filters for listing calls. Dates are IST calendar days, inclusive, of the day each call
+/// happened (Exotel's StartTime, else when its first webhook arrived).
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter {
     /// Only calls in this state.
@@ -33,13 +37,13 @@ pub async fn list_calls(
         query = query.filter(call::Column::State.eq(state));
     }
     if let Some(from) = filter.from {
-        query = query.filter(call::Column::CreatedAt.gte(time::ist_day_start(from)));
+        query = query.filter(call::Column::HappenedAt.gte(time::ist_day_start(from)));
     }
     if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-        query = query.filter(call::Column::CreatedAt.lt(time::ist_day_start(to)));
+        query = query.filter(call::Column::HappenedAt.lt(time::ist_day_start(to)));
     }
     let query = query
-        .order_by_desc(call::Column::CreatedAt)
+        .order_by_desc(call::Column::HappenedAt)
         .order_by_desc(call::Column::Id);
     paginate(db, query, page).await
 }
@@ -51,12 +55,14 @@ pub struct CallDetail {
     pub call: call::Model,
     /// Every delivery about it, oldest first.
     pub raw_events: Vec<raw_event::Model>,
-    /// Every stage run, oldest first.
-    pub stages: Vec<stage_run::Model>,
+    /// Every stage run, oldest first, as the tenant sees it.
+    pub stages: Vec<RunView>,
     /// Stored recordings.
     pub recordings: Vec<recording::Model>,
     /// Its charge, once charged.
-    pub charge: Option<charge::Model>,
+    pub charge: Option<ledger_entry::Model>,
+    /// Adjustments to the charge (better durations that arrived later), oldest first.
+    pub adjustments: Vec<ledger_entry::Model>,
 }
 
 /// One of the tenant's calls by id.
@@ -72,7 +78,7 @@ pub async fn find_call(
         .ok_or(CoreError::NotFound("call"))
 }
 
-/// A call with its events, stage runs, recordings and charge.
+/// A call with its events, stage runs, recordings, charge and adjustments.
 pub async fn call_detail(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -90,23 +96,26 @@ pub async fn call_detail(
         .filter(stage_run::Column::CallSid.eq(call.call_sid.as_str()))
         .order_by_asc(stage_run::Column::Id)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(RunView::from)
+        .collect();
     let recordings = recording::Entity::find()
         .filter(recording::Column::TenantId.eq(tenant.0))
         .filter(recording::Column::CallId.eq(call.id))
         .all(db)
         .await?;
-    let charge = charge::Entity::find()
-        .filter(charge::Column::TenantId.eq(tenant.0))
-        .filter(charge::Column::CallId.eq(call.id))
-        .one(db)
-        .await?;
+    let (charges, adjustments) = ledger::call_entries(db, tenant, call_id)
+        .await?
+        .into_iter()
+        .partition::<Vec<_>, _>(|e| e.kind == LedgerKind::Charge);
     Ok(CallDetail {
         call,
         raw_events,
         stages,
         recordings,
-        charge,
+        charge: charges.into_iter().next(),
+        adjustments,
     })
 }
 

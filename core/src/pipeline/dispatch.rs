@@ -1,7 +1,9 @@
 //! The dispatcher: moves due stage runs from the database into the queue, keeping each queue
-//! within its depth bound, and returns orphaned runs (dead workers) to pending first.
+//! within its depth bound and taking runs round-robin by tenant, and returns orphaned runs
+//! (dead workers) to pending first. Direct pushes (after a webhook or a finished stage) keep
+//! to the same fairness: none while runs are held back.
 
-use super::runs::{self, NewRun};
+use super::runs::{self, NewRun, Rearm};
 use super::stages::charge;
 use crate::app::App;
 use crate::{BillingStatus, CoreError, RunStatus};
@@ -9,7 +11,10 @@ use caly_entities::{call, stage_run};
 use caly_jobs::{StageJob, StageName, StageRunId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    Statement,
+};
 
 /// What one dispatcher pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -55,19 +60,71 @@ pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchRepor
     Ok(report)
 }
 
-/// A call marked `awaiting_duration` whose duration arrived while its charge run was still
-/// finishing would otherwise wait for another event: re-arm its charge.
+/// A call whose duration arrived (or improved) while its charge run was still finishing would
+/// otherwise wait for another event: re-arm its charge. Only a charge run that succeeded is
+/// re-armed; one that failed stays failed (visible, for someone to retry), so the sweep never
+/// loops past the attempt limit.
 async fn rearm_stranded_charges(app: &App, now: DateTime<Utc>) -> Result<(), CoreError> {
     let stranded = call::Entity::find()
-        .filter(call::Column::BillingStatus.eq(BillingStatus::AwaitingDuration))
-        .filter(call::Column::DurationSecs.is_not_null())
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(call::Column::BillingStatus.eq(BillingStatus::AwaitingDuration))
+                        .add(call::Column::DurationSecs.is_not_null()),
+                )
+                .add(call::Column::BillingStatus.eq(BillingStatus::AdjustmentDue)),
+        )
         .limit(500)
         .all(&app.db)
         .await?;
     for call in stranded {
-        runs::ensure(&app.db, NewRun::for_call(&charge::SPEC, &call), true, now).await?;
+        let new = NewRun::for_call(&charge::SPEC, &call);
+        let note = "re-armed by the stranded-charge sweep";
+        runs::ensure(&app.db, new, Rearm::IfSucceeded, note, now).await?;
     }
     Ok(())
+}
+
+/// Due runs of `stage`, at most `limit`, taken fairly across tenants: each tenant's oldest
+/// first, then each tenant's second, and so on (round-robin), so one busy store never starves
+/// the others.
+async fn due_round_robin(
+    app: &App,
+    stage: &StageName,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, CoreError> {
+    let cutoff = now
+        - chrono::Duration::from_std(app.settings.redispatch_after)
+            .unwrap_or(chrono::Duration::seconds(60));
+    let sql = "SELECT id FROM ( \
+          SELECT id, next_run_at, \
+            ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY next_run_at, id) AS turn \
+          FROM stage_runs \
+          WHERE stage = $1 AND status = $2 AND next_run_at <= $3 \
+            AND (dispatched_at IS NULL OR dispatched_at < $4) \
+        ) due ORDER BY turn, next_run_at, id LIMIT $5";
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_string(),
+        // SQLite numbers its parameters `?1`, `?2`, ...
+        _ => sql.replace('$', "?"),
+    };
+    let values: [sea_orm::Value; 5] = [
+        stage.as_str().into(),
+        RunStatus::Pending.into(),
+        now.into(),
+        cutoff.into(),
+        (limit.min(1000) as i64).into(),
+    ];
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<i64>("", "id").map_err(CoreError::from))
+        .collect()
 }
 
 async fn dispatch_stage(
@@ -80,16 +137,7 @@ async fn dispatch_stage(
     if room == 0 {
         return Ok(0);
     }
-    let ids: Vec<i64> = stage_run::Entity::find()
-        .select_only()
-        .column(stage_run::Column::Id)
-        .filter(stage_run::Column::Stage.eq(stage.as_str()))
-        .filter(due_condition(app, now))
-        .order_by_asc(stage_run::Column::NextRunAt)
-        .limit(room.min(1000))
-        .into_tuple()
-        .all(&app.db)
-        .await?;
+    let ids = due_round_robin(app, stage, room, now).await?;
     if ids.is_empty() {
         return Ok(0);
     }
@@ -107,6 +155,48 @@ async fn dispatch_stage(
     Ok(ids.len() as u64)
 }
 
+/// True when due runs of `stage` wait in the database, held back from a full queue.
+async fn has_backlog(app: &App, stage: &StageName, now: DateTime<Utc>) -> Result<bool, CoreError> {
+    let waiting = stage_run::Entity::find()
+        .select_only()
+        .column(stage_run::Column::Id)
+        .filter(stage_run::Column::Stage.eq(stage.as_str()))
+        .filter(stage_run::Column::Status.eq(RunStatus::Pending))
+        .filter(stage_run::Column::DispatchedAt.is_null())
+        .filter(stage_run::Column::NextRunAt.lte(now))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(&app.db)
+        .await?;
+    Ok(waiting.is_some())
+}
+
+/// May this process push one run of `stage` straight to its queue (after a webhook or a
+/// finished stage)? Only while the queue has room and nothing is held back for the dispatcher:
+/// once runs wait in the database, they are handed out round-robin by tenant, and a direct
+/// push would let a busy store jump that line. While held back, the database is asked again at
+/// most once per [`crate::platform::gauge::REFRESH`].
+pub async fn reserve_direct_push(app: &App, stage: &StageName) -> Result<bool, CoreError> {
+    if app.gauge.held_back_recheck_due(stage) {
+        if has_backlog(app, stage, Utc::now()).await? {
+            app.gauge.mark_held_back(stage);
+            return Ok(false);
+        }
+        app.gauge.clear_held_back(stage);
+    }
+    if app.gauge.is_held_back(stage) {
+        return Ok(false);
+    }
+    let room = app
+        .gauge
+        .reserve(&app.queue, stage, fill_target(app))
+        .await?;
+    if !room {
+        app.gauge.mark_held_back(stage);
+    }
+    Ok(room)
+}
+
 /// Pushes runs created by a committed transaction at once, when their queue has room; the
 /// dispatcher picks up whatever is held back or fails to push.
 pub async fn push_committed(app: &App, stage: &StageName, ids: &[StageRunId], now: DateTime<Utc>) {
@@ -114,7 +204,7 @@ pub async fn push_committed(app: &App, stage: &StageName, ids: &[StageRunId], no
         return;
     }
     for &id in ids {
-        match app.gauge.reserve(&app.queue, stage, fill_target(app)).await {
+        match reserve_direct_push(app, stage).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(err) => {

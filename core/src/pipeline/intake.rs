@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::integrations::exotel::{EventFields, HookKind, PayloadError, parse_request};
 use crate::platform::crypto::digest_hex;
 use crate::{CoreError, RunStatus};
+use caly_entities::status::RunSubject;
 use caly_entities::{raw_event, tenant};
 use caly_jobs::{StageJob, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
@@ -115,11 +116,7 @@ pub async fn store_event(
     let call_sid = event.fields.call_sid().unwrap_or_default().to_string();
     let key = dedupe_key(event.tenant_id, &event.fields);
     // Decided before the commit so the run is stored already marked as pushed: one write less.
-    let push_now = match app
-        .gauge
-        .reserve(&app.queue, &ingest::NAME, dispatch::fill_target(app))
-        .await
-    {
+    let push_now = match dispatch::reserve_direct_push(app, &ingest::NAME).await {
         Ok(room) => room,
         Err(err) => {
             tracing::warn!(error = %err, "queue depth unknown; leaving the run to the dispatcher");
@@ -230,11 +227,13 @@ async fn insert_portable(
         &txn,
         NewRun {
             tenant_id: event.tenant_id,
+            subject: RunSubject::Call,
             call_sid: call_sid.to_string(),
             call_id: None,
             stage: ingest::NAME,
             dedupe_key: key.to_string(),
             raw_event_id: Some(stored.id),
+            scheduled_for: None,
         },
         push_now,
         now,

@@ -3,13 +3,18 @@
 //! intake of raw events, replays, and Caly's stages themselves.
 
 pub mod dispatch;
+pub mod failure_code;
 pub mod intake;
 pub mod registry;
 pub mod replay;
+pub mod run_view;
 pub mod runner;
 pub mod runs;
 pub mod stage;
 pub mod stages;
 
+pub use failure_code::FailureCode;
 pub use registry::StageRegistry;
-pub use stage::{Failure, Stage, StageError, StageOutcome, StageSpec, Subject};
+pub use stage::{
+    Failure, PlatformSubject, Stage, StageError, StageOutcome, StageSpec, Subject, TenantSubject,
+};

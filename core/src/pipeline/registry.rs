@@ -47,6 +47,7 @@ impl StageRegistry {
             .with(stages::recording_upload::RecordingUpload)
             .with(stages::charge::Charge)
             .with(stages::reconcile::Reconcile)
+            .with(stages::vacuum_queue::VacuumQueue)
     }
 
     /// This registry with one more stage (tests register their own this way).
@@ -122,7 +123,7 @@ mod tests {
         let registry = StageRegistry::builtin();
         assert_eq!(
             registry.describe(),
-            "ingest, recording_upload, charge, reconcile"
+            "ingest, recording_upload, charge, reconcile, vacuum_queue"
         );
         for stage in registry.iter() {
             for next in stage.spec().follow_ups {
@@ -138,9 +139,9 @@ mod tests {
         let err = registry.parse("transcode").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ingest, recording_upload, charge, reconcile")
+                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue")
         );
-        assert_eq!(registry.parse_list(&[]).unwrap().len(), 4);
+        assert_eq!(registry.parse_list(&[]).unwrap().len(), 5);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::stage::{Failure, StageError, StageOutcome};
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
 use caly_jobs::StageJob;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -25,6 +25,8 @@ pub enum JobResult {
     Succeeded,
     /// The attempt failed; the run is pending again or failed for good (the status).
     Failed(RunStatus),
+    /// The attempt lost its lease (the run was taken back): nothing was recorded.
+    LostLease,
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -59,9 +61,7 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         return Ok(JobResult::Skipped);
     };
     let now = Utc::now();
-    let Some(run) =
-        runs::claim(&app.db, job.stage_run_id(), app.settings.orphan_after, now).await?
-    else {
+    let Some(run) = runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now).await? else {
         tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
         return Ok(JobResult::Skipped);
     };
@@ -76,6 +76,28 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
     attempt(app, stage, run).instrument(span).await
 }
 
+/// Keeps a running attempt's lease alive: renews it every third of the lease, never past
+/// `ceiling` (the stage's timeout plus one lease after the claim, so the timeout always comes
+/// first). Resolves only when the attempt no longer owns the run.
+async fn keep_lease(app: &App, run: &stage_run::Model, ceiling: DateTime<Utc>) {
+    let lease = app.settings.lease;
+    let every = (lease / 3).max(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(every).await;
+        let until = (Utc::now() + chrono_of(lease)).min(ceiling);
+        match runs::heartbeat(&app.db, run, until).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            // The database may be back before the lease lapses: keep trying.
+            Err(err) => tracing::warn!(error = %err, "could not renew the lease"),
+        }
+    }
+}
+
+fn chrono_of(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
 async fn attempt(
     app: &App,
     stage: &RegisteredStage,
@@ -83,11 +105,25 @@ async fn attempt(
 ) -> Result<JobResult, CoreError> {
     let spec = stage.spec();
     let now = Utc::now();
-    let outcome = guarded(spec.timeout, stage.handler().load_and_run(app, &run, now)).await;
+    let ceiling = now + chrono_of(spec.timeout) + chrono_of(app.settings.lease);
+    let handler = guarded(spec.timeout, stage.handler().load_and_run(app, &run, now));
+    let outcome = tokio::select! {
+        biased;
+        outcome = handler => outcome,
+        () = keep_lease(app, &run, ceiling) => {
+            tracing::warn!("the attempt lost its lease; stopped without recording anything");
+            return Ok(JobResult::LostLease);
+        }
+    };
     let finished = Utc::now();
     match outcome {
         Ok(outcome) => {
-            runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished).await?;
+            let owned =
+                runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished).await?;
+            if !owned {
+                tracing::warn!("the attempt no longer owns the run; its success is not recorded");
+                return Ok(JobResult::LostLease);
+            }
             tracing::info!(note = %outcome.note, "stage succeeded");
             for (next, id) in outcome.follow_ups {
                 debug_assert!(
@@ -110,6 +146,7 @@ async fn attempt(
                 &app.db,
                 &run,
                 &err.to_string(),
+                err.failure().code(),
                 kind,
                 &app.settings.retry,
                 max_attempts,

@@ -1,26 +1,30 @@
 //! Stage runs: the durable rows behind every job. Creating, claiming, finishing, retrying and
 //! replaying them is the only place that changes their status.
 
+use super::failure_code::FailureCode;
 use super::stage::StageSpec;
 use crate::platform::pagination::{Page, PageRequest, paginate};
 use crate::platform::settings::RetrySettings;
 use crate::{CoreError, RunStatus};
 use caly_entities::stage_run;
+use caly_entities::status::RunSubject;
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, Set,
-    TryInsertResult,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
 };
 use std::time::Duration;
 
 /// What a new stage run is about.
 #[derive(Debug, Clone)]
 pub struct NewRun {
-    /// Owning tenant.
+    /// Owning tenant ([`PLATFORM`] for platform runs).
     pub tenant_id: TenantId,
-    /// The call's CallSid.
+    /// A call, a tenant or the platform.
+    pub subject: RunSubject,
+    /// The call's CallSid (empty for other subjects).
     pub call_sid: String,
     /// The call row, when it exists.
     pub call_id: Option<CallId>,
@@ -30,7 +34,12 @@ pub struct NewRun {
     pub dedupe_key: String,
     /// The raw event (ingest runs).
     pub raw_event_id: Option<i64>,
+    /// The cron tick a scheduled run is for.
+    pub scheduled_for: Option<DateTime<Utc>>,
 }
+
+/// The tenant id platform runs carry: no tenant's listings ever include them.
+pub const PLATFORM: TenantId = TenantId(0);
 
 impl NewRun {
     /// The run of a once-per-call stage for `call`, keyed by the stage's natural call key.
@@ -41,12 +50,42 @@ impl NewRun {
             .expect("a stage armed per call declares its call key");
         NewRun {
             tenant_id: TenantId(call.tenant_id),
+            subject: RunSubject::Call,
             call_sid: call.call_sid.clone(),
             call_id: Some(call_id),
             stage: spec.name.clone(),
             dedupe_key: key(call_id),
             raw_event_id: None,
+            scheduled_for: None,
         }
+    }
+
+    /// A run about one tenant under a natural key, e.g. `invoice:{tenant}:2026-11`.
+    pub fn for_tenant(stage: &StageName, tenant: TenantId, key: String) -> Self {
+        NewRun {
+            tenant_id: tenant,
+            subject: RunSubject::Tenant,
+            call_sid: String::new(),
+            call_id: None,
+            stage: stage.clone(),
+            dedupe_key: key,
+            raw_event_id: None,
+            scheduled_for: None,
+        }
+    }
+
+    /// A run about the whole deployment under a natural key, e.g. `backup:2026-11-22`.
+    pub fn for_platform(stage: &StageName, key: String) -> Self {
+        NewRun {
+            subject: RunSubject::Platform,
+            ..NewRun::for_tenant(stage, PLATFORM, key)
+        }
+    }
+
+    /// This run, for the cron tick `tick`.
+    pub fn at_tick(mut self, tick: DateTime<Utc>) -> Self {
+        self.scheduled_for = Some(tick);
+        self
     }
 }
 
@@ -75,6 +114,9 @@ pub async fn insert_scheduled(
 ) -> Result<Option<StageRunId>, CoreError> {
     let row = stage_run::ActiveModel {
         tenant_id: Set(new.tenant_id.0),
+        subject: Set(new.subject),
+        scheduled_for: Set(new.scheduled_for),
+        error_code: Set(None),
         call_sid: Set(new.call_sid),
         call_id: Set(new.call_id.map(|c| c.0)),
         stage: Set(new.stage.as_str().to_string()),
@@ -101,12 +143,43 @@ pub async fn insert_scheduled(
     })
 }
 
+/// Which finished runs may be armed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rearm {
+    /// None: an existing run is left as it is.
+    Never,
+    /// Only a run that succeeded (a failed run stays failed until someone retries it).
+    IfSucceeded,
+    /// A run that succeeded or failed.
+    IfFinished,
+}
+
+impl Rearm {
+    fn statuses(self) -> &'static [RunStatus] {
+        match self {
+            Rearm::Never => &[],
+            Rearm::IfSucceeded => &[RunStatus::Succeeded],
+            Rearm::IfFinished => &[RunStatus::Succeeded, RunStatus::Failed],
+        }
+    }
+}
+
 /// Re-arms a finished run (succeeded or failed) so it runs again: attempts restart at zero.
 /// Returns true when the run was re-armed (a pending or running run is left alone).
 pub async fn rearm(
     db: &impl ConnectionTrait,
     run_id: StageRunId,
     note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    rearm_if(db, run_id, note, Rearm::IfFinished, now).await
+}
+
+async fn rearm_if(
+    db: &impl ConnectionTrait,
+    run_id: StageRunId,
+    note: &str,
+    which: Rearm,
     now: DateTime<Utc>,
 ) -> Result<bool, CoreError> {
     let result = stage_run::Entity::update_many()
@@ -124,36 +197,107 @@ pub async fn rearm(
         .col_expr(stage_run::Column::Outcome, Expr::value(note))
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Id.eq(run_id.0))
-        .filter(stage_run::Column::Status.is_in([RunStatus::Succeeded, RunStatus::Failed]))
+        .filter(stage_run::Column::Status.is_in(which.statuses().iter().copied()))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
 }
 
-/// Ensures a run exists and will run: inserts it, or re-arms a finished one when `rearm_finished`.
+/// The run of `stage` under `key`.
+async fn find_by_key(
+    db: &impl ConnectionTrait,
+    stage: &StageName,
+    key: &str,
+) -> Result<stage_run::Model, CoreError> {
+    stage_run::Entity::find()
+        .filter(stage_run::Column::Stage.eq(stage.as_str()))
+        .filter(stage_run::Column::DedupeKey.eq(key))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("stage run"))
+}
+
+/// Ensures a run exists and will run: inserts it, or re-arms an existing one as `which` allows.
 /// Returns the run's id when it is newly pending (the caller should push it).
 pub async fn ensure(
     db: &impl ConnectionTrait,
     new: NewRun,
-    rearm_finished: bool,
+    which: Rearm,
+    note: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StageRunId>, CoreError> {
     let (stage, key) = (new.stage.clone(), new.dedupe_key.clone());
     if let Some(id) = insert_if_absent(db, new, false, now).await? {
         return Ok(Some(id));
     }
-    if !rearm_finished {
+    if which == Rearm::Never {
         return Ok(None);
     }
-    let existing = stage_run::Entity::find()
+    let id = StageRunId(find_by_key(db, &stage, &key).await?.id);
+    let rearmed = rearm_if(db, id, note, which, now).await?;
+    Ok(rearmed.then_some(id))
+}
+
+/// A pending run of `stage` under `key` that waits for a later time becomes due now (a charge
+/// waiting out its settle window when the best duration arrives). Returns its id when it moved.
+pub async fn bring_forward(
+    db: &impl ConnectionTrait,
+    stage: &StageName,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StageRunId>, CoreError> {
+    let moved = stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::NextRunAt, Expr::value(now))
+        .col_expr(
+            stage_run::Column::DispatchedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Stage.eq(stage.as_str()))
         .filter(stage_run::Column::DedupeKey.eq(key))
-        .one(db)
-        .await?
-        .ok_or(CoreError::NotFound("stage run"))?;
-    let id = StageRunId(existing.id);
-    let rearmed = rearm(db, id, "re-armed by a new event", now).await?;
-    Ok(rearmed.then_some(id))
+        .filter(stage_run::Column::Status.eq(RunStatus::Pending))
+        .filter(stage_run::Column::NextRunAt.gt(now))
+        .exec(db)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(Some(StageRunId(find_by_key(db, stage, key).await?.id)))
+}
+
+/// Schedules a run afresh for `run_at`, whatever it did before (unless an attempt is running):
+/// inserted, or reset to pending with its attempts back at zero. Returns its id when it is
+/// pending now.
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    new: NewRun,
+    run_at: DateTime<Utc>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StageRunId>, CoreError> {
+    let (stage, key) = (new.stage.clone(), new.dedupe_key.clone());
+    if let Some(id) = insert_scheduled(db, new, false, run_at, now).await? {
+        return Ok(Some(id));
+    }
+    let reset = stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
+        .col_expr(stage_run::Column::Attempts, Expr::value(0))
+        .col_expr(stage_run::Column::NextRunAt, Expr::value(run_at))
+        .col_expr(
+            stage_run::Column::DispatchedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(stage_run::Column::Outcome, Expr::value(note))
+        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
+        .filter(stage_run::Column::Stage.eq(stage.as_str()))
+        .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
+        .filter(stage_run::Column::Status.ne(RunStatus::Running))
+        .exec(db)
+        .await?;
+    if reset.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(Some(StageRunId(find_by_key(db, &stage, &key).await?.id)))
 }
 
 /// Takes a pending, due run for one attempt: status running, attempts + 1, a lease until
@@ -194,7 +338,23 @@ fn owned_by(run: &stage_run::Model) -> Condition {
         .add(stage_run::Column::Attempts.eq(run.attempts))
 }
 
-/// Marks a claimed run succeeded.
+/// Renews a running attempt's lease until `until`, if the attempt still owns the run.
+/// Returns false when it no longer does (its lease lapsed and the run was taken back).
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    run: &stage_run::Model,
+    until: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    let renewed = stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::LockedUntil, Expr::value(until))
+        .filter(owned_by(run))
+        .exec(db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
+/// Marks a claimed run succeeded, if the attempt still owns it. Returns false when it does
+/// not (its lease lapsed and the run was taken back): nothing is recorded.
 pub async fn succeed(
     db: &impl ConnectionTrait,
     run: &stage_run::Model,
@@ -231,10 +391,12 @@ pub enum FailureKind {
 
 /// Records a failed attempt: back to pending after a backoff, or failed for good.
 /// Returns the status the run ended in.
+#[allow(clippy::too_many_arguments)]
 pub async fn fail(
     db: &impl ConnectionTrait,
     run: &stage_run::Model,
     error: &str,
+    code: FailureCode,
     kind: FailureKind,
     retry: &RetrySettings,
     max_attempts: i32,
@@ -253,6 +415,7 @@ pub async fn fail(
     stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(next_status))
         .col_expr(stage_run::Column::LastError, Expr::value(error))
+        .col_expr(stage_run::Column::ErrorCode, Expr::value(code.as_str()))
         .col_expr(stage_run::Column::NextRunAt, Expr::value(next_run_at))
         .col_expr(
             stage_run::Column::DispatchedAt,
@@ -287,6 +450,10 @@ pub async fn recover_orphans(
             stage_run::Column::LastError,
             Expr::value("the worker stopped before finishing on every attempt (lease expired)"),
         )
+        .col_expr(
+            stage_run::Column::ErrorCode,
+            Expr::value(FailureCode::InternalError.as_str()),
+        )
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Status.eq(RunStatus::Running))
         .filter(stage_run::Column::LockedUntil.lt(now))
@@ -308,6 +475,10 @@ pub async fn recover_orphans(
             stage_run::Column::LastError,
             Expr::value("the worker stopped before finishing (lease expired)"),
         )
+        .col_expr(
+            stage_run::Column::ErrorCode,
+            Expr::value(FailureCode::InternalError.as_str()),
+        )
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Status.eq(RunStatus::Running))
         .filter(stage_run::Column::LockedUntil.lt(now))
@@ -316,15 +487,97 @@ pub async fn recover_orphans(
     Ok(result.rows_affected)
 }
 
-/// A tenant's failed stage runs, most recently failed first.
+/// Which failed runs to list or retry.
+#[derive(Debug, Clone, Default)]
+pub struct FailedFilter {
+    /// Only this tenant's (always set for tenants; operators may cross tenants).
+    pub tenant: Option<TenantId>,
+    /// Only this stage's.
+    pub stage: Option<StageName>,
+    /// Only runs that failed at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only runs that failed before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only runs whose error contains this text (case-insensitive).
+    pub error_contains: Option<String>,
+    /// Match `error_contains` against what tenants see (the code and its sentence) rather
+    /// than the internal error text.
+    pub as_tenant: bool,
+}
+
+impl FailedFilter {
+    fn condition(&self) -> Condition {
+        let mut cond = Condition::all().add(stage_run::Column::Status.eq(RunStatus::Failed));
+        if let Some(tenant) = self.tenant {
+            cond = cond.add(stage_run::Column::TenantId.eq(tenant.0));
+        }
+        if let Some(stage) = &self.stage {
+            cond = cond.add(stage_run::Column::Stage.eq(stage.as_str()));
+        }
+        if let Some(since) = self.since {
+            cond = cond.add(stage_run::Column::UpdatedAt.gte(since));
+        }
+        if let Some(until) = self.until {
+            cond = cond.add(stage_run::Column::UpdatedAt.lt(until));
+        }
+        if let Some(text) = self.error_contains.as_deref().map(str::to_lowercase) {
+            cond = cond.add(if self.as_tenant {
+                let codes: Vec<&str> = FailureCode::ALL
+                    .iter()
+                    .filter(|c| {
+                        c.as_str().contains(&text) || c.message().to_lowercase().contains(&text)
+                    })
+                    .map(|c| c.as_str())
+                    .collect();
+                stage_run::Column::ErrorCode.is_in(codes)
+            } else {
+                Expr::expr(Func::lower(Expr::col(stage_run::Column::LastError)))
+                    .like(format!("%{text}%"))
+            });
+        }
+        cond
+    }
+}
+
+/// Failed stage runs matching `filter`, most recently failed first.
 pub async fn list_failed(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    filter: &FailedFilter,
     page: PageRequest,
 ) -> Result<Page<stage_run::Model>, CoreError> {
     let query = stage_run::Entity::find()
-        .filter(stage_run::Column::TenantId.eq(tenant.0))
-        .filter(stage_run::Column::Status.eq(RunStatus::Failed))
-        .order_by_desc(stage_run::Column::UpdatedAt);
+        .filter(filter.condition())
+        .order_by_desc(stage_run::Column::UpdatedAt)
+        .order_by_desc(stage_run::Column::Id);
     paginate(db, query, page).await
+}
+
+/// Most runs one retry re-arms (a retry of more is repeated).
+pub const MAX_RETRY: u64 = 10_000;
+
+/// Re-arms every failed run matching `filter` once (up to [`MAX_RETRY`]). Returns the runs
+/// now pending, to push.
+pub async fn retry_failed(
+    db: &impl ConnectionTrait,
+    filter: &FailedFilter,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(StageName, StageRunId)>, CoreError> {
+    let matching: Vec<(i64, String)> = stage_run::Entity::find()
+        .select_only()
+        .column(stage_run::Column::Id)
+        .column(stage_run::Column::Stage)
+        .filter(filter.condition())
+        .order_by_asc(stage_run::Column::Id)
+        .limit(MAX_RETRY)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut rearmed = Vec::with_capacity(matching.len());
+    for (id, stage) in matching {
+        if rearm_if(db, StageRunId(id), note, Rearm::IfFinished, now).await? {
+            rearmed.push((StageName::from(stage), StageRunId(id)));
+        }
+    }
+    Ok(rearmed)
 }

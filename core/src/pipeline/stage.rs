@@ -1,10 +1,12 @@
 //! The stage contract. A stage is one module: a [`StageSpec`] (name, queue, follow-ups,
-//! timeout, attempt limit, natural key per call) and a [`Stage::run`] over its typed subject.
+//! timeout, attempt limit, natural key per call) and a [`Stage::run`] over its typed subject:
+//! a call, a raw event, a tenant ([`TenantSubject`]) or the platform ([`PlatformSubject`]).
 //! The runner does everything common (load the run, claim it, load the subject, catch panics,
 //! cut off a hung attempt, record the result, push follow-ups); a stage only does its one thing.
 
 use crate::App;
 use crate::CoreError;
+use crate::pipeline::failure_code::FailureCode;
 use async_trait::async_trait;
 use caly_entities::{call, raw_event, stage_run, tenant};
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
@@ -63,6 +65,48 @@ impl Subject for call::Model {
             .call_id
             .ok_or(StageError::Permanent(Failure::NoSubject("call")))?;
         Ok(crate::calls::find_call(&app.db, TenantId(run.tenant_id), CallId(call_id)).await?)
+    }
+}
+
+/// The subject of a run about one tenant: the tenant and the run's natural key
+/// (`invoice:{tenant}:2026-11`).
+#[derive(Debug, Clone)]
+pub struct TenantSubject {
+    /// The tenant.
+    pub tenant: tenant::Model,
+    /// The run's natural key.
+    pub key: String,
+    /// The cron tick, for scheduled runs.
+    pub scheduled_for: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+impl Subject for TenantSubject {
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        Ok(TenantSubject {
+            tenant: tenant_of(app, run).await?,
+            key: run.dedupe_key.clone(),
+            scheduled_for: run.scheduled_for,
+        })
+    }
+}
+
+/// The subject of a run about the whole deployment: its natural key (`backup:2026-11-22`).
+#[derive(Debug, Clone)]
+pub struct PlatformSubject {
+    /// The run's natural key.
+    pub key: String,
+    /// The cron tick, for scheduled runs.
+    pub scheduled_for: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+impl Subject for PlatformSubject {
+    async fn load(_app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        Ok(PlatformSubject {
+            key: run.dedupe_key.clone(),
+            scheduled_for: run.scheduled_for,
+        })
     }
 }
 
@@ -190,6 +234,47 @@ pub enum Failure {
         /// The last reason it was still waiting.
         last: Box<Failure>,
     },
+}
+
+impl StageError {
+    /// The failure behind the error.
+    pub fn failure(&self) -> &Failure {
+        match self {
+            StageError::Transient(f) | StageError::Permanent(f) | StageError::RetryAfter(_, f) => f,
+        }
+    }
+}
+
+impl Failure {
+    /// The stable code tenants see for this failure.
+    pub fn code(&self) -> FailureCode {
+        use crate::integrations::exotel::ExotelError;
+        match self {
+            Failure::Core(_) | Failure::Panicked(_) => FailureCode::InternalError,
+            Failure::NoSubject(_) | Failure::SubjectGone(_) => FailureCode::SubjectMissing,
+            Failure::TimedOut(_) => FailureCode::TimedOut,
+            Failure::Unreadable(_) => FailureCode::UnreadableData,
+            Failure::Raced(_) => FailureCode::Conflict,
+            Failure::GaveUp { .. } => FailureCode::ExotelNeverReady,
+            Failure::Exotel(err) => match err {
+                ExotelError::Refused { source, .. } if source.is_size_limit() => {
+                    FailureCode::TooLarge
+                }
+                ExotelError::Refused { .. } => FailureCode::AddressRefused,
+                ExotelError::Status { status, .. }
+                    if *status == reqwest::StatusCode::UNAUTHORIZED
+                        || *status == reqwest::StatusCode::FORBIDDEN =>
+                {
+                    FailureCode::ExotelAuth
+                }
+                ExotelError::NotFinal(_) | ExotelError::NoDurationYet => {
+                    FailureCode::ExotelNeverReady
+                }
+                ExotelError::Spool(_) => FailureCode::InternalError,
+                _ => FailureCode::ExotelUnavailable,
+            },
+        }
+    }
 }
 
 impl From<CoreError> for StageError {

@@ -23,13 +23,41 @@ struct Reading {
     pushed_since: u64,
 }
 
-/// Per-stage depth estimates.
+/// Per-stage depth estimates, and which stages have runs held back in the database.
 #[derive(Debug, Default)]
 pub struct DepthGauge {
     readings: Mutex<HashMap<StageName, Reading>>,
+    /// Stages whose queue was full, with when that was last confirmed.
+    held_back: Mutex<HashMap<StageName, Instant>>,
 }
 
 impl DepthGauge {
+    /// Notes that `stage` has runs held back (its queue was full, or the database says so).
+    pub fn mark_held_back(&self, stage: &StageName) {
+        let mut held = self.held_back.lock().expect("gauge lock");
+        held.insert(stage.clone(), Instant::now());
+    }
+
+    /// Notes that nothing of `stage` is held back any more.
+    pub fn clear_held_back(&self, stage: &StageName) {
+        self.held_back.lock().expect("gauge lock").remove(stage);
+    }
+
+    /// True while `stage` is marked as having runs held back.
+    pub fn is_held_back(&self, stage: &StageName) -> bool {
+        self.held_back
+            .lock()
+            .expect("gauge lock")
+            .contains_key(stage)
+    }
+
+    /// True when `stage` is marked held back and the mark is older than [`REFRESH`]: time to
+    /// ask the database again.
+    pub fn held_back_recheck_due(&self, stage: &StageName) -> bool {
+        let held = self.held_back.lock().expect("gauge lock");
+        held.get(stage).is_some_and(|at| at.elapsed() >= REFRESH)
+    }
+
     /// Reserves one push on `stage` if the estimated depth is below `target`.
     pub async fn reserve(
         &self,

@@ -49,6 +49,18 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+impl<T> Page<T> {
+    /// The same page with each row turned into something else (a view of it).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        }
+    }
+}
+
 /// Reads one page of an already ordered query, with the total across pages.
 pub async fn paginate<E>(
     db: &impl ConnectionTrait,

@@ -1,5 +1,7 @@
 //! Configuration from environment variables, with the embedded defaults documented in README.
 
+use crate::platform::egress::exotel_hosts::DEFAULT_EXOTEL_API_HOSTS;
+use crate::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -99,12 +101,17 @@ pub struct Settings {
     pub bind: String,
     /// Public base URL of the api (for webhook URLs and local signed links).
     pub public_url: Option<String>,
-    /// Hosts recordings may be fetched from.
-    pub recording_hosts: Vec<String>,
+    /// Where recordings may be fetched from (`CALY_RECORDING_HOSTS`).
+    pub recording_hosts: AllowList,
+    /// Exotel's API hosts by region (`CALY_EXOTEL_API_HOSTS`).
+    pub exotel_api_hosts: ExotelHosts,
+    /// The outbound policy every request follows.
+    pub egress: EgressSettings,
     /// Retry policy.
     pub retry: RetrySettings,
-    /// A running attempt older than this is an orphan and is re-queued.
-    pub orphan_after: Duration,
+    /// A running attempt's lease: renewed while it runs (every third of it), so a run whose
+    /// lease lapsed had its worker die and is re-queued.
+    pub lease: Duration,
     /// A dispatched run not picked up within this is pushed again.
     pub redispatch_after: Duration,
     /// How long an old webhook secret stays valid after rotation.
@@ -121,8 +128,6 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Sender address of Caly's mail.
     pub mail_from: String,
-    /// Timeout for fetching one recording.
-    pub fetch_timeout: Duration,
     /// Reconciliation through the Call Details API.
     pub reconcile: ReconcileSettings,
     /// How long a charge waits when its duration came from a lesser source than
@@ -171,9 +176,25 @@ where
     }
 }
 
-/// Exotel's recording hosts (current and the older S3 form).
-pub const DEFAULT_RECORDING_HOSTS: &str =
-    "recordings.exotel.com,s3-ap-southeast-1.amazonaws.com,exotelrecordings.s3.amazonaws.com";
+/// Exotel's recording locations (current and the older S3 forms), only under Exotel's folder
+/// on shared hosts.
+pub const DEFAULT_RECORDING_HOSTS: &str = "recordings.exotel.com/exotelrecordings/,\
+    s3-ap-southeast-1.amazonaws.com/exotelrecordings/,exotelrecordings.s3.amazonaws.com";
+
+fn ports(name: &'static str, default: &str) -> Result<Vec<u16>, SettingsError> {
+    var(name)
+        .unwrap_or_else(|| default.into())
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|e: std::num::ParseIntError| SettingsError::Invalid {
+                    name,
+                    reason: e.to_string(),
+                })
+        })
+        .collect()
+}
 
 /// A URL with any password replaced by `***`, for showing where Caly is connected.
 pub fn redact_url(url: &SecretString) -> String {
@@ -224,18 +245,35 @@ impl Settings {
             public_url: var("CALY_PUBLIC_URL"),
             queue_namespace: var("CALY_QUEUE_NAMESPACE").unwrap_or_else(|| "caly".into()),
             queue_depth_bound: parsed("CALY_QUEUE_DEPTH_BOUND", 2000)?,
-            recording_hosts: var("CALY_RECORDING_HOSTS")
-                .unwrap_or_else(|| DEFAULT_RECORDING_HOSTS.into())
-                .split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
+            recording_hosts: AllowList::parse(
+                &var("CALY_RECORDING_HOSTS").unwrap_or_else(|| DEFAULT_RECORDING_HOSTS.into()),
+                "CALY_RECORDING_HOSTS",
+            ),
+            exotel_api_hosts: ExotelHosts::parse(
+                &var("CALY_EXOTEL_API_HOSTS").unwrap_or_else(|| DEFAULT_EXOTEL_API_HOSTS.into()),
+            )
+            .map_err(|reason| SettingsError::Invalid {
+                name: "CALY_EXOTEL_API_HOSTS",
+                reason,
+            })?,
+            egress: EgressSettings {
+                // On by default only on the embedded default (its simulator serves loopback).
+                allow_loopback: parsed(
+                    "CALY_EGRESS_ALLOW_LOOPBACK",
+                    database_url.starts_with("sqlite"),
+                )?,
+                ports: ports("CALY_EGRESS_PORTS", "443")?,
+                max_download_bytes: parsed("CALY_EGRESS_MAX_BYTES", 200 * 1024 * 1024)?,
+                connect_timeout: secs("CALY_EGRESS_CONNECT_TIMEOUT_SECS", 10)?,
+                read_timeout: secs("CALY_EGRESS_READ_TIMEOUT_SECS", 30)?,
+                total_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
+            },
             retry: RetrySettings {
                 max_attempts: parsed("CALY_MAX_ATTEMPTS", 8)?,
                 base: ms("CALY_RETRY_BASE_MS", 2_000)?,
                 max: ms("CALY_RETRY_MAX_MS", 600_000)?,
             },
-            orphan_after: secs("CALY_ORPHAN_AFTER_SECS", 300)?,
+            lease: secs("CALY_LEASE_SECS", 60)?,
             redispatch_after: secs("CALY_REDISPATCH_AFTER_SECS", 60)?,
             secret_grace: secs("CALY_SECRET_GRACE_SECS", 86_400)?,
             link_ttl: secs("CALY_LINK_TTL_SECS", 300)?,
@@ -244,7 +282,6 @@ impl Settings {
             worker_concurrency: parsed("CALY_WORKER_CONCURRENCY", 8)?,
             smtp_url: var("SMTP_URL").map(SecretString::from),
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
-            fetch_timeout: secs("CALY_FETCH_TIMEOUT_SECS", 120)?,
             db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
             reconcile: ReconcileSettings {

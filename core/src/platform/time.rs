@@ -50,9 +50,54 @@ pub fn ist_day_start(date: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// Parses a point in time given by a person: RFC 3339 (`2026-11-22T10:00:00Z`), an IST day
+/// (`2026-11-22`, its midnight), or a span before `now` (`90m`, `6h`, `2d`).
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return (1971..=9999)
+            .contains(&day.year())
+            .then(|| ist_day_start(day));
+    }
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = number.parse().ok()?;
+    let span = match unit {
+        "s" => chrono::Duration::try_seconds(n)?,
+        "m" => chrono::Duration::try_minutes(n)?,
+        "h" => chrono::Duration::try_hours(n)?,
+        "d" => chrono::Duration::try_days(n)?,
+        _ => return None,
+    };
+    now.checked_sub_signed(span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_instants_days_and_spans() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(
+            parse_since("2026-11-22T10:00:00Z", now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap())
+        );
+        assert_eq!(
+            parse_since("2026-11-22", now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 21, 18, 30, 0).unwrap())
+        );
+        assert_eq!(
+            parse_since("90m", now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 22, 10, 30, 0).unwrap())
+        );
+        assert_eq!(parse_since("2d", now).unwrap().day(), 20);
+        for bad in ["", "yesterday", "5w", "m", "99999999999999999999d"] {
+            assert_eq!(parse_since(bad, now), None, "{bad}");
+        }
+    }
 
     #[test]
     fn ist_strings_become_utc() {

@@ -9,6 +9,7 @@ pub mod exotel;
 mod infra;
 pub mod process;
 
+use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{
     ReconcileSettings, RetrySettings, S3Settings, Settings, StorageSettings,
 };
@@ -54,6 +55,10 @@ pub struct Options {
     pub charge_settle: Duration,
     /// The stages to run (default: Caly's own).
     pub stages: Option<caly_core::pipeline::StageRegistry>,
+    /// A running attempt's lease (renewed while it runs).
+    pub lease: Duration,
+    /// The outbound policy (default: loopback allowed, 1 MiB cap).
+    pub egress: Option<EgressSettings>,
 }
 
 impl Default for Options {
@@ -67,6 +72,8 @@ impl Default for Options {
             reconcile: None,
             charge_settle: Duration::ZERO,
             stages: None,
+            lease: Duration::from_secs(60),
+            egress: None,
         }
     }
 }
@@ -112,7 +119,13 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &str) -> Settings {
+fn settings(
+    backend: Backend,
+    dir: &std::path::Path,
+    database_url: String,
+    ns: &str,
+    exotel: &FakeExotel,
+) -> Settings {
     let storage = match backend {
         Backend::Embedded => StorageSettings::Local {
             root: dir.join("objects"),
@@ -143,13 +156,23 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
         master_key_file: dir.join("master.key"),
         bind: "127.0.0.1:0".into(),
         public_url: None,
-        recording_hosts: vec!["127.0.0.1".into()],
+        recording_hosts: AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS"),
+        // Both of Exotel's regions point at the fake Exotel.
+        exotel_api_hosts: ExotelHosts::parse(&format!("in={0},sg={0}", exotel.base)).unwrap(),
+        egress: EgressSettings {
+            allow_loopback: true,
+            ports: vec![443],
+            max_download_bytes: 1024 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(10),
+        },
         retry: RetrySettings {
             max_attempts: 3,
             base: Duration::ZERO,
             max: Duration::ZERO,
         },
-        orphan_after: Duration::from_secs(60),
+        lease: Duration::from_secs(60),
         redispatch_after: Duration::from_secs(60),
         secret_grace: Duration::from_secs(3600),
         link_ttl: Duration::from_secs(300),
@@ -158,7 +181,6 @@ fn settings(backend: Backend, dir: &std::path::Path, database_url: String, ns: &
         worker_concurrency: 4,
         smtp_url: None,
         mail_from: "caly@test".into(),
-        fetch_timeout: Duration::from_secs(10),
         charge_settle: Duration::ZERO,
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
@@ -200,7 +222,12 @@ impl TestApp {
             }
             Backend::Production => infra::fresh_postgres(&ns).await,
         };
-        let mut settings = settings(backend, dir.path(), database_url, &ns);
+        let exotel = FakeExotel::start("exo-key", "exo-token").await;
+        let mut settings = settings(backend, dir.path(), database_url, &ns, &exotel);
+        settings.lease = options.lease;
+        if let Some(egress) = options.egress {
+            settings.egress = egress;
+        }
         settings.queue_depth_bound = options.queue_depth_bound;
         settings.redispatch_after = options.redispatch_after;
         settings.charge_settle = options.charge_settle;
@@ -219,7 +246,6 @@ impl TestApp {
         if let Some(stages) = options.stages {
             app = app.with_stages(stages);
         }
-        let exotel = FakeExotel::start("exo-key", "exo-token").await;
         let tenant = tenancy::create(
             &app.db,
             &app.key,
@@ -228,8 +254,8 @@ impl TestApp {
                 exotel_sid: "acme1".into(),
                 exotel_key: "exo-key".to_string().into(),
                 exotel_token: "exo-token".to_string().into(),
-                // The fake Exotel API stands in for api.in.exotel.com.
-                exotel_subdomain: exotel.base.clone(),
+                // The India region, which the fake Exotel API stands in for.
+                exotel_subdomain: "in".into(),
                 rate_paise_per_min: rate,
             },
             Utc::now(),
@@ -287,7 +313,7 @@ impl TestApp {
                 exotel_sid: "other".into(),
                 exotel_key: "k".to_string().into(),
                 exotel_token: "t".to_string().into(),
-                exotel_subdomain: "api.in.exotel.com".into(),
+                exotel_subdomain: "in".into(),
                 rate_paise_per_min: 3000,
             },
             Utc::now(),
@@ -432,6 +458,28 @@ impl TestApp {
         E::Model: Sync,
     {
         E::find().count(&self.app.db).await.unwrap()
+    }
+
+    /// Every ledger entry, oldest first.
+    pub async fn ledger(&self) -> Vec<caly_entities::ledger_entry::Model> {
+        use caly_entities::ledger_entry;
+        use sea_orm::QueryOrder;
+        ledger_entry::Entity::find()
+            .order_by_asc(ledger_entry::Column::Id)
+            .all(&self.app.db)
+            .await
+            .unwrap()
+    }
+
+    /// How many calls were charged (ledger entries of kind `charge`).
+    pub async fn charge_count(&self) -> u64 {
+        use caly_entities::ledger_entry;
+        use caly_entities::status::LedgerKind;
+        ledger_entry::Entity::find()
+            .filter(ledger_entry::Column::Kind.eq(LedgerKind::Charge))
+            .count(&self.app.db)
+            .await
+            .unwrap()
     }
 
     /// The data folder (embedded objects live under `objects/`).

@@ -39,7 +39,12 @@ impl WorkerProcess {
             )
             .env("CALY_MASTER_KEY", app.app.key.to_base64())
             .env("CALY_RECORDING_HOSTS", "127.0.0.1")
-            .env("CALY_ORPHAN_AFTER_SECS", orphan_secs.to_string())
+            .env("CALY_EGRESS_ALLOW_LOOPBACK", "true")
+            .env(
+                "CALY_EXOTEL_API_HOSTS",
+                format!("in={0},sg={0}", app.exotel.base),
+            )
+            .env("CALY_LEASE_SECS", orphan_secs.to_string())
             .env("CALY_RETRY_BASE_MS", "0")
             .env("CALY_RETRY_MAX_MS", "0")
             .env("CALY_MAX_ATTEMPTS", "3")

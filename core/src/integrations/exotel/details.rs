@@ -2,6 +2,7 @@
 //! reconcile calls whose StatusCallback was lost or came without a duration.
 
 use super::{EventFields, ExotelError};
+use crate::platform::egress::{EgressSettings, ExotelHosts};
 use crate::tenancy::ExotelCredentials;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -21,15 +22,15 @@ pub enum CallDetails {
     NotYet(ExotelError),
 }
 
-/// The API base for a tenant: `https://{subdomain}`, or the value itself when it is a URL
-/// (test servers, proxies).
-pub fn api_base(subdomain: &str) -> String {
-    let trimmed = subdomain.trim().trim_end_matches('/');
-    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
-        trimmed.to_string()
-    } else {
-        format!("https://{trimmed}")
-    }
+/// Where and how Caly may call Exotel's API.
+#[derive(Debug, Clone, Copy)]
+pub struct ExotelApi<'a> {
+    /// The outbound client.
+    pub http: &'a reqwest::Client,
+    /// The outbound policy.
+    pub egress: &'a EgressSettings,
+    /// Exotel's API hosts by region.
+    pub hosts: &'a ExotelHosts,
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -99,20 +100,25 @@ pub fn details_to_fields(body: &Value) -> Option<EventFields> {
 
 const WHAT: &str = "call details";
 
-/// Fetches one call's details with the tenant's Basic auth.
+/// Fetches one call's details with the tenant's Basic auth, from the Exotel API host of the
+/// tenant's region (`subdomain`) only.
 pub async fn fetch(
-    http: &reqwest::Client,
+    api: ExotelApi<'_>,
     subdomain: &str,
     account_sid: &str,
     creds: &ExotelCredentials,
     call_sid: &str,
 ) -> Result<CallDetails, ExotelError> {
-    let url = format!(
-        "{}/v1/Accounts/{account_sid}/Calls/{call_sid}.json?details=true",
-        api_base(subdomain)
-    );
-    let response = http
-        .get(&url)
+    let refused = |source| ExotelError::Refused { what: WHAT, source };
+    let base = api.hosts.base_for(subdomain).map_err(refused)?;
+    let raw_url = format!("{base}/v1/Accounts/{account_sid}/Calls/{call_sid}.json?details=true");
+    let url = api
+        .egress
+        .check(&api.hosts.allow_list(), &raw_url)
+        .map_err(refused)?;
+    let response = api
+        .http
+        .get(url)
         .basic_auth(creds.key.expose_secret(), Some(creds.token.expose_secret()))
         .send()
         .await
@@ -159,7 +165,5 @@ mod tests {
             details_to_fields(&bare).unwrap().legs[0]["OnCallDuration"],
             "17"
         );
-        assert_eq!(api_base("api.in.exotel.com"), "https://api.in.exotel.com");
-        assert_eq!(api_base("http://127.0.0.1:9/"), "http://127.0.0.1:9");
     }
 }

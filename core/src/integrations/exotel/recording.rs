@@ -2,7 +2,7 @@
 //! temporary file so a long recording is never held in memory.
 
 use super::ExotelError;
-use crate::platform::egress::HostPolicy;
+use crate::platform::egress::{AllowList, EgressError, EgressSettings};
 use crate::tenancy::ExotelCredentials;
 use secrecy::ExposeSecret;
 use std::path::{Path, PathBuf};
@@ -24,19 +24,23 @@ pub enum Download {
     NotPublishedYet,
 }
 
-/// Downloads `raw_url` when `hosts` allows it.
+fn refused(source: EgressError) -> ExotelError {
+    ExotelError::Refused {
+        what: "recording URL",
+        source,
+    }
+}
+
+/// Downloads `raw_url` when the outbound policy and the recording allow-list let it, within
+/// the size cap.
 pub async fn download(
     http: &reqwest::Client,
-    hosts: HostPolicy<'_>,
+    egress: &EgressSettings,
+    hosts: &AllowList,
     raw_url: &str,
     creds: &ExotelCredentials,
 ) -> Result<Download, ExotelError> {
-    let url = hosts
-        .check(raw_url)
-        .map_err(|source| ExotelError::Refused {
-            what: "recording URL",
-            source,
-        })?;
+    let url = egress.check(hosts, raw_url).map_err(refused)?;
     let mut response = http
         .get(url)
         .basic_auth(creds.key.expose_secret(), Some(creds.token.expose_secret()))
@@ -57,13 +61,19 @@ pub async fn download(
         .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "audio/mpeg".to_string());
+    egress
+        .check_length(response.content_length())
+        .map_err(refused)?;
     let spooled = SpooledFile::new()?;
     let mut file = tokio::fs::File::create(spooled.path()).await?;
+    let mut received = 0u64;
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| ExotelError::request(WHAT, e))?
     {
+        received += chunk.len() as u64;
+        egress.check_received(received).map_err(refused)?;
         file.write_all(&chunk).await?;
     }
     file.flush().await?;

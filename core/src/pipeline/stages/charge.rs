@@ -1,8 +1,8 @@
 //! `charge`: bills a call that reached a final state, exactly once, in integer paise.
 
-use crate::App;
 use crate::billing::{ChargeOutcome, charge_call};
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
+use crate::{App, BillingStatus};
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
 use caly_jobs::{CallId, StageName};
@@ -20,6 +20,16 @@ pub const SPEC: StageSpec = StageSpec {
     max_attempts: None,
     call_key: Some(|call| call.to_string()),
 };
+
+/// True when a final call's charge must run again: a duration arrived for a call awaiting one,
+/// or a better duration arrived after it was charged.
+pub fn needs_another_run(call: &call::Model) -> bool {
+    match call.billing_status {
+        BillingStatus::AwaitingDuration => call.duration_secs.is_some(),
+        BillingStatus::AdjustmentDue => true,
+        BillingStatus::NotFinal | BillingStatus::Pending | BillingStatus::Charged => false,
+    }
+}
 
 /// The stage.
 pub struct Charge;
@@ -55,6 +65,10 @@ impl Stage for Charge {
             } => format!(
                 "charged {amount_paise} paise for {seconds}s at {rate_paise_per_min} paise/min"
             ),
+            ChargeOutcome::Adjusted {
+                delta_paise,
+                total_paise,
+            } => format!("adjusted by {delta_paise} paise to {total_paise} paise"),
         };
         Ok(StageOutcome::note(Some(CallId(call.id)), note))
     }

@@ -3,10 +3,9 @@
 
 use super::{charge, reconcile, recording_upload};
 use crate::App;
-use crate::BillingStatus;
 use crate::calls::merge;
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
-use crate::pipeline::runs::{self, NewRun};
+use crate::pipeline::runs::{self, NewRun, Rearm};
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
 use crate::platform::db;
 use crate::platform::settings::Settings;
@@ -57,8 +56,8 @@ impl Stage for Ingest {
         let facts = CallFacts::from_fields(kind, &fields);
 
         let txn = app.db.begin().await?;
-        let current = load_or_create(&txn, run, now).await?;
-        let merged = merge::merge(current.clone(), &facts, now);
+        let current = load_or_create(&txn, run, event.received_at, now).await?;
+        let merged = merge::merge(current.clone(), &facts, event.received_at, now);
         let call = if merged != current {
             merged.into_active_model().reset_all().update(&txn).await?
         } else {
@@ -77,9 +76,10 @@ impl Stage for Ingest {
 async fn load_or_create(
     txn: &impl ConnectionTrait,
     run: &stage_run::Model,
+    received_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<call::Model, StageError> {
-    call::Entity::insert(merge::fresh(run.tenant_id, &run.call_sid, now))
+    call::Entity::insert(merge::fresh(run.tenant_id, &run.call_sid, received_at, now))
         .on_conflict_do_nothing_on([call::Column::TenantId, call::Column::CallSid])
         .exec_without_returning(txn)
         .await?;
@@ -96,8 +96,10 @@ async fn load_or_create(
         .ok_or(StageError::Transient(Failure::SubjectGone("call")))
 }
 
-/// Arms what the call now needs: its recording upload, a reconcile poll while it is not final
-/// or has no duration, and its charge once final.
+/// Arms what the call now needs: its recording upload; a reconcile poll, re-armed by every
+/// event while the call is not final or has no duration; and its charge once final (at once
+/// when the best duration is known, cutting a waiting settle window short; again when a
+/// duration arrives for a call awaiting one or improves on the one it was charged on).
 async fn arm_follow_ups(
     txn: &impl ConnectionTrait,
     call: &call::Model,
@@ -105,38 +107,46 @@ async fn arm_follow_ups(
     now: DateTime<Utc>,
 ) -> Result<Vec<(StageName, StageRunId)>, StageError> {
     let mut armed = Vec::new();
-    let later = |wait: Duration| now + chrono::Duration::from_std(wait).unwrap_or_default();
+    let later = |from: DateTime<Utc>, wait: Duration| {
+        from + chrono::Duration::from_std(wait).unwrap_or_default()
+    };
     if call.recording_url.is_some() {
         let new = NewRun::for_call(&recording_upload::SPEC, call);
-        if let Some(id) = runs::ensure(txn, new, false, now).await? {
+        if let Some(id) = runs::ensure(txn, new, Rearm::Never, "", now).await? {
             armed.push((recording_upload::NAME, id));
         }
     }
     let is_final = call.state.is_final();
     if !(is_final && call.duration_secs.is_some()) {
-        // If the final callback (or its duration) never comes, ask Exotel later.
+        // If the final callback (or its duration) never comes, ask Exotel, counting from the
+        // call's latest event: a long call keeps its reconcile window open while events come.
         let new = NewRun::for_call(&reconcile::SPEC, call);
-        let first_poll = later(settings.reconcile.delay);
-        if let Some(id) = runs::insert_scheduled(txn, new, false, first_poll, now).await? {
+        let first_poll = later(call.last_event_at, settings.reconcile.delay).max(now);
+        let note = "re-armed by a new event";
+        if let Some(id) = runs::reschedule(txn, new, first_poll, note, now).await? {
             armed.push((reconcile::NAME, id));
         }
     }
     if is_final {
         let new = NewRun::for_call(&charge::SPEC, call);
-        // A call left waiting for its duration is charged again once a duration arrives.
-        let rearm =
-            call.billing_status == BillingStatus::AwaitingDuration && call.duration_secs.is_some();
+        let key = new.dedupe_key.clone();
         // A duration from a lesser source may yet be bettered (a StatusCallback's
         // ConversationDuration after a Passthru's DialCallDuration): let it settle first.
-        let charge_at = if merge::has_best_duration(call) || call.duration_secs.is_none() {
+        let settled = merge::has_best_duration(call) || call.duration_secs.is_none();
+        let charge_at = if settled {
             now
         } else {
-            later(settings.charge_settle)
+            later(now, settings.charge_settle)
         };
-        let armed_charge = if rearm {
-            runs::ensure(txn, new, true, now).await?
+        let armed_charge = if charge::needs_another_run(call) {
+            let note = "re-armed: a duration arrived or improved";
+            runs::ensure(txn, new, Rearm::IfFinished, note, now).await?
         } else {
-            runs::insert_scheduled(txn, new, false, charge_at, now).await?
+            match runs::insert_scheduled(txn, new, false, charge_at, now).await? {
+                Some(id) => Some(id),
+                None if settled => runs::bring_forward(txn, &charge::NAME, &key, now).await?,
+                None => None,
+            }
         };
         if let Some(id) = armed_charge {
             armed.push((charge::NAME, id));

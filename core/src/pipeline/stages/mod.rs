@@ -1,7 +1,8 @@
-//! Caly's stages, one module each. A stage names its spec and does one thing; the rules it
+//! Caly's stages, one module each (per call, per tenant or for the platform). A stage names its spec and does one thing; the rules it
 //! applies live in their domains (`calls`, `billing`, `integrations`).
 
 pub mod charge;
 pub mod ingest;
 pub mod reconcile;
 pub mod recording_upload;
+pub mod vacuum_queue;

@@ -1,12 +1,13 @@
 //! `reconcile`: for a call whose StatusCallback never came (or came without a duration), asks
 //! Exotel's Call Details API, polling with backoff for a bounded window. When Exotel has the
 //! final status and duration, they enter the pipeline as a `call_details` event through the same
-//! intake as webhooks; if the window passes first, the run fails visibly.
+//! intake as webhooks; if the window (counted from the call's latest event) passes first, the
+//! run fails visibly. Every new event of a call that is not final re-arms it.
 
 use super::ingest;
 use crate::App;
-use crate::integrations::exotel::HookKind;
 use crate::integrations::exotel::details::{self, CallDetails};
+use crate::integrations::exotel::{ExotelError, HookKind};
 use crate::pipeline::intake::{NewEvent, store_event};
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec, tenant_of};
 use crate::tenancy::exotel_credentials;
@@ -52,8 +53,13 @@ impl Stage for Reconcile {
         }
         let tenant = tenant_of(app, run).await?;
         let creds = exotel_credentials(&app.key, &tenant)?;
+        let api = details::ExotelApi {
+            http: &app.http,
+            egress: &app.settings.egress,
+            hosts: &app.settings.exotel_api_hosts,
+        };
         let fetched = details::fetch(
-            &app.http,
+            api,
             &tenant.exotel_subdomain,
             &tenant.exotel_sid,
             &creds,
@@ -82,12 +88,16 @@ impl Stage for Reconcile {
                     ),
                 ));
             }
+            Err(refused @ ExotelError::Refused { .. }) => {
+                return Err(StageError::Permanent(Failure::Exotel(refused)));
+            }
             Ok(CallDetails::NotYet(reason)) | Err(reason) => Failure::Exotel(reason),
         };
         let settings = app.settings.reconcile;
         let wait = settings.interval(run.attempts);
+        // The window counts from the call's latest event: every event re-arms this run.
         let window_end =
-            run.created_at + chrono::Duration::from_std(settings.window).unwrap_or_default();
+            call.last_event_at + chrono::Duration::from_std(settings.window).unwrap_or_default();
         if now + chrono::Duration::from_std(wait).unwrap_or_default() > window_end {
             return Err(StageError::Permanent(Failure::GaveUp {
                 after: settings.window,

@@ -6,7 +6,6 @@ use crate::calls::recordings::{self, RecordingSource, StoredRecording};
 use crate::integrations::exotel::ExotelError;
 use crate::integrations::exotel::recording::{Download, download};
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec, tenant_of};
-use crate::platform::egress::HostPolicy;
 use crate::tenancy::exotel_credentials;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -58,11 +57,8 @@ impl Stage for RecordingUpload {
         };
         let tenant = tenant_of(app, run).await?;
         let creds = exotel_credentials(&app.key, &tenant)?;
-        let hosts = HostPolicy {
-            hosts: &app.settings.recording_hosts,
-            setting: "CALY_RECORDING_HOSTS",
-        };
-        let (file, content_type) = match download(&app.http, hosts, url, &creds).await {
+        let (egress, hosts) = (&app.settings.egress, &app.settings.recording_hosts);
+        let (file, content_type) = match download(&app.http, egress, hosts, url, &creds).await {
             Ok(Download::Saved { file, content_type }) => (file, content_type),
             Ok(Download::NotPublishedYet) => return Err(not_published_yet(app, run, now)),
             Err(err @ ExotelError::Refused { .. }) => {

@@ -64,6 +64,16 @@ impl LocalStore {
         Ok(size)
     }
 
+    pub(super) async fn open_read(&self, key: &str) -> Result<super::ObjectReader, StorageError> {
+        match tokio::fs::File::open(self.path_of(key)?).await {
+            Ok(file) => Ok(Box::pin(file)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(StorageError::NotFound(key.to_string()))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
     pub(super) async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         Ok(tokio::fs::try_exists(self.path_of(key)?).await?)
     }

@@ -1,4 +1,5 @@
-//! The object store for recordings (and later backups): a local folder or an S3-compatible bucket.
+//! The object store for recordings (and later backups): a local folder or an S3-compatible
+//! bucket. Objects are written from files and read back as streams.
 
 mod local;
 mod s3;
@@ -18,6 +19,9 @@ pub enum StorageError {
     /// An object key with empty, `.` or `..` parts.
     #[error("the object key '{0}' is not valid")]
     BadKey(String),
+    /// No object under that key.
+    #[error("no object '{0}'")]
+    NotFound(String),
     /// An S3 request failed.
     #[error("S3 {operation} failed: {detail}")]
     S3 {
@@ -30,6 +34,9 @@ pub enum StorageError {
     #[error("object store i/o error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// An object being read back, as a stream of bytes.
+pub type ObjectReader = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
 /// Where objects live.
 #[derive(Clone, Debug)]
@@ -66,6 +73,24 @@ impl ObjectStore {
             ObjectStore::Local(store) => store.put_file(key, file).await,
             ObjectStore::S3(store) => store.put_file(key, file, content_type).await,
         }
+    }
+
+    /// Streams the object under `key` back (for stages that read recordings).
+    pub async fn open_read(&self, key: &str) -> Result<ObjectReader, StorageError> {
+        match self {
+            ObjectStore::Local(store) => store.open_read(key).await,
+            ObjectStore::S3(store) => store.open_read(key).await,
+        }
+    }
+
+    /// Reads the whole object under `key` (for small objects; stream large ones with
+    /// [`ObjectStore::open_read`]).
+    pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        use tokio::io::AsyncReadExt;
+        let mut reader = self.open_read(key).await?;
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await?;
+        Ok(bytes)
     }
 
     /// True when an object exists under `key`.

@@ -115,6 +115,23 @@ impl S3Store {
         Ok(size)
     }
 
+    pub(super) async fn open_read(&self, key: &str) -> Result<super::ObjectReader, StorageError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(object) => Ok(Box::pin(object.body.into_async_read())),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                Err(StorageError::NotFound(key.to_string()))
+            }
+            Err(err) => Err(s3_error("get object", err)),
+        }
+    }
+
     pub(super) async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         match self
             .client
