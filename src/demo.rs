@@ -1,7 +1,7 @@
-//! The embedded default's demo tenant: created on first start, its credentials kept in the
-//! data folder (mode 0600) so every start can print them.
+//! The embedded default's demo tenant: created on first start, its credentials printed that
+//! once and kept in the data folder (`demo-tenant.json`, mode 0600) for `caly simulate`;
+//! later starts only say where they are.
 
-use caly_core::platform::egress::AllowList;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::{self, NewTenant};
 use caly_core::{App, TenantId};
@@ -38,12 +38,11 @@ pub fn demo_file(settings: &Settings) -> PathBuf {
 /// unless `CALY_RECORDING_HOSTS` was set explicitly.
 pub fn allow_local_recordings(settings: &mut Settings) {
     if settings.is_sqlite() && std::env::var("CALY_RECORDING_HOSTS").is_err() {
-        settings.recording_hosts = std::mem::replace(
-            &mut settings.recording_hosts,
-            AllowList::parse("", "CALY_RECORDING_HOSTS"),
-        )
-        .with_host("127.0.0.1")
-        .with_host("localhost");
+        settings.recording_hosts = settings
+            .recording_hosts
+            .clone()
+            .with_host("127.0.0.1")
+            .with_host("localhost");
     }
 }
 
@@ -73,8 +72,8 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let demo = match tokio::fs::read_to_string(&path).await {
-        Ok(text) => serde_json::from_str::<DemoTenant>(&text)?,
+    let (demo, first_start) = match tokio::fs::read_to_string(&path).await {
+        Ok(text) => (serde_json::from_str::<DemoTenant>(&text)?, false),
         Err(_) => {
             let exotel_key = caly_core::platform::crypto::random_token("demo_key_");
             let exotel_token = caly_core::platform::crypto::random_token("demo_token_");
@@ -106,7 +105,7 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
                 use std::os::unix::fs::PermissionsExt;
                 tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
             }
-            demo
+            (demo, true)
         }
     };
     println!("Caly is running (embedded default) at {base}");
@@ -114,8 +113,18 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
         "  database: {}",
         caly_core::platform::settings::redact_url(&app.settings.database_url)
     );
+    if !first_start {
+        // Credentials are shown once; later starts only say where they are kept.
+        println!(
+            "demo tenant {}: its API key and webhook URLs are in {} (readable by you only)",
+            demo.tenant_id,
+            path.display()
+        );
+        println!("try:  cargo run --release -- simulate --calls 20");
+        return Ok(());
+    }
     println!(
-        "demo tenant {} (credentials in {})",
+        "demo tenant {} created; shown this once, kept in {} (mode 0600)",
         demo.tenant_id,
         path.display()
     );

@@ -106,3 +106,78 @@ fn tenants_are_created_listed_and_rotated_from_the_cli() {
     assert!(!ok);
     assert!(out.contains("unknown stage"), "{out}");
 }
+
+/// Starts `caly run` (the embedded default) in `dir` and returns its output once it is up.
+fn start_once(dir: &std::path::Path) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join(format!("run-{port}.log"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caly"))
+        .arg("run")
+        .env("CALY_DATA_DIR", dir)
+        .env("CALY_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("S3_BUCKET")
+        .env_remove("CALY_MASTER_KEY")
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let out = loop {
+        let out = std::fs::read_to_string(&log).unwrap_or_default();
+        if out.contains("try:") {
+            break out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "caly run did not start: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    out
+}
+
+#[test]
+fn demo_credentials_are_printed_on_the_first_start_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start_once(dir.path());
+    assert!(first.contains("API key:   caly_key_"), "{first}");
+    assert!(first.contains("shown this once"), "{first}");
+    let kept = dir.path().join("demo-tenant.json");
+    let stored = std::fs::read_to_string(&kept).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = first
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("API key:"))
+        .unwrap()
+        .trim();
+    assert!(stored.contains(key));
+
+    let second = start_once(dir.path());
+    assert!(
+        !second.contains(key) && !second.contains("API key:"),
+        "{second}"
+    );
+    assert!(second.contains("demo-tenant.json"), "{second}");
+
+    // The ledger check agrees with every balance.
+    let (ok, out) = caly(dir.path(), &["ledger", "check"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("balance_paise=0\tledger_sum_paise=0\tok"),
+        "{out}"
+    );
+}

@@ -7,11 +7,16 @@ mod support;
 
 mod backlog;
 mod cli;
+mod egress;
+mod fairness;
 mod faults;
+mod leases;
+mod ledger;
 mod mail;
 mod pipeline;
 mod reconcile;
 mod redis_faults;
+mod retry;
 mod scheduler_replicas;
 mod secrets_in_logs;
 mod test_stage;

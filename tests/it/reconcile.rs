@@ -117,7 +117,56 @@ async fn reconciliation_gives_up_visibly_after_its_window(backend: Backend) {
     app.stop().await;
 }
 
+async fn a_forty_minute_call_whose_final_callback_is_lost_is_reconciled(backend: Backend) {
+    // No patience at all: each poll that finds the call unfinished ends the window...
+    let app = reconciling_app(backend, Duration::ZERO).await;
+    let s = sid(4);
+    app.exotel.script_details(
+        &s,
+        vec![
+            json!({"Call": {"Sid": s, "Status": "in-progress"}}),
+            json!({"Call": {"Sid": s, "Status": "completed", "StartTime": "2026-11-20 10:00:00",
+                "EndTime": "2026-11-20 10:40:00", "Duration": "2400",
+                "Details": {"ConversationDuration": 2395}}}),
+        ],
+    );
+    // Minute 0: the call comes in. Exotel says it is in progress; the window closes.
+    app.passthru_get(&[("CallSid", &s), ("CallType", "call-attempt")])
+        .await;
+    app.drain().await;
+    let run = reconcile_run(&app).await;
+    assert_eq!(run.status, "failed");
+    // Minute 38: the flow passes another applet. ...but every event re-arms reconcile, and
+    // the call's final callback never comes.
+    app.passthru_get(&[
+        ("CallSid", &s),
+        ("CallType", "call-attempt"),
+        ("digits", "\"2\""),
+    ])
+    .await;
+    app.drain().await;
+    let c = app.call_by_sid(&s).await;
+    assert_eq!(c.state, "completed");
+    assert_eq!(
+        (c.billing_status.as_str(), c.cost_paise),
+        ("charged", Some(40 * 3000))
+    );
+    assert_eq!(reconcile_run(&app).await.status, "succeeded");
+    assert_eq!(app.exotel.details_hits("acme1", &s), 2);
+    app.stop().await;
+}
+
+async fn reconcile_run(app: &TestApp) -> stage_run::Model {
+    stage_run::Entity::find()
+        .filter(stage_run::Column::Stage.eq("reconcile"))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 both_backends!(
+    a_forty_minute_call_whose_final_callback_is_lost_is_reconciled,
     a_lost_status_callback_is_reconciled,
     a_call_left_without_duration_is_reconciled,
     reconciliation_gives_up_visibly_after_its_window,

@@ -403,6 +403,34 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// POST with a JSON body on the REST API with the tenant's key.
+    pub async fn api_post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.api_post_json_as(&self.tenant.api_key, path, body)
+            .await
+    }
+
+    /// POST with a JSON body on the REST API with another key.
+    pub async fn api_post_json_as(&self, key: &str, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A webhook URL of another tenant.
+    pub fn hook_url_of(&self, tenant: &TestTenant, kind: &str) -> String {
+        format!(
+            "{}/hooks/exotel/{}/{}/{kind}",
+            self.base, tenant.tenant.id, tenant.webhook_secret
+        )
+    }
+
     /// Runs the dispatcher and waits for the workers until no stage run is due or running.
     pub async fn drain(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);

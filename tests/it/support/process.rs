@@ -1,4 +1,5 @@
-//! A real `caly worker` process for fault tests, configured like the test's own app.
+//! Real `caly` processes (workers for fault tests, operator commands) configured like the
+//! test's own app.
 
 use super::TestApp;
 use caly_core::platform::settings::StorageSettings;
@@ -13,42 +14,70 @@ pub struct WorkerProcess {
     log: PathBuf,
 }
 
+/// A `caly` command configured like the test's own app (database, queue, store, key, egress).
+pub fn caly_command(app: &TestApp) -> Command {
+    let settings = &app.app.settings;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_caly"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", settings.database_url.expose_secret())
+        .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
+        .env(
+            "CALY_QUEUE_DEPTH_BOUND",
+            settings.queue_depth_bound.to_string(),
+        )
+        .env("CALY_MASTER_KEY", app.app.key.to_base64())
+        .env("CALY_RECORDING_HOSTS", "127.0.0.1")
+        .env("CALY_EGRESS_ALLOW_LOOPBACK", "true")
+        .env(
+            "CALY_EXOTEL_API_HOSTS",
+            format!("in={0},sg={0}", app.exotel.base),
+        )
+        .env("CALY_RETRY_BASE_MS", "0")
+        .env("CALY_RETRY_MAX_MS", "0")
+        .env("CALY_MAX_ATTEMPTS", "3")
+        .env("CALY_DATA_DIR", app.data_dir());
+    if let Some(redis) = &settings.redis_url {
+        command.env("REDIS_URL", redis.expose_secret());
+    }
+    if let StorageSettings::S3(s3) = &settings.storage {
+        command
+            .env("S3_BUCKET", &s3.bucket)
+            .env("S3_ENDPOINT", s3.endpoint.as_deref().unwrap_or_default())
+            .env("S3_ACCESS_KEY_ID", &s3.access_key_id)
+            .env("S3_SECRET_ACCESS_KEY", s3.secret_access_key.expose_secret())
+            .env("S3_REGION", &s3.region);
+    }
+    command
+}
+
+/// Runs `caly <args>` against the test's app to completion: success and its output.
+pub fn run_caly(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let output = caly_command(app)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("caly runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
 impl WorkerProcess {
-    /// Starts `caly worker` on every queue with a lease of `orphan_secs`.
-    pub fn spawn(app: &TestApp, name: &str, orphan_secs: u64) -> WorkerProcess {
-        let settings = &app.app.settings;
+    /// Starts `caly worker` on every queue with a lease of `lease_secs`.
+    pub fn spawn(app: &TestApp, name: &str, lease_secs: u64) -> WorkerProcess {
         let log = app.data_dir().join(format!("{name}.log"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_caly"));
+        let mut command = caly_command(app);
         command
             .arg("worker")
             .arg("--concurrency")
             .arg("4")
-            .env("DATABASE_URL", settings.database_url.expose_secret())
-            .env(
-                "REDIS_URL",
-                settings
-                    .redis_url
-                    .as_ref()
-                    .expect("production backend")
-                    .expose_secret(),
-            )
-            .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
-            .env(
-                "CALY_QUEUE_DEPTH_BOUND",
-                settings.queue_depth_bound.to_string(),
-            )
-            .env("CALY_MASTER_KEY", app.app.key.to_base64())
-            .env("CALY_RECORDING_HOSTS", "127.0.0.1")
-            .env("CALY_EGRESS_ALLOW_LOOPBACK", "true")
-            .env(
-                "CALY_EXOTEL_API_HOSTS",
-                format!("in={0},sg={0}", app.exotel.base),
-            )
-            .env("CALY_LEASE_SECS", orphan_secs.to_string())
-            .env("CALY_RETRY_BASE_MS", "0")
-            .env("CALY_RETRY_MAX_MS", "0")
-            .env("CALY_MAX_ATTEMPTS", "3")
-            .env("CALY_DATA_DIR", app.data_dir())
+            .env("CALY_LEASE_SECS", lease_secs.to_string())
             .env(
                 "RUST_LOG",
                 std::env::var("CALY_TEST_WORKER_LOG").unwrap_or_else(|_| "info".into()),
@@ -56,14 +85,6 @@ impl WorkerProcess {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap());
-        if let StorageSettings::S3(s3) = &settings.storage {
-            command
-                .env("S3_BUCKET", &s3.bucket)
-                .env("S3_ENDPOINT", s3.endpoint.as_deref().unwrap_or_default())
-                .env("S3_ACCESS_KEY_ID", &s3.access_key_id)
-                .env("S3_SECRET_ACCESS_KEY", s3.secret_access_key.expose_secret())
-                .env("S3_REGION", &s3.region);
-        }
         WorkerProcess {
             child: command.spawn().expect("caly worker starts"),
             log,
