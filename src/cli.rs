@@ -91,6 +91,7 @@ enum TenantCommand {
         exotel_key: String,
         #[arg(long)]
         exotel_token: String,
+        /// Exotel region (`in`, `sg`: keys of CALY_EXOTEL_API_HOSTS) or one of its API hosts.
         #[arg(long, default_value = "api.in.exotel.com")]
         exotel_subdomain: String,
         #[arg(long, default_value_t = caly_core::billing::DEFAULT_RATE_PAISE_PER_MIN)]
@@ -194,6 +195,11 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
             exotel_subdomain,
             rate_paise_per_min,
         } => {
+            anyhow::ensure!(
+                app.settings.exotel_api_hosts.knows(&exotel_subdomain),
+                "'{exotel_subdomain}' is not one of Exotel's API hosts; use a region of \
+                 CALY_EXOTEL_API_HOSTS (in, sg) or its host"
+            );
             let created = tenancy::create(
                 &app.db,
                 &app.key,

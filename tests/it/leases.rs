@@ -115,7 +115,12 @@ async fn only_the_owner_of_a_run_records_its_result(backend: Backend) {
         .unwrap()
         .unwrap();
     let later = t + chrono::Duration::seconds(5);
-    assert_eq!(runs::recover_orphans(db, 5, later).await.unwrap(), 1);
+    assert_eq!(
+        runs::recover_orphans(db, &runs::AttemptLimits::uniform(5), later)
+            .await
+            .unwrap(),
+        1
+    );
     let second = runs::claim(db, id, Duration::from_secs(60), later)
         .await
         .unwrap()

@@ -789,9 +789,13 @@ async fn a_run_whose_worker_keeps_dying_fails_after_max_attempts(backend: Backen
                 .unwrap();
         assert_eq!(claimed.unwrap().attempts, attempt);
         let later = t + chrono::Duration::seconds(1);
-        caly_core::pipeline::runs::recover_orphans(&app.app.db, 3, later)
-            .await
-            .unwrap();
+        caly_core::pipeline::runs::recover_orphans(
+            &app.app.db,
+            &caly_core::pipeline::runs::AttemptLimits::uniform(3),
+            later,
+        )
+        .await
+        .unwrap();
     }
     let run = stage_run::Entity::find_by_id(run.id)
         .one(&app.app.db)

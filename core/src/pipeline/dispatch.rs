@@ -47,10 +47,22 @@ fn due_condition(app: &App, now: DateTime<Utc>) -> Condition {
         )
 }
 
+/// Each registered stage's attempt limit.
+pub fn attempt_limits(app: &App) -> runs::AttemptLimits {
+    runs::AttemptLimits {
+        per_stage: app
+            .stages
+            .iter()
+            .filter_map(|s| Some((s.spec().name.clone(), s.spec().max_attempts?)))
+            .collect(),
+        default: app.settings.retry.max_attempts,
+    }
+}
+
 /// One pass over every stage.
 pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchReport, CoreError> {
     let mut report = DispatchReport {
-        orphans: runs::recover_orphans(&app.db, app.settings.retry.max_attempts, now).await?,
+        orphans: runs::recover_orphans(&app.db, &attempt_limits(app), now).await?,
         pushed: 0,
     };
     rearm_stranded_charges(app, now).await?;

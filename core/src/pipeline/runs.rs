@@ -432,12 +432,49 @@ pub async fn fail(
     Ok(next_status)
 }
 
+/// Attempt limits for the orphan sweep: each listed stage's own, `default` for the rest.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptLimits {
+    /// Stages with a limit of their own.
+    pub per_stage: Vec<(StageName, i32)>,
+    /// Every other stage's limit.
+    pub default: i32,
+}
+
+impl AttemptLimits {
+    /// The same limit for every stage.
+    pub fn uniform(max_attempts: i32) -> Self {
+        AttemptLimits {
+            per_stage: Vec::new(),
+            default: max_attempts,
+        }
+    }
+
+    /// Runs that have used up their stage's attempts.
+    fn exhausted(&self) -> Condition {
+        let listed: Vec<&str> = self.per_stage.iter().map(|(s, _)| s.as_str()).collect();
+        let mut cond = Condition::any().add(
+            Condition::all()
+                .add(stage_run::Column::Stage.is_not_in(listed))
+                .add(stage_run::Column::Attempts.gte(self.default)),
+        );
+        for (stage, max) in &self.per_stage {
+            cond = cond.add(
+                Condition::all()
+                    .add(stage_run::Column::Stage.eq(stage.as_str()))
+                    .add(stage_run::Column::Attempts.gte(*max)),
+            );
+        }
+        cond
+    }
+}
+
 /// Returns runs whose worker vanished (lease expired) to pending, or fails them once they have
-/// used `max_attempts` (a run that kills its worker every time must not loop forever).
+/// used their stage's attempts (a run that kills its worker every time must not loop forever).
 /// Returns how many were recovered.
 pub async fn recover_orphans(
     db: &impl ConnectionTrait,
-    max_attempts: i32,
+    limits: &AttemptLimits,
     now: DateTime<Utc>,
 ) -> Result<u64, CoreError> {
     stage_run::Entity::update_many()
@@ -457,7 +494,7 @@ pub async fn recover_orphans(
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Status.eq(RunStatus::Running))
         .filter(stage_run::Column::LockedUntil.lt(now))
-        .filter(stage_run::Column::Attempts.gte(max_attempts))
+        .filter(limits.exhausted())
         .exec(db)
         .await?;
     let result = stage_run::Entity::update_many()
