@@ -27,8 +27,10 @@ pub struct Model {
     pub raw_event_id: Option<i64>,
     /// Where the run is.
     pub status: RunStatus,
-    /// Attempts started so far.
+    /// Attempts started so far (a "not ready yet" poll gives its attempt back).
     pub attempts: i32,
+    /// "Not ready yet" polls so far (they back off on their own and do not use up attempts).
+    pub polls: i32,
     /// Earliest time the next attempt may start.
     pub next_run_at: DateTimeUtc,
     /// When the run was last pushed to the queue.

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_spine;
 mod m20261122_000001_calls_billing_index;
 mod m20261122_000002_ledger_subjects;
+mod m20261122_000003_run_polls;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_spine::Migration),
             Box::new(m20261122_000001_calls_billing_index::Migration),
             Box::new(m20261122_000002_ledger_subjects::Migration),
+            Box::new(m20261122_000003_run_polls::Migration),
         ]
     }
 }

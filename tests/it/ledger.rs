@@ -192,6 +192,41 @@ async fn the_stranded_charge_sweep_respects_the_attempt_limit(backend: Backend) 
     app.stop().await;
 }
 
+async fn a_same_source_re_report_settles_without_an_adjustment(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let s = sid(8500);
+    app.post_json(
+        "status",
+        &json!({"CallSid": s, "Status": "completed", "ConversationDuration": 125}),
+    )
+    .await;
+    app.drain().await;
+    let c = app.call_by_sid(&s).await;
+    // A charge raced a re-report from the same source: the call was left adjustment_due.
+    call::Entity::update_many()
+        .col_expr(call::Column::DurationSecs, Expr::value(126))
+        .col_expr(call::Column::BillingStatus, Expr::value("adjustment_due"))
+        .filter(call::Column::Id.eq(c.id))
+        .exec(&app.app.db)
+        .await
+        .unwrap();
+    // The sweep re-arms the charge once; it finds nothing better and settles the call.
+    app.drain().await;
+    app.drain().await;
+    let c = app.call_by_sid(&s).await;
+    assert_eq!(
+        (c.billing_status.as_str(), c.cost_paise),
+        ("charged", Some(9000))
+    );
+    assert_eq!(
+        app.ledger().await.len(),
+        1,
+        "no adjustment for the same source"
+    );
+    assert_balance_is_the_ledger_sum(&app, 9000).await;
+    app.stop().await;
+}
+
 async fn a_call_is_on_the_day_it_happened(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // 23:50 IST on 20 November, processed now.
@@ -230,4 +265,5 @@ both_backends!(
     the_settle_window_is_cut_short_when_the_best_duration_arrives,
     the_stranded_charge_sweep_respects_the_attempt_limit,
     a_call_is_on_the_day_it_happened,
+    a_same_source_re_report_settles_without_an_adjustment,
 );

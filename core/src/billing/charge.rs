@@ -46,7 +46,9 @@ pub enum ChargeOutcome {
     },
 }
 
-/// Bills a call if it is final and has a duration (see [`ChargeOutcome`]).
+/// Bills a call if it is final and has a duration (see [`ChargeOutcome`]). Everything is read
+/// and written in one transaction that first takes the call's row lock (PostgreSQL) or the
+/// write lock (SQLite), so two attempts can never both book against the same ledger state.
 pub async fn charge_call<C>(
     db: &C,
     call: &call::Model,
@@ -59,21 +61,33 @@ where
         return Ok(ChargeOutcome::NotFinal);
     }
     let (tenant, call_id) = (TenantId(call.tenant_id), CallId(call.id));
-    let entries = ledger::call_entries(db, tenant, call_id).await?;
+    let txn = db.begin().await?;
+    // Write first: it takes the call's row lock on PostgreSQL and the write lock on SQLite
+    // (waiting its turn) before anything is read, so what is read below cannot go stale.
+    call::Entity::update_many()
+        .col_expr(call::Column::UpdatedAt, Expr::col(call::Column::UpdatedAt))
+        .filter(call::Column::Id.eq(call.id))
+        .exec(&txn)
+        .await?;
+    let entries = ledger::call_entries(&txn, tenant, call_id).await?;
     let (Some(seconds), Some(source)) = (call.duration_secs, call.duration_source.clone()) else {
         if !entries.is_empty() {
             return Ok(ChargeOutcome::AlreadyCharged);
         }
-        return mark_awaiting_duration(db, call).await;
+        let outcome = mark_awaiting_duration(&txn, call).await?;
+        txn.commit().await?;
+        return Ok(outcome);
     };
-    match entries.first() {
-        None => charge(db, call, seconds, source, now).await,
-        Some(first) => adjust(db, call, &entries, first, seconds, source, now).await,
-    }
+    let outcome = match entries.first() {
+        None => charge(&txn, call, seconds, source, now).await?,
+        Some(first) => adjust(&txn, call, &entries, first, seconds, source, now).await?,
+    };
+    txn.commit().await?;
+    Ok(outcome)
 }
 
 async fn mark_awaiting_duration(
-    db: &impl ConnectionTrait,
+    txn: &impl ConnectionTrait,
     call: &call::Model,
 ) -> Result<ChargeOutcome, CoreError> {
     let marked = call::Entity::update_many()
@@ -84,7 +98,7 @@ async fn mark_awaiting_duration(
         .filter(call::Column::Id.eq(call.id))
         .filter(call::Column::BillingStatus.ne(BillingStatus::Charged))
         .filter(call::Column::DurationSecs.is_null())
-        .exec(db)
+        .exec(txn)
         .await?;
     Ok(if marked.rows_affected == 0 {
         ChargeOutcome::DurationArrivedMeanwhile
@@ -93,8 +107,8 @@ async fn mark_awaiting_duration(
     })
 }
 
-/// Records the call's new cost and status, unless its duration changed since it was loaded
-/// (then the call is left `adjustment_due`, so its charge runs again on the newer duration).
+/// Records the call's new cost and status, unless its duration source changed since it was
+/// loaded (then the call is left `adjustment_due`, so its charge runs again on the newer one).
 async fn settle_call(
     txn: &impl ConnectionTrait,
     call: &call::Model,
@@ -110,7 +124,6 @@ async fn settle_call(
         .col_expr(call::Column::UpdatedAt, Expr::value(now))
         .filter(call::Column::Id.eq(call.id))
         .filter(call::Column::DurationSource.eq(call.duration_source.clone()))
-        .filter(call::Column::DurationSecs.eq(call.duration_secs))
         .exec(txn)
         .await?;
     if unchanged.rows_affected == 1 {
@@ -129,17 +142,14 @@ async fn settle_call(
     Ok(false)
 }
 
-async fn charge<C>(
-    db: &C,
+async fn charge(
+    txn: &impl ConnectionTrait,
     call: &call::Model,
     seconds: i64,
     source: String,
     now: DateTime<Utc>,
-) -> Result<ChargeOutcome, CoreError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let history = rate_history(db, TenantId(call.tenant_id)).await?;
+) -> Result<ChargeOutcome, CoreError> {
+    let history = rate_history(txn, TenantId(call.tenant_id)).await?;
     let rate = super::rate_at(&history, call.started_at.unwrap_or(call.happened_at));
     let amount = charge_paise(seconds, rate);
     let minutes = billable_minutes(seconds);
@@ -163,30 +173,24 @@ where
         seconds,
         rate_paise_per_min: rate,
     };
-    book(db, call, entry, amount, charged, now).await
+    book(txn, call, entry, amount, charged, now).await
 }
 
-/// Posts `entry` and records the call's new total in one transaction. Returns `done` when
-/// both happened, `AlreadyCharged` when the entry existed, and `DurationArrivedMeanwhile` when
-/// the call's duration changed since it was loaded (it is left `adjustment_due`).
-async fn book<C>(
-    db: &C,
+/// Posts `entry` and records the call's new total in the caller's transaction. Returns `done`
+/// when both happened, `AlreadyCharged` when the entry existed, and `DurationArrivedMeanwhile`
+/// when the call's duration source changed since it was loaded (it is left `adjustment_due`).
+async fn book(
+    txn: &impl ConnectionTrait,
     call: &call::Model,
     entry: NewEntry,
     total_paise: i64,
     done: ChargeOutcome,
     now: DateTime<Utc>,
-) -> Result<ChargeOutcome, CoreError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let txn = db.begin().await?;
-    if ledger::post(&txn, entry, now).await?.is_none() {
+) -> Result<ChargeOutcome, CoreError> {
+    if ledger::post(txn, entry, now).await?.is_none() {
         return Ok(ChargeOutcome::AlreadyCharged);
     }
-    let settled = settle_call(&txn, call, total_paise, now).await?;
-    txn.commit().await?;
-    Ok(if settled {
+    Ok(if settle_call(txn, call, total_paise, now).await? {
         done
     } else {
         ChargeOutcome::DurationArrivedMeanwhile
@@ -197,29 +201,29 @@ fn source_rank(source: Option<&str>) -> Option<DurationSource> {
     source.and_then(DurationSource::parse)
 }
 
-async fn adjust<C>(
-    db: &C,
+async fn adjust(
+    txn: &impl ConnectionTrait,
     call: &call::Model,
     entries: &[ledger_entry::Model],
     charge: &ledger_entry::Model,
     seconds: i64,
     source: String,
     now: DateTime<Utc>,
-) -> Result<ChargeOutcome, CoreError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+) -> Result<ChargeOutcome, CoreError> {
     let billed = entries.last().unwrap_or(charge);
     let billed_source = billed.duration_source.as_deref();
     let better = match (source_rank(Some(&source)), source_rank(billed_source)) {
         (Some(new), Some(old)) => new < old,
         _ => false,
     };
+    let total_before: i64 = entries.iter().map(|e| e.amount_paise).sum();
     if !better {
+        // Nothing better to bill on: an `adjustment_due` mark (a same-source re-report) is
+        // resolved, so the call is not swept again.
+        settle_call(txn, call, total_before, now).await?;
         return Ok(ChargeOutcome::AlreadyCharged);
     }
     let rate = charge.rate_paise_per_min.unwrap_or_default();
-    let total_before: i64 = entries.iter().map(|e| e.amount_paise).sum();
     let total = charge_paise(seconds, rate);
     let minutes = billable_minutes(seconds);
     let call_id = CallId(call.id);
@@ -247,5 +251,5 @@ where
         delta_paise: total - total_before,
         total_paise: total,
     };
-    book(db, call, entry, total, adjusted, now).await
+    book(txn, call, entry, total, adjusted, now).await
 }

@@ -10,10 +10,10 @@ use crate::{BillingStatus, CoreError, RunStatus};
 use caly_entities::{call, stage_run};
 use caly_jobs::{StageJob, StageName, StageRunId};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 
 /// What one dispatcher pass did.
@@ -77,6 +77,14 @@ pub async fn dispatch_due(app: &App, now: DateTime<Utc>) -> Result<DispatchRepor
 /// re-armed; one that failed stays failed (visible, for someone to retry), so the sweep never
 /// loops past the attempt limit.
 async fn rearm_stranded_charges(app: &App, now: DateTime<Utc>) -> Result<(), CoreError> {
+    // Only calls whose charge run succeeded: a failed one stays failed, and a pending or
+    // running one will see the duration itself; so the 500 are always ones to re-arm.
+    let succeeded_charges = Query::select()
+        .column(stage_run::Column::CallId)
+        .from(stage_run::Entity)
+        .and_where(stage_run::Column::Stage.eq(charge::NAME.as_str()))
+        .and_where(stage_run::Column::Status.eq(RunStatus::Succeeded))
+        .to_owned();
     let stranded = call::Entity::find()
         .filter(
             Condition::any()
@@ -87,6 +95,8 @@ async fn rearm_stranded_charges(app: &App, now: DateTime<Utc>) -> Result<(), Cor
                 )
                 .add(call::Column::BillingStatus.eq(BillingStatus::AdjustmentDue)),
         )
+        .filter(call::Column::Id.in_subquery(succeeded_charges))
+        .order_by_asc(call::Column::UpdatedAt)
         .limit(500)
         .all(&app.db)
         .await?;

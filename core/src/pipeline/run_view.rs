@@ -34,8 +34,10 @@ pub struct RunView {
     pub dedupe_key: String,
     /// Where the run is.
     pub status: RunStatus,
-    /// Attempts started.
+    /// Attempts used.
     pub attempts: i32,
+    /// "Not ready yet" polls (Exotel had not published the data yet).
+    pub polls: i32,
     /// Earliest next attempt.
     pub next_run_at: DateTime<Utc>,
     /// How the last success ended.
@@ -68,6 +70,7 @@ impl From<stage_run::Model> for RunView {
             dedupe_key: run.dedupe_key,
             status: run.status,
             attempts: run.attempts,
+            polls: run.polls,
             next_run_at: run.next_run_at,
             outcome: run.outcome,
             error,

@@ -124,6 +124,7 @@ pub async fn insert_scheduled(
         raw_event_id: Set(new.raw_event_id),
         status: Set(RunStatus::Pending),
         attempts: Set(0),
+        polls: Set(0),
         next_run_at: Set(run_at),
         dispatched_at: Set(dispatched.then_some(now)),
         locked_until: Set(None),
@@ -150,6 +151,8 @@ pub enum Rearm {
     Never,
     /// Only a run that succeeded (a failed run stays failed until someone retries it).
     IfSucceeded,
+    /// Only a run that failed (a bulk retry).
+    IfFailed,
     /// A run that succeeded or failed.
     IfFinished,
 }
@@ -159,6 +162,7 @@ impl Rearm {
         match self {
             Rearm::Never => &[],
             Rearm::IfSucceeded => &[RunStatus::Succeeded],
+            Rearm::IfFailed => &[RunStatus::Failed],
             Rearm::IfFinished => &[RunStatus::Succeeded, RunStatus::Failed],
         }
     }
@@ -185,6 +189,7 @@ async fn rearm_if(
     let result = stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
         .col_expr(stage_run::Column::Attempts, Expr::value(0))
+        .col_expr(stage_run::Column::Polls, Expr::value(0))
         .col_expr(stage_run::Column::NextRunAt, Expr::value(now))
         .col_expr(
             stage_run::Column::DispatchedAt,
@@ -282,6 +287,7 @@ pub async fn reschedule(
     let reset = stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
         .col_expr(stage_run::Column::Attempts, Expr::value(0))
+        .col_expr(stage_run::Column::Polls, Expr::value(0))
         .col_expr(stage_run::Column::NextRunAt, Expr::value(run_at))
         .col_expr(
             stage_run::Column::DispatchedAt,
@@ -384,8 +390,8 @@ pub enum FailureKind {
     Transient,
     /// Retrying cannot help: fail now.
     Permanent,
-    /// Not ready yet: try again after this wait, whatever the attempt count (the handler
-    /// decides when to give up).
+    /// Not ready yet: try again after this wait. The attempt is given back and counted as a
+    /// poll instead (the handler decides when to stop polling).
     After(Duration),
 }
 
@@ -412,7 +418,20 @@ pub async fn fail(
         FailureKind::After(wait) => (RunStatus::Pending, now + chrono_of(wait)),
     };
     let error: String = error.chars().take(2000).collect();
-    stage_run::Entity::update_many()
+    let mut update = stage_run::Entity::update_many();
+    if let FailureKind::After(_) = kind {
+        // Not ready yet is not a failed attempt: the poll gives its attempt back.
+        update = update
+            .col_expr(
+                stage_run::Column::Attempts,
+                Expr::col(stage_run::Column::Attempts).sub(1),
+            )
+            .col_expr(
+                stage_run::Column::Polls,
+                Expr::col(stage_run::Column::Polls).add(1),
+            );
+    }
+    update
         .col_expr(stage_run::Column::Status, Expr::value(next_status))
         .col_expr(stage_run::Column::LastError, Expr::value(error))
         .col_expr(stage_run::Column::ErrorCode, Expr::value(code.as_str()))
@@ -612,7 +631,7 @@ pub async fn retry_failed(
         .await?;
     let mut rearmed = Vec::with_capacity(matching.len());
     for (id, stage) in matching {
-        if rearm_if(db, StageRunId(id), note, Rearm::IfFinished, now).await? {
+        if rearm_if(db, StageRunId(id), note, Rearm::IfFailed, now).await? {
             rearmed.push((StageName::from(stage), StageRunId(id)));
         }
     }

@@ -72,6 +72,7 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         _ => return None,
     };
     now.checked_sub_signed(span)
+        .filter(|t| (1971..=9999).contains(&t.year()))
 }
 
 #[cfg(test)]
@@ -94,7 +95,14 @@ mod tests {
             Some(Utc.with_ymd_and_hms(2026, 11, 22, 10, 30, 0).unwrap())
         );
         assert_eq!(parse_since("2d", now).unwrap().day(), 20);
-        for bad in ["", "yesterday", "5w", "m", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "yesterday",
+            "5w",
+            "m",
+            "99999999999999999999d",
+            "3000000d",
+        ] {
             assert_eq!(parse_since(bad, now), None, "{bad}");
         }
     }

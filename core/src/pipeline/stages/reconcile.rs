@@ -94,7 +94,7 @@ impl Stage for Reconcile {
             Ok(CallDetails::NotYet(reason)) | Err(reason) => Failure::Exotel(reason),
         };
         let settings = app.settings.reconcile;
-        let wait = settings.interval(run.attempts);
+        let wait = settings.interval(run.polls + 1);
         // The window counts from the call's latest event: every event re-arms this run.
         let window_end =
             call.last_event_at + chrono::Duration::from_std(settings.window).unwrap_or_default();

@@ -109,7 +109,7 @@ fn not_published_yet(app: &App, run: &stage_run::Model, now: DateTime<Utc>) -> S
     let wait = app
         .settings
         .retry
-        .backoff(run.attempts)
+        .backoff(run.polls + 1)
         .min(Duration::from_secs(60));
     StageError::RetryAfter(wait, reason)
 }
