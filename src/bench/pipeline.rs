@@ -124,6 +124,8 @@ fn spawn_worker(bench: &BenchApp) -> anyhow::Result<Child> {
         .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
         .env("CALY_MASTER_KEY", bench.app.key.to_base64())
         .env("CALY_RECORDING_HOSTS", "127.0.0.1")
+        // The bench's recording server is on loopback, over http.
+        .env("CALY_EGRESS_ALLOW_LOOPBACK", "true")
         // PostgreSQL allows 100 connections by default: the api's 32 plus 4 workers × 12.
         .env("CALY_DB_POOL_SIZE", "12")
         .env("RUST_LOG", "warn")
