@@ -81,6 +81,23 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TenantCommand {
+    /// Connects the tenant's Shopify store: checks the token's shop and scopes, then stores it
+    /// sealed. Names each missing scope.
+    ConnectShopify {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: i64,
+        /// The store's permanent domain, e.g. kesar.myshopify.com.
+        #[arg(long)]
+        shop: String,
+        /// The Admin API access token (shpat_...).
+        #[arg(long)]
+        token: String,
+        /// A loopback origin standing in for https://{shop} (tests, the demo store; needs
+        /// CALY_EGRESS_ALLOW_LOOPBACK).
+        #[arg(long)]
+        api_url: Option<String>,
+    },
     /// Creates a tenant and prints its API key and webhook URLs (shown once).
     Create {
         #[arg(long)]
@@ -101,12 +118,14 @@ enum TenantCommand {
     List,
     /// Issues a new webhook secret; the old one stays valid for CALY_SECRET_GRACE_SECS.
     RotateSecret {
-        #[arg(long)]
+        /// The tenant's id (`--id` also works).
+        #[arg(long = "tenant", visible_alias = "id")]
         id: i64,
     },
     /// Sets a new rate from a date (RFC 3339; now by default).
     SetRate {
-        #[arg(long)]
+        /// The tenant's id (`--id` also works).
+        #[arg(long = "tenant", visible_alias = "id")]
         id: i64,
         #[arg(long)]
         paise_per_min: i64,
@@ -228,6 +247,14 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                     t.id, t.name, t.exotel_sid, t.balance_paise
                 );
             }
+        }
+        TenantCommand::ConnectShopify {
+            tenant,
+            shop,
+            token,
+            api_url,
+        } => {
+            crate::shopify_cli::connect(&app, TenantId(tenant), &shop, token, api_url, now).await?;
         }
         TenantCommand::RotateSecret { id } => {
             let secret = tenancy::rotate_webhook_secret(

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod ops;
 mod processes;
+mod shopify_cli;
 mod simulate;
 
 use clap::Parser;

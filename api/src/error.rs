@@ -68,7 +68,8 @@ impl From<Rejection> for ApiError {
             | Rejection::NegativeRate
             | Rejection::NothingToReplay
             | Rejection::StageBusy
-            | Rejection::InvalidMailAddress(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Rejection::InvalidMailAddress(_)
+            | Rejection::InvalidShop(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -64,6 +64,9 @@ pub enum Rejection {
         /// The largest page number accepted.
         max: u64,
     },
+    /// A Shopify shop domain or API URL Caly may not use.
+    #[error("{0}.")]
+    InvalidShop(String),
     /// A mail address that cannot be parsed.
     #[error("'{0}' is not a valid mail address.")]
     InvalidMailAddress(String),
@@ -80,6 +83,7 @@ impl Rejection {
             Rejection::UnknownStage(_) => "unknown_stage",
             Rejection::InvalidPage { .. } => "invalid_page",
             Rejection::InvalidMailAddress(_) => "invalid_mail_address",
+            Rejection::InvalidShop(_) => "invalid_shop",
         }
     }
 }

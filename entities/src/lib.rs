@@ -6,6 +6,7 @@ pub mod ledger_entry;
 pub mod raw_event;
 pub mod recording;
 pub mod scheduler_lock;
+pub mod shopify_store;
 pub mod stage_run;
 pub mod status;
 pub mod tenant;

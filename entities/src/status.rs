@@ -145,6 +145,16 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Whether Caly can reach a tenant's Shopify store.
+    StoreStatus {
+        /// The token works.
+        Connected = "connected",
+        /// Shopify refused the token (revoked, or the app was uninstalled).
+        Disconnected = "disconnected",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ mod m20261121_000001_spine;
 mod m20261122_000001_calls_billing_index;
 mod m20261122_000002_ledger_subjects;
 mod m20261122_000003_run_polls;
+mod m20261122_000004_shopify_stores;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_calls_billing_index::Migration),
             Box::new(m20261122_000002_ledger_subjects::Migration),
             Box::new(m20261122_000003_run_polls::Migration),
+            Box::new(m20261122_000004_shopify_stores::Migration),
         ]
     }
 }

@@ -19,4 +19,5 @@ mod redis_faults;
 mod retry;
 mod scheduler_replicas;
 mod secrets_in_logs;
+mod shopify;
 mod test_stage;

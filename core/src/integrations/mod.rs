@@ -1,4 +1,5 @@
-//! Third-party services Caly talks to. Today: Exotel (telephony). Shopify, speech and LLM
-//! providers join here, each in its own folder.
+//! Third-party services Caly talks to, each in its own folder: Exotel (telephony) and Shopify
+//! (the store's data). Speech and LLM providers join here.
 
 pub mod exotel;
+pub mod shopify;

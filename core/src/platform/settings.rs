@@ -107,6 +107,8 @@ pub struct Settings {
     pub exotel_api_hosts: ExotelHosts,
     /// The outbound policy every request follows.
     pub egress: EgressSettings,
+    /// Shopify Admin API version Caly calls (`CALY_SHOPIFY_API_VERSION`).
+    pub shopify_api_version: String,
     /// Retry policy.
     pub retry: RetrySettings,
     /// A running attempt's lease: renewed while it runs (every third of it), so a run whose
@@ -180,6 +182,9 @@ where
 /// on shared hosts.
 pub const DEFAULT_RECORDING_HOSTS: &str = "recordings.exotel.com/exotelrecordings/,\
     s3-ap-southeast-1.amazonaws.com/exotelrecordings/,exotelrecordings.s3.amazonaws.com";
+
+/// The Shopify Admin API version Caly pins (quarterly; each is supported for a year).
+pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2026-10";
 
 fn ports(name: &'static str, default: &str) -> Result<Vec<u16>, SettingsError> {
     var(name)
@@ -256,6 +261,8 @@ impl Settings {
                 name: "CALY_EXOTEL_API_HOSTS",
                 reason,
             })?,
+            shopify_api_version: var("CALY_SHOPIFY_API_VERSION")
+                .unwrap_or_else(|| DEFAULT_SHOPIFY_API_VERSION.into()),
             egress: EgressSettings {
                 // On by default only on the embedded default (its simulator serves loopback).
                 allow_loopback: parsed(

@@ -1,9 +1,10 @@
 //! Tenants: creation, API-key and webhook-secret checks, secret rotation, sealed Exotel
-//! credentials. Users, roles and sessions join here.
+//! credentials, the connected Shopify store. Users, roles and sessions join here.
 
+pub mod shopify;
 mod tenants;
 
 pub use tenants::{
     CreatedTenant, ExotelCredentials, NewTenant, add_rate, by_api_key, by_webhook_secret, create,
-    exotel_credentials, list, rotate_webhook_secret, webhook_urls,
+    exotel_credentials, find, list, rotate_webhook_secret, webhook_urls,
 };

@@ -133,7 +133,15 @@ pub async fn add_rate(
     .await?)
 }
 
-/// All tenants, oldest first.
+/// One tenant by id.
+pub async fn find(db: &impl ConnectionTrait, tenant: TenantId) -> Result<tenant::Model, CoreError> {
+    tenant::Entity::find_by_id(tenant.0)
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("tenant"))
+}
+
+/// Every tenant, oldest first.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, CoreError> {
     Ok(tenant::Entity::find()
         .order_by_asc(tenant::Column::Id)

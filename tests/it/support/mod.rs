@@ -8,6 +8,7 @@
 pub mod exotel;
 mod infra;
 pub mod process;
+pub mod shopify;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{
@@ -159,6 +160,7 @@ fn settings(
         recording_hosts: AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS"),
         // Both of Exotel's regions point at the fake Exotel.
         exotel_api_hosts: ExotelHosts::parse(&format!("in={0},sg={0}", exotel.base)).unwrap(),
+        shopify_api_version: "2026-10".into(),
         egress: EgressSettings {
             allow_loopback: true,
             ports: vec![443],

@@ -1,0 +1,111 @@
+//! A tenant's Shopify connection: stored with its token sealed under the master key, turned
+//! back into a client, and marked disconnected when Shopify refuses the token.
+
+use crate::App;
+use crate::CoreError;
+use crate::integrations::shopify::{ShopifyClient, ShopifyOrigin};
+use caly_entities::shopify_store;
+use caly_entities::status::StoreStatus;
+use caly_jobs::TenantId;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use secrecy::{ExposeSecret, SecretString};
+
+/// A store connection that passed its check.
+#[derive(Debug, Clone)]
+pub struct NewStore {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The permanent `*.myshopify.com` domain.
+    pub shop: String,
+    /// A loopback stand-in for the shop's origin.
+    pub api_url: Option<String>,
+    /// The Admin API token (sealed before storing).
+    pub token: SecretString,
+    /// The scopes Shopify granted.
+    pub scopes: Vec<String>,
+}
+
+/// Stores (or replaces) the tenant's store connection, connected.
+pub async fn save_store(
+    app: &App,
+    new: NewStore,
+    now: DateTime<Utc>,
+) -> Result<shopify_store::Model, CoreError> {
+    crate::tenancy::find(&app.db, new.tenant).await?;
+    let row = shopify_store::ActiveModel {
+        tenant_id: Set(new.tenant.0),
+        shop: Set(new.shop.trim().to_ascii_lowercase()),
+        api_url: Set(new.api_url),
+        token_enc: Set(app.key.encrypt(new.token.expose_secret())),
+        scopes: Set(new.scopes.join(",")),
+        status: Set(StoreStatus::Connected),
+        last_error: Set(None),
+        connected_at: Set(now),
+        updated_at: Set(now),
+    };
+    shopify_store::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(shopify_store::Column::TenantId)
+                .update_columns([
+                    shopify_store::Column::Shop,
+                    shopify_store::Column::ApiUrl,
+                    shopify_store::Column::TokenEnc,
+                    shopify_store::Column::Scopes,
+                    shopify_store::Column::Status,
+                    shopify_store::Column::LastError,
+                    shopify_store::Column::ConnectedAt,
+                    shopify_store::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&app.db)
+        .await?;
+    store_of(&app.db, new.tenant)
+        .await?
+        .ok_or(CoreError::NotFound("shopify store"))
+}
+
+/// The tenant's store connection, if any.
+pub async fn store_of(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Option<shopify_store::Model>, CoreError> {
+    Ok(shopify_store::Entity::find_by_id(tenant.0).one(db).await?)
+}
+
+/// A client for a stored connection.
+pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClient, CoreError> {
+    let egress = &app.settings.egress;
+    let origin = ShopifyOrigin::new(&store.shop, store.api_url.as_deref(), egress)
+        .map_err(|e| crate::Rejection::InvalidShop(e.to_string()))?;
+    let token = SecretString::from(app.key.decrypt(&store.token_enc)?);
+    Ok(ShopifyClient::new(
+        app.http.clone(),
+        egress.clone(),
+        origin,
+        token,
+        &app.settings.shopify_api_version,
+    ))
+}
+
+/// Marks the store disconnected (Shopify refused its token), with the reason its owner sees.
+pub async fn mark_disconnected(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    shopify_store::Entity::update_many()
+        .col_expr(
+            shopify_store::Column::Status,
+            Expr::value(StoreStatus::Disconnected),
+        )
+        .col_expr(shopify_store::Column::LastError, Expr::value(reason))
+        .col_expr(shopify_store::Column::UpdatedAt, Expr::value(now))
+        .filter(shopify_store::Column::TenantId.eq(tenant.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
