@@ -138,6 +138,27 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
     app.stop().await;
 }
 
+#[test]
+fn the_checker_accepts_shopify_queries_and_refuses_what_shopify_lacks() {
+    let schema = crate::support::shopify_schema::schema();
+    let lookup = r#"query OrderLookup($q: String!) {
+      orders(first: 5, query: $q, sortKey: PROCESSED_AT, reverse: true) {
+        nodes { id name displayFinancialStatus totalPriceSet { shopMoney { amount currencyCode } }
+          fulfillments(first: 10) { displayStatus trackingInfo { company number url } } } } }"#;
+    schema.check(lookup).unwrap();
+    schema
+        .check(
+            "{ shop { name myshopifyDomain } currentAppInstallation { accessScopes { handle } } }",
+        )
+        .unwrap();
+    let err = schema.check("{ shop { name fax } }").unwrap_err();
+    assert!(err.contains("'fax' doesn't exist on type 'Shop'"), "{err}");
+    let err = schema
+        .check("{ orders(first: 5, phone: \"+91\") { nodes { id } } }")
+        .unwrap_err();
+    assert!(err.contains("argument 'phone'"), "{err}");
+}
+
 both_backends!(
     a_store_is_connected_from_the_cli,
     a_store_missing_scopes_or_with_a_bad_token_is_refused,

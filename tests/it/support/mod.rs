@@ -9,6 +9,7 @@ pub mod exotel;
 mod infra;
 pub mod process;
 pub mod shopify;
+pub mod shopify_schema;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{

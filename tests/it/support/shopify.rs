@@ -1,6 +1,7 @@
 //! A fake Shopify GraphQL Admin API following the spec: `X-Shopify-Access-Token` auth (401
 //! otherwise), the connection check (`shop`, `currentAppInstallation.accessScopes`), and a
-//! scripted number of THROTTLED answers first, shaped as Shopify sends them.
+//! scripted number of THROTTLED answers first, shaped as Shopify sends them. Every query is
+//! checked against Shopify's real Admin schema first.
 
 use axum::Router;
 use axum::extract::{Path, State};
