@@ -5,8 +5,12 @@
 use crate::support::process::{caly_command, run_caly};
 use crate::support::shopify::FakeShopify;
 use crate::support::{Backend, TestApp};
+use caly_core::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin, store};
+use caly_core::platform::egress::EgressSettings;
+use caly_core::tenancy::shopify;
 use caly_entities::shopify_store;
 use sea_orm::EntityTrait;
+use std::time::Duration;
 
 const TOKEN: &str = "shpat_test_0123456789abcdef";
 const ALL: &[&str] = &[
@@ -138,6 +142,133 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
     app.stop().await;
 }
 
+fn client(fake: &FakeShopify, token: &str) -> ShopifyClient {
+    let egress = EgressSettings {
+        allow_loopback: true,
+        ports: vec![443],
+        max_download_bytes: 1024 * 1024,
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(5),
+    };
+    let origin = ShopifyOrigin::new("kesar.myshopify.com", Some(&fake.base), &egress).unwrap();
+    ShopifyClient::new(
+        reqwest::Client::new(),
+        egress,
+        origin,
+        token.to_string().into(),
+        "2026-10",
+    )
+}
+
+#[tokio::test]
+async fn the_store_is_read_by_order_number_caller_phone_and_product() {
+    let fake = FakeShopify::start(TOKEN, ALL).await;
+    let shop = client(&fake, TOKEN);
+    for spoken in ["1002", "#1002", " 1002 "] {
+        let orders = store::orders_by_number(&shop, spoken).await.unwrap();
+        assert_eq!(orders.len(), 1, "{spoken}");
+        let order = &orders[0];
+        assert_eq!(order.name, "#1002");
+        assert_eq!(order.display_fulfillment_status, "UNFULFILLED");
+        assert_eq!(order.payment_gateway_names, ["Cash on Delivery (COD)"]);
+        assert_eq!(order.total_price_set.shop_money.amount, "2999.00");
+        assert_eq!(order.line_items[0].title, "Silk Saree");
+        assert_eq!(
+            order.shipping_address.as_ref().unwrap().zip.as_deref(),
+            Some("411001")
+        );
+    }
+    assert!(
+        store::orders_by_number(&shop, "9999")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store::orders_by_number(&shop, "1002\" OR name:*")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let customers = store::customers_by_phone(&shop, "+919876543210")
+        .await
+        .unwrap();
+    assert_eq!(customers[0].first_name.as_deref(), Some("Priya"));
+    let orders = store::orders_of_customer(&shop, &customers[0].id)
+        .await
+        .unwrap();
+    let names: Vec<&str> = orders.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["#1001", "#1002"]);
+    let tracking = &orders[0].fulfillments[0];
+    assert_eq!(tracking.display_status.as_deref(), Some("DELIVERED"));
+    assert_eq!(
+        tracking.tracking_info[0].company.as_deref(),
+        Some("Delhivery")
+    );
+    assert!(
+        store::customers_by_phone(&shop, "+910000000000")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let products = store::search_products(&shop, "kurta").await.unwrap();
+    assert_eq!(products.len(), 1);
+    let stock: Vec<(&str, Option<i64>)> = products[0]
+        .variants
+        .iter()
+        .map(|v| (v.title.as_str(), v.inventory_quantity))
+        .collect();
+    assert_eq!(stock, [("M / Blue", Some(4)), ("L / Blue", Some(0))]);
+
+    // A revoked token is a disconnected store, not a retry.
+    let revoked = client(&fake, "shpat_revoked");
+    let err = store::orders_by_number(&revoked, "1002").await.unwrap_err();
+    assert!(matches!(err, ShopifyError::Unauthorized(_)), "{err}");
+}
+
+async fn a_revoked_token_marks_the_store_disconnected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.tenant.tenant.id.to_string();
+    let fake = FakeShopify::start(TOKEN, ALL).await;
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN));
+    assert!(ok, "{out}");
+    let tenant = caly_core::TenantId(app.tenant.tenant.id);
+    let stored = shopify::store_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    let shop = shopify::client_for(&app.app, &stored).unwrap();
+    assert_eq!(
+        store::orders_by_number(&shop, "1001").await.unwrap().len(),
+        1
+    );
+    // The owner uninstalls the app: the same token is now refused.
+    let elsewhere = FakeShopify::start("shpat_other", ALL).await;
+    let moved = shopify_store::Model {
+        api_url: Some(elsewhere.base.clone()),
+        ..stored
+    };
+    let err = store::orders_by_number(&shopify::client_for(&app.app, &moved).unwrap(), "1001")
+        .await
+        .unwrap_err();
+    let now = chrono::Utc::now();
+    assert!(
+        shopify::note_failure(&app.app.db, tenant, &err, now)
+            .await
+            .unwrap()
+    );
+    let after = shopify::store_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, "disconnected");
+    assert!(after.last_error.unwrap().contains("uninstalled"));
+    app.stop().await;
+}
+
 #[test]
 fn the_checker_accepts_shopify_queries_and_refuses_what_shopify_lacks() {
     let schema = crate::support::shopify_schema::schema();
@@ -160,6 +291,7 @@ fn the_checker_accepts_shopify_queries_and_refuses_what_shopify_lacks() {
 }
 
 both_backends!(
+    a_revoked_token_marks_the_store_disconnected,
     a_store_is_connected_from_the_cli,
     a_store_missing_scopes_or_with_a_bad_token_is_refused,
 );

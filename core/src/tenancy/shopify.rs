@@ -3,7 +3,7 @@
 
 use crate::App;
 use crate::CoreError;
-use crate::integrations::shopify::{ShopifyClient, ShopifyOrigin};
+use crate::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin};
 use caly_entities::shopify_store;
 use caly_entities::status::StoreStatus;
 use caly_jobs::TenantId;
@@ -88,6 +88,21 @@ pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClie
         token,
         &app.settings.shopify_api_version,
     ))
+}
+
+/// After a failed Shopify call: when Shopify refused the token (401/403: revoked, or the app
+/// uninstalled), marks the store disconnected so the owner sees why. Returns true when it did.
+pub async fn note_failure(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    error: &ShopifyError,
+    now: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    if !matches!(error, ShopifyError::Unauthorized(_)) {
+        return Ok(false);
+    }
+    mark_disconnected(db, tenant, &error.to_string(), now).await?;
+    Ok(true)
 }
 
 /// Marks the store disconnected (Shopify refused its token), with the reason its owner sees.

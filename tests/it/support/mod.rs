@@ -10,6 +10,7 @@ mod infra;
 pub mod process;
 pub mod shopify;
 pub mod shopify_schema;
+pub mod shopify_store;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{

@@ -4,6 +4,7 @@
 
 mod client;
 mod connect;
+pub mod store;
 
 pub use client::{ShopifyClient, ShopifyError, ShopifyOrigin};
 pub use connect::{OPTIONAL_SCOPE, REQUIRED_SCOPES, ShopInfo, check_connection, missing_scopes};
