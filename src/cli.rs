@@ -5,6 +5,7 @@ use anyhow::Context;
 use caly_core::pipeline::{StageRegistry, dispatch, replay};
 use caly_core::platform::db;
 use caly_core::platform::settings::Settings;
+use caly_core::tenancy::profile::{self, StoreProfile};
 use caly_core::{App, CallId, TenantId, tenancy};
 use caly_jobs::StageName;
 use chrono::Utc;
@@ -81,6 +82,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TenantCommand {
+    /// Sets the store's profile (policies, support hours, escalation number, bot name,
+    /// greeting) from a JSON or TOML file, chosen by its extension.
+    SetProfile {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: i64,
+        /// The profile file (.json or .toml).
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
     /// Connects the tenant's Shopify store: checks the token's shop and scopes, then stores it
     /// sealed. Names each missing scope.
     ConnectShopify {
@@ -247,6 +258,31 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                     t.id, t.name, t.exotel_sid, t.balance_paise
                 );
             }
+        }
+        TenantCommand::SetProfile { tenant, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let extension = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            let profile = StoreProfile::parse(&text, extension)?;
+            profile::save_profile(&app.db, TenantId(tenant), &profile, now).await?;
+            let hours = &profile.support_hours;
+            println!(
+                "tenant {tenant}: profile set; {} answers; people {}–{} ({}) on {}; escalation {}{}",
+                profile.bot_name,
+                hours.open,
+                hours.close,
+                hours.timezone,
+                hours.days.join(", "),
+                profile.escalation_number,
+                if profile.send_all_to_human {
+                    "; every call goes to a person"
+                } else {
+                    ""
+                }
+            );
         }
         TenantCommand::ConnectShopify {
             tenant,

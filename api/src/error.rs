@@ -69,7 +69,8 @@ impl From<Rejection> for ApiError {
             | Rejection::NothingToReplay
             | Rejection::StageBusy
             | Rejection::InvalidMailAddress(_)
-            | Rejection::InvalidShop(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Rejection::InvalidShop(_)
+            | Rejection::InvalidProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

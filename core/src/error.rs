@@ -64,6 +64,9 @@ pub enum Rejection {
         /// The largest page number accepted.
         max: u64,
     },
+    /// A store profile that is not valid.
+    #[error("The store profile is not valid: {0}.")]
+    InvalidProfile(String),
     /// A Shopify shop domain or API URL Caly may not use.
     #[error("{0}.")]
     InvalidShop(String),
@@ -84,6 +87,7 @@ impl Rejection {
             Rejection::InvalidPage { .. } => "invalid_page",
             Rejection::InvalidMailAddress(_) => "invalid_mail_address",
             Rejection::InvalidShop(_) => "invalid_shop",
+            Rejection::InvalidProfile(_) => "invalid_profile",
         }
     }
 }

@@ -9,5 +9,6 @@ pub mod scheduler_lock;
 pub mod shopify_store;
 pub mod stage_run;
 pub mod status;
+pub mod store_profile;
 pub mod tenant;
 pub mod tenant_rate;

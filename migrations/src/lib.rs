@@ -8,6 +8,7 @@ mod m20261122_000001_calls_billing_index;
 mod m20261122_000002_ledger_subjects;
 mod m20261122_000003_run_polls;
 mod m20261122_000004_shopify_stores;
+mod m20261122_000005_store_profiles;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_ledger_subjects::Migration),
             Box::new(m20261122_000003_run_polls::Migration),
             Box::new(m20261122_000004_shopify_stores::Migration),
+            Box::new(m20261122_000005_store_profiles::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! Connecting a store from the CLI: the token's shop and scopes are checked with Shopify (with
+//! Connecting a store and setting its profile from the CLI: the token's shop and scopes are checked with Shopify (with
 //! its throttling waited out), missing scopes are named, a refused token or an address outside
 //! the egress policy is refused, and the token is stored sealed.
 
@@ -7,7 +7,7 @@ use crate::support::shopify::FakeShopify;
 use crate::support::{Backend, TestApp};
 use caly_core::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin, store};
 use caly_core::platform::egress::EgressSettings;
-use caly_core::tenancy::shopify;
+use caly_core::tenancy::{profile, shopify};
 use caly_entities::shopify_store;
 use sea_orm::EntityTrait;
 use std::time::Duration;
@@ -291,7 +291,95 @@ fn the_checker_accepts_shopify_queries_and_refuses_what_shopify_lacks() {
 }
 
 both_backends!(
+    a_store_profile_is_set_from_json_or_toml,
     a_revoked_token_marks_the_store_disconnected,
     a_store_is_connected_from_the_cli,
     a_store_missing_scopes_or_with_a_bad_token_is_refused,
 );
+
+const PROFILE_JSON: &str = r#"{
+  "policies": {"shipping": "Free shipping over ₹999; 3–5 days.", "returns": "7-day returns.",
+    "refunds": "5–7 working days.", "cod": "COD up to ₹5,000.", "offers": "FESTIVE10: 10% off."},
+  "support_hours": {"timezone": "Asia/Kolkata", "days": ["mon", "tue", "wed", "thu", "fri"],
+    "open": "10:00", "close": "19:00"},
+  "escalation_number": "+91 98123 45678",
+  "bot_name": "Meera",
+  "greeting": "Namaste! I'm Meera, Kesar's AI assistant. This call is recorded.",
+  "send_all_to_human": true
+}"#;
+
+const PROFILE_TOML: &str = r#"
+escalation_number = "09812345678"
+bot_name = "Meera"
+greeting = "Namaste! I'm Meera, Kesar's AI assistant. This call is recorded."
+
+[policies]
+shipping = "Free shipping over ₹999."
+returns = "7-day returns."
+refunds = "5–7 working days."
+cod = "COD up to ₹5,000."
+offers = "None right now."
+
+[support_hours]
+timezone = "Asia/Kolkata"
+days = ["Mon", "sat"]
+open = "10:00"
+close = "19:00"
+"#;
+
+async fn a_store_profile_is_set_from_json_or_toml(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = app.tenant.tenant.id.to_string();
+    let json_file = app.data_dir().join("profile.json");
+    std::fs::write(&json_file, PROFILE_JSON).unwrap();
+    let path = json_file.to_str().unwrap();
+    let (ok, out) = run_caly(
+        &app,
+        &["tenant", "set-profile", "--tenant", &id, "--file", path],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Meera answers") && out.contains("every call goes to a person"),
+        "{out}"
+    );
+    let tenant = caly_core::TenantId(app.tenant.tenant.id);
+    let stored = profile::profile_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.escalation_number, "+919812345678");
+    assert!(stored.send_all_to_human);
+
+    // A TOML profile replaces it.
+    let toml_file = app.data_dir().join("profile.toml");
+    let toml_text = PROFILE_TOML;
+    std::fs::write(&toml_file, toml_text).unwrap();
+    let path = toml_file.to_str().unwrap();
+    let (ok, out) = run_caly(
+        &app,
+        &["tenant", "set-profile", "--tenant", &id, "--file", path],
+    );
+    assert!(ok, "{out}");
+    let stored = profile::profile_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.send_all_to_human);
+    assert_eq!(stored.support_hours.days, ["mon", "sat"]);
+
+    // A bad profile is refused with the field named, and the stored one is kept.
+    std::fs::write(&toml_file, toml_text.replace("19:00", "7pm")).unwrap();
+    let (ok, out) = run_caly(
+        &app,
+        &["tenant", "set-profile", "--tenant", &id, "--file", path],
+    );
+    assert!(!ok && out.contains("support_hours.close"), "{out}");
+    assert_eq!(
+        profile::profile_of(&app.app.db, tenant)
+            .await
+            .unwrap()
+            .unwrap(),
+        stored
+    );
+    app.stop().await;
+}
