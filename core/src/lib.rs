@@ -1,10 +1,12 @@
 //! Caly's core, grouped by domain: `platform` (settings, database, queue, storage, mail, secrets,
 //! outbound fetch policy), `pipeline` (stage registry, stage runs, runner, dispatch, intake),
-//! `calls`, `billing`, `tenancy` and `integrations` (Exotel).
+//! `calls`, `billing`, `tenancy`, `integrations` (Exotel, Shopify) and `agent` (what callers
+//! say, who may hear what).
 //!
 //! Used by `caly-api`, `caly-workers`, `caly-scheduler` and the `caly` binary; depends only on
 //! `caly-jobs`, `caly-entities` and `caly-migrations` among Caly's crates.
 
+pub mod agent;
 pub mod app;
 pub mod billing;
 pub mod calls;

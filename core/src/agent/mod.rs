@@ -1,0 +1,6 @@
+//! The agent's brain, built up piece by piece: what callers say turned into slots (order
+//! numbers spoken as words), and the verification rules that decide what a caller may hear.
+//! The agents, the offline brain and the LLM brain join here.
+
+pub mod slots;
+pub mod verification;
