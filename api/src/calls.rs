@@ -4,13 +4,16 @@
 
 use crate::auth::AuthTenant;
 use crate::{ApiError, ApiState};
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay};
 use caly_core::platform::pagination::PageRequest;
 use caly_core::{CallId, CallState, Rejection, TenantId, billing};
+use caly_entities::status::Channel;
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -18,7 +21,7 @@ use serde_json::{Value, json};
 
 pub(crate) fn router() -> Router<ApiState> {
     Router::new()
-        .route("/api/v1/calls", get(list_calls))
+        .route("/api/v1/calls", get(list_calls).post(open_conversation))
         .route("/api/v1/calls/{id}", get(get_call))
         .route("/api/v1/calls/{id}/recording", get(recording_link))
         .route("/api/v1/calls/{id}/stages/{stage}/replay", post(replay))
@@ -43,6 +46,7 @@ fn call_id(raw: &str) -> Result<CallId, ApiError> {
 #[derive(Deserialize)]
 struct ListParams {
     state: Option<String>,
+    channel: Option<String>,
     from: Option<String>,
     to: Option<String>,
     page: Option<u64>,
@@ -91,12 +95,56 @@ async fn list_calls(
     let params: ListParams = query(raw)?;
     let filter = CallFilter {
         state: call_state(params.state.as_deref())?,
+        channel: channel(params.channel.as_deref())?,
         from: ist_date("from", params.from.as_deref())?,
         to: ist_date("to", params.to.as_deref())?,
     };
     let page = PageRequest::new(params.page, params.per_page)?;
     let calls = calls::list_calls(&app.db, TenantId(tenant.id), &filter, page).await?;
     Ok(Json(json!(calls)))
+}
+
+fn channel(raw: Option<&str>) -> Result<Option<Channel>, ApiError> {
+    raw.map(|text| {
+        Channel::parse(text).ok_or_else(|| {
+            ApiError::bad_request("invalid_channel", "'channel' must be phone or text.")
+        })
+    })
+    .transpose()
+}
+
+/// `POST /api/v1/calls`: `{"channel": "text", "caller": "+91…"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewConversation {
+    channel: String,
+    caller: String,
+}
+
+async fn open_conversation(
+    State(ApiState { app }): State<ApiState>,
+    AuthTenant(tenant): AuthTenant,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let new: NewConversation = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("The body must be JSON like {{\"channel\": \"text\", \"caller\": \"+919812345678\"}}: {e}."),
+        )
+    })?;
+    if Channel::parse(&new.channel) != Some(Channel::Text) {
+        return Err(ApiError::bad_request(
+            "invalid_channel",
+            "Only 'text' conversations are opened here; phone calls arrive from Exotel.",
+        ));
+    }
+    let call =
+        calls::conversations::open_text(&app.db, TenantId(tenant.id), &new.caller, Utc::now())
+            .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": call.id, "channel": call.channel, "caller": call.from_number})),
+    ))
 }
 
 async fn get_call(

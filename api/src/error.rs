@@ -63,7 +63,9 @@ impl From<CoreError> for ApiError {
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> Self {
         let status = match rejection {
-            Rejection::UnknownStage(_) | Rejection::InvalidPage { .. } => StatusCode::BAD_REQUEST,
+            Rejection::UnknownStage(_)
+            | Rejection::InvalidPage { .. }
+            | Rejection::InvalidCaller(_) => StatusCode::BAD_REQUEST,
             Rejection::MissingField(_)
             | Rejection::NegativeRate
             | Rejection::NothingToReplay

@@ -64,6 +64,9 @@ pub enum Rejection {
         /// The largest page number accepted.
         max: u64,
     },
+    /// A caller number that is not a phone number.
+    #[error("'{0}' is not a phone number; send it like +919812345678")]
+    InvalidCaller(String),
     /// A store profile that is not valid.
     #[error("The store profile is not valid: {0}.")]
     InvalidProfile(String),
@@ -88,6 +91,7 @@ impl Rejection {
             Rejection::InvalidMailAddress(_) => "invalid_mail_address",
             Rejection::InvalidShop(_) => "invalid_shop",
             Rejection::InvalidProfile(_) => "invalid_profile",
+            Rejection::InvalidCaller(_) => "invalid_caller",
         }
     }
 }

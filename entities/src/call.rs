@@ -1,6 +1,6 @@
 //! A phone call on a tenant's line: one row per (tenant, CallSid).
 
-use crate::status::{BillingStatus, CallState};
+use crate::status::{BillingStatus, CallState, Channel};
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
@@ -13,8 +13,10 @@ pub struct Model {
     pub id: i64,
     /// Owning tenant.
     pub tenant_id: i64,
-    /// Exotel CallSid.
+    /// Exotel CallSid (`text-…` for text conversations).
     pub call_sid: String,
+    /// Phone (Exotel) or text.
+    pub channel: Channel,
     /// Where the call is in its life.
     pub state: CallState,
     /// Caller in E.164, when the raw value could be normalised.

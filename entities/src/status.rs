@@ -146,6 +146,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a conversation reaches Caly.
+    Channel {
+        /// A phone call through Exotel.
+        Phone = "phone",
+        /// A typed conversation with the agent (tests, demos, chat): never billed.
+        Text = "text",
+    }
+);
+
+text_enum!(
     /// Whether Caly can reach a tenant's Shopify store.
     StoreStatus {
         /// The token works.

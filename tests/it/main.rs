@@ -7,6 +7,7 @@ mod support;
 
 mod backlog;
 mod cli;
+mod conversations;
 mod egress;
 mod fairness;
 mod faults;

@@ -7,6 +7,7 @@ use crate::integrations::exotel::{CallFacts, DurationSource};
 use crate::platform::time;
 use crate::{BillingStatus, CallState};
 use caly_entities::call;
+use caly_entities::status::Channel;
 use chrono::{DateTime, Utc};
 
 /// A new call row's starting values, before any event is merged into it. `received_at` is
@@ -21,6 +22,7 @@ pub fn fresh(
     call::ActiveModel {
         tenant_id: Set(tenant_id),
         call_sid: Set(call_sid.to_string()),
+        channel: Set(Channel::Phone),
         state: Set(CallState::Ringing),
         bot_answered: Set(false),
         billing_status: Set(BillingStatus::NotFinal),
@@ -129,6 +131,7 @@ mod tests {
             id: 1,
             tenant_id: 1,
             call_sid: "c".into(),
+            channel: Channel::Phone,
             state: CallState::Ringing,
             from_number: None,
             from_raw: None,

@@ -1,6 +1,7 @@
 //! Calls: the state machine, how one event's facts merge into a call, where its recordings are
-//! kept, and the tenant-scoped queries the API reads them with.
+//! kept, text conversations, and the tenant-scoped queries the API reads them with.
 
+pub mod conversations;
 pub mod merge;
 pub mod phone;
 mod queries;

@@ -6,7 +6,7 @@ use crate::pipeline::run_view::RunView;
 use crate::platform::pagination::{Page, PageRequest, paginate};
 use crate::platform::time;
 use crate::{CallState, CoreError};
-use caly_entities::status::LedgerKind;
+use caly_entities::status::{Channel, LedgerKind};
 use caly_entities::{call, ledger_entry, raw_event, recording, stage_run};
 use caly_jobs::{CallId, TenantId};
 use chrono::NaiveDate;
@@ -19,6 +19,8 @@ use serde::Serialize;
 pub struct CallFilter {
     /// Only calls in this state.
     pub state: Option<CallState>,
+    /// Only calls on this channel.
+    pub channel: Option<Channel>,
     /// First IST day.
     pub from: Option<NaiveDate>,
     /// Last IST day.
@@ -35,6 +37,9 @@ pub async fn list_calls(
     let mut query = call::Entity::find().filter(call::Column::TenantId.eq(tenant.0));
     if let Some(state) = filter.state {
         query = query.filter(call::Column::State.eq(state));
+    }
+    if let Some(channel) = filter.channel {
+        query = query.filter(call::Column::Channel.eq(channel));
     }
     if let Some(from) = filter.from {
         query = query.filter(call::Column::HappenedAt.gte(time::ist_day_start(from)));
