@@ -95,18 +95,17 @@ fn scaled(run: &[Word]) -> Option<u64> {
     let (mut total, mut current) = (0u64, 0u64);
     for w in run {
         match *w {
-            Word::Digits(n, _) => current += n,
-            Word::Teen(n) => current += n,
-            Word::Tens(t) => current += t * 10,
-            Word::Scale(100) => current = current.max(1) * 100,
+            Word::Digits(n, _) | Word::Teen(n) => current = current.checked_add(n)?,
+            Word::Tens(t) => current = current.checked_add(t * 10)?,
+            Word::Scale(100) => current = current.max(1).checked_mul(100)?,
             Word::Scale(scale) => {
-                total += current.max(1) * scale;
+                total = total.checked_add(current.max(1).checked_mul(scale)?)?;
                 current = 0;
             }
             Word::Repeat(_) => return None,
         }
     }
-    Some(total + current)
+    total.checked_add(current)
 }
 
 /// The first order number in what the caller said, as digits: at least three of them, so
@@ -151,7 +150,13 @@ mod tests {
         ] {
             assert_eq!(spoken_order_number(said).as_deref(), Some(heard), "{said}");
         }
-        for said in ["I ordered two kurtas", "hello", "", "it was twenty rupees"] {
+        for said in [
+            "I ordered two kurtas",
+            "hello",
+            "",
+            "it was twenty rupees",
+            "9999999999999999999 thousand thousand",
+        ] {
             assert_eq!(spoken_order_number(said), None, "{said}");
         }
     }
