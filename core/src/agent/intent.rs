@@ -157,7 +157,16 @@ impl Intent {
                 "bhugtan",
             ],
             Intent::Discount => &[
-                "discount", "offer", "coupon", "promo", "sale", "deal", "code", "chhoot",
+                "discount",
+                "offer",
+                "coupon",
+                "promo",
+                "sale",
+                "deal",
+                "discount code",
+                "promo code",
+                "coupon code",
+                "chhoot",
             ],
             Intent::Policy => &[
                 "policy",
@@ -168,7 +177,6 @@ impl Intent {
                 "working hours",
                 "open today",
                 "timings",
-                "return window",
                 "niyam",
             ],
             Intent::Stock => &[
@@ -295,6 +303,7 @@ mod tests {
             ("I need to change my address", Intent::AddressChange),
             ("can I pay cash on delivery", Intent::Payment),
             ("any discount code", Intent::Discount),
+            ("my pin code is 411001", Intent::Greeting),
             ("what are your working hours", Intent::Policy),
             ("the saree arrived damaged", Intent::Complaint),
             ("let me talk to a human", Intent::Handoff),

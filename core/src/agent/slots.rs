@@ -108,6 +108,9 @@ fn scaled(run: &[Word]) -> Option<u64> {
     total.checked_add(current)
 }
 
+/// Digit words that are also everyday words.
+const AMBIGUOUS: &[&str] = &["o", "do", "teen", "char", "chaar", "che", "chhe"];
+
 /// The first order number in what the caller said, as digits: at least three of them, so
 /// "I ordered two kurtas" is not an order number.
 pub fn spoken_order_number(text: &str) -> Option<String> {
@@ -117,16 +120,27 @@ pub fn spoken_order_number(text: &str) -> Option<String> {
         .filter(|t| !t.is_empty())
         .collect();
     let mut runs: Vec<Vec<Word>> = vec![Vec::new()];
+    let mut numerals_in_run = false;
     for token in tokens {
+        // Hindi digit words that are also everyday words ("do you know", "char din") never
+        // extend a number written in numerals.
+        let ambiguous = AMBIGUOUS.contains(&token);
         match word(token) {
-            Some(w) => runs.last_mut().expect("one run").push(w),
-            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
-            None => {}
+            Some(w) if !(ambiguous && numerals_in_run) => {
+                numerals_in_run |= token.chars().all(|c| c.is_ascii_digit());
+                runs.last_mut().expect("one run").push(w);
+            }
+            _ if runs.last().is_some_and(|r| !r.is_empty()) => {
+                runs.push(Vec::new());
+                numerals_in_run = false;
+            }
+            _ => {}
         }
     }
+    // Order numbers are 3 to 8 digits; a phone number said first is not one.
     runs.iter()
         .filter_map(|run| digits_of(run))
-        .find(|digits| digits.len() >= 3 && digits.len() <= 12)
+        .find(|digits| (3..=8).contains(&digits.len()))
 }
 
 #[cfg(test)]
@@ -147,6 +161,8 @@ mod tests {
             ("one double zero four", "1004"),
             ("mera order do shunya char ek hai", "2041"),
             ("Order #1,004", "1004"),
+            ("my order is 1004, do you know when it comes", "1004"),
+            ("order 2041 char din pehle", "2041"),
         ] {
             assert_eq!(spoken_order_number(said).as_deref(), Some(heard), "{said}");
         }
@@ -156,6 +172,7 @@ mod tests {
             "",
             "it was twenty rupees",
             "9999999999999999999 thousand thousand",
+            "my number is 98765 43210",
         ] {
             assert_eq!(spoken_order_number(said), None, "{said}");
         }

@@ -40,10 +40,15 @@ fn same_phone(a: &str, b: &str) -> bool {
     matches!((phone::to_e164(a), phone::to_e164(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// Words callers put around their name ("my name is …", "mera naam … hai").
+const FILLER: &[&str] = &[
+    "name", "naam", "mera", "meri", "this", "its", "the", "and", "hai", "hoon", "speaking",
+];
+
 fn name_tokens(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphabetic())
-        .filter(|t| t.chars().count() >= 3)
         .map(str::to_lowercase)
+        .filter(|t| t.chars().count() >= 3 && !FILLER.contains(&t.as_str()))
         .collect()
 }
 
@@ -71,7 +76,10 @@ pub fn verify(caller: Option<&str>, order: &Order, claim: &Claim) -> Verified {
         .flatten()
         .flat_map(name_tokens)
         .collect();
-        if name_tokens(said).iter().any(|t| on_order.contains(t)) {
+        // Every name word said must be on the order, and at most three: reciting many common
+        // names must not pass.
+        let said = name_tokens(said);
+        if (1..=3).contains(&said.len()) && said.iter().all(|t| on_order.contains(t)) {
             return Verified::OrderAndName;
         }
     }
@@ -160,6 +168,16 @@ mod tests {
             Verified::No,
             "too short to count"
         );
+        assert_eq!(
+            verify(None, &order, &name("my name is Priya Sharma")),
+            Verified::OrderAndName
+        );
+        assert_eq!(
+            verify(None, &order, &name("Kumar Singh Sharma Patel Gupta")),
+            Verified::No,
+            "reciting names does not pass"
+        );
+        assert_eq!(verify(None, &order, &name("Priya Patel")), Verified::No);
         let pin = |p: &str| Claim {
             name: None,
             pin: Some(p.into()),

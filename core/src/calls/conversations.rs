@@ -9,7 +9,9 @@ use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
-/// Opens a text conversation for `caller` (normalised to E.164).
+/// Opens a text conversation for `caller` (normalised to E.164). The number is only what the
+/// client claims: it must never count as caller ID when verifying a caller (text callers verify
+/// with an order number and a second fact).
 pub async fn open_text(
     db: &impl ConnectionTrait,
     tenant: TenantId,

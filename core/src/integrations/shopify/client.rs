@@ -161,9 +161,7 @@ impl ShopifyClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .unwrap_or(1.0);
-            return Err(ShopifyError::Throttled(Duration::from_secs_f64(
-                wait.max(0.0),
-            )));
+            return Err(ShopifyError::Throttled(wait_of(wait)));
         }
         if !status.is_success() {
             return Err(ShopifyError::Status(status));
@@ -208,7 +206,16 @@ fn throttle_wait(body: &Value) -> Option<Duration> {
         }
         _ => 1.0,
     };
-    Some(Duration::from_secs_f64(seconds))
+    Some(wait_of(seconds))
+}
+
+/// A wait Shopify asked for, as a duration: not negative, finite, at most a minute.
+fn wait_of(seconds: f64) -> Duration {
+    if seconds.is_finite() {
+        Duration::from_secs_f64(seconds.clamp(0.0, 60.0))
+    } else {
+        Duration::from_secs(60)
+    }
 }
 
 #[cfg(test)]
@@ -269,5 +276,7 @@ mod tests {
             json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]});
         assert_eq!(throttle_wait(&bare), Some(Duration::from_secs(1)));
         assert_eq!(throttle_wait(&json!({"data": {}})), None);
+        assert_eq!(wait_of(f64::INFINITY), Duration::from_secs(60));
+        assert_eq!(wait_of(-3.0), Duration::ZERO);
     }
 }

@@ -271,7 +271,10 @@ pub async fn search_products(
     client: &ShopifyClient,
     words: &str,
 ) -> Result<Vec<Product>, ShopifyError> {
+    // Lower case, letters and digits only: Shopify reads upper-case AND/OR/NOT as operators,
+    // and a shopper's words must never lift the `status:active` filter.
     let words: String = words
+        .to_lowercase()
         .chars()
         .filter(|c| c.is_alphanumeric() || c.is_whitespace())
         .collect();
@@ -282,7 +285,7 @@ pub async fn search_products(
                  title description totalInventory \
                  variants(first: 20) { nodes { title sku price availableForSale inventoryQuantity } } \
                  } } }";
-    let search = format!("{} status:active", words.trim());
+    let search = format!("status:active {}", words.trim());
     let data = client.query(query, json!({"q": search})).await?;
     connection(&data, "products")
 }
