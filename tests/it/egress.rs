@@ -1,7 +1,7 @@
 //! The outbound policy, end to end: each refusal stops the stage before anything is fetched
 //! (or, for the size cap and timeouts, before a byte is stored), and tenants see a stable code.
 
-use crate::support::{Backend, Options, TestApp, sid};
+use crate::support::{Backend, Options, TestApp, loopback_egress, sid};
 use caly_core::platform::egress::EgressSettings;
 use caly_core::platform::settings::ReconcileSettings;
 use caly_entities::{recording, stage_run, tenant};
@@ -11,14 +11,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 fn egress(change: impl FnOnce(&mut EgressSettings)) -> EgressSettings {
-    let mut settings = EgressSettings {
-        allow_loopback: true,
-        ports: vec![443],
-        max_download_bytes: 1024 * 1024,
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(10),
-        total_timeout: Duration::from_secs(10),
-    };
+    let mut settings = loopback_egress();
     change(&mut settings);
     settings
 }

@@ -144,16 +144,7 @@ async fn the_stranded_charge_sweep_respects_the_attempt_limit(backend: Backend) 
     let c = app.call_by_sid(&s).await;
     assert_eq!(c.billing_status, "awaiting_duration");
     // The duration landed, but the charge run had failed for good meanwhile.
-    call::Entity::update_many()
-        .col_expr(call::Column::DurationSecs, Expr::value(61))
-        .col_expr(
-            call::Column::DurationSource,
-            Expr::value("conversation_duration"),
-        )
-        .filter(call::Column::Id.eq(c.id))
-        .exec(&app.app.db)
-        .await
-        .unwrap();
+    app.store_duration(c.id, 61, "conversation_duration").await;
     stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Failed))
         .col_expr(stage_run::Column::Attempts, Expr::value(3))

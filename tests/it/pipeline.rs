@@ -738,19 +738,7 @@ async fn a_duration_that_lands_mid_charge_is_still_charged(backend: Backend) {
     let c = app.call_by_sid(&s).await;
     assert_eq!(c.billing_status, "awaiting_duration");
     // The race's outcome: the duration is stored, but the charge run already finished.
-    call::Entity::update_many()
-        .col_expr(
-            call::Column::DurationSecs,
-            sea_orm::sea_query::Expr::value(61),
-        )
-        .col_expr(
-            call::Column::DurationSource,
-            sea_orm::sea_query::Expr::value("conversation_duration"),
-        )
-        .filter(call::Column::Id.eq(c.id))
-        .exec(&app.app.db)
-        .await
-        .unwrap();
+    app.store_duration(c.id, 61, "conversation_duration").await;
     app.drain().await;
     let c = app.call_by_sid(&s).await;
     assert_eq!(

@@ -4,13 +4,11 @@
 
 use crate::support::process::{caly_command, run_caly};
 use crate::support::shopify::FakeShopify;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, loopback_egress};
 use caly_core::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin, store};
-use caly_core::platform::egress::EgressSettings;
 use caly_core::tenancy::{profile, shopify};
 use caly_entities::shopify_store;
 use sea_orm::EntityTrait;
-use std::time::Duration;
 
 const TOKEN: &str = "shpat_test_0123456789abcdef";
 const ALL: &[&str] = &[
@@ -143,14 +141,7 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
 }
 
 fn client(fake: &FakeShopify, token: &str) -> ShopifyClient {
-    let egress = EgressSettings {
-        allow_loopback: true,
-        ports: vec![443],
-        max_download_bytes: 1024 * 1024,
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(5),
-        total_timeout: Duration::from_secs(5),
-    };
+    let egress = loopback_egress();
     let origin = ShopifyOrigin::new("kesar.myshopify.com", Some(&fake.base), &egress).unwrap();
     ShopifyClient::new(
         reqwest::Client::new(),

@@ -4,7 +4,7 @@
 
 use super::dispatch;
 use super::registry::RegisteredStage;
-use super::runs::{self, FailureKind};
+use super::runs::{self, FailureKind, chrono_of};
 use super::stage::{Failure, StageError, StageOutcome};
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
@@ -92,10 +92,6 @@ async fn keep_lease(app: &App, run: &stage_run::Model, ceiling: DateTime<Utc>) {
             Err(err) => tracing::warn!(error = %err, "could not renew the lease"),
         }
     }
-}
-
-fn chrono_of(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 async fn attempt(

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TryInsertResult,
+    QuerySelect, Set, TryInsertResult, UpdateMany,
 };
 use std::time::Duration;
 
@@ -89,7 +89,8 @@ impl NewRun {
     }
 }
 
-fn chrono_of(d: Duration) -> chrono::Duration {
+/// A std duration as a chrono one (saturating).
+pub(crate) fn chrono_of(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
@@ -186,11 +187,22 @@ async fn rearm_if(
     which: Rearm,
     now: DateTime<Utc>,
 ) -> Result<bool, CoreError> {
-    let result = stage_run::Entity::update_many()
+    let result = restart(now, note, now)
+        .filter(stage_run::Column::Id.eq(run_id.0))
+        .filter(stage_run::Column::Status.is_in(which.statuses().iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// An update that starts runs afresh: pending at `run_at`, attempts and polls at zero, not
+/// dispatched, not locked, with `note` as their outcome.
+fn restart(run_at: DateTime<Utc>, note: &str, now: DateTime<Utc>) -> UpdateMany<stage_run::Entity> {
+    stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
         .col_expr(stage_run::Column::Attempts, Expr::value(0))
         .col_expr(stage_run::Column::Polls, Expr::value(0))
-        .col_expr(stage_run::Column::NextRunAt, Expr::value(now))
+        .col_expr(stage_run::Column::NextRunAt, Expr::value(run_at))
         .col_expr(
             stage_run::Column::DispatchedAt,
             Expr::value(None::<DateTime<Utc>>),
@@ -201,11 +213,6 @@ async fn rearm_if(
         )
         .col_expr(stage_run::Column::Outcome, Expr::value(note))
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
-        .filter(stage_run::Column::Id.eq(run_id.0))
-        .filter(stage_run::Column::Status.is_in(which.statuses().iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
 }
 
 /// The run of `stage` under `key`.
@@ -284,17 +291,7 @@ pub async fn reschedule(
     if let Some(id) = insert_scheduled(db, new, false, run_at, now).await? {
         return Ok(Some(id));
     }
-    let reset = stage_run::Entity::update_many()
-        .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
-        .col_expr(stage_run::Column::Attempts, Expr::value(0))
-        .col_expr(stage_run::Column::Polls, Expr::value(0))
-        .col_expr(stage_run::Column::NextRunAt, Expr::value(run_at))
-        .col_expr(
-            stage_run::Column::DispatchedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(stage_run::Column::Outcome, Expr::value(note))
-        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
+    let reset = restart(run_at, note, now)
         .filter(stage_run::Column::Stage.eq(stage.as_str()))
         .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
         .filter(stage_run::Column::Status.ne(RunStatus::Running))
@@ -496,51 +493,53 @@ pub async fn recover_orphans(
     limits: &AttemptLimits,
     now: DateTime<Utc>,
 ) -> Result<u64, CoreError> {
-    stage_run::Entity::update_many()
-        .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Failed))
-        .col_expr(
-            stage_run::Column::LockedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            stage_run::Column::LastError,
-            Expr::value("the worker stopped before finishing on every attempt (lease expired)"),
-        )
-        .col_expr(
-            stage_run::Column::ErrorCode,
-            Expr::value(FailureCode::InternalError.as_str()),
-        )
-        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
-        .filter(stage_run::Column::Status.eq(RunStatus::Running))
-        .filter(stage_run::Column::LockedUntil.lt(now))
-        .filter(limits.exhausted())
-        .exec(db)
-        .await?;
-    let result = stage_run::Entity::update_many()
-        .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Pending))
-        .col_expr(stage_run::Column::NextRunAt, Expr::value(now))
-        .col_expr(
-            stage_run::Column::DispatchedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            stage_run::Column::LockedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            stage_run::Column::LastError,
-            Expr::value("the worker stopped before finishing (lease expired)"),
-        )
-        .col_expr(
-            stage_run::Column::ErrorCode,
-            Expr::value(FailureCode::InternalError.as_str()),
-        )
-        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
-        .filter(stage_run::Column::Status.eq(RunStatus::Running))
-        .filter(stage_run::Column::LockedUntil.lt(now))
-        .exec(db)
-        .await?;
+    expired_leases(
+        RunStatus::Failed,
+        "the worker stopped before finishing on every attempt",
+        now,
+    )
+    .filter(limits.exhausted())
+    .exec(db)
+    .await?;
+    let result = expired_leases(
+        RunStatus::Pending,
+        "the worker stopped before finishing",
+        now,
+    )
+    .col_expr(stage_run::Column::NextRunAt, Expr::value(now))
+    .col_expr(
+        stage_run::Column::DispatchedAt,
+        Expr::value(None::<DateTime<Utc>>),
+    )
+    .exec(db)
+    .await?;
     Ok(result.rows_affected)
+}
+
+/// An update of running runs whose lease lapsed: unlocked, moved to `status`, with `why` (and
+/// "(lease expired)") as their error.
+fn expired_leases(
+    status: RunStatus,
+    why: &str,
+    now: DateTime<Utc>,
+) -> UpdateMany<stage_run::Entity> {
+    stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::Status, Expr::value(status))
+        .col_expr(
+            stage_run::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            stage_run::Column::LastError,
+            Expr::value(format!("{why} (lease expired)")),
+        )
+        .col_expr(
+            stage_run::Column::ErrorCode,
+            Expr::value(FailureCode::InternalError.as_str()),
+        )
+        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
+        .filter(stage_run::Column::Status.eq(RunStatus::Running))
+        .filter(stage_run::Column::LockedUntil.lt(now))
 }
 
 /// Which failed runs to list or retry.

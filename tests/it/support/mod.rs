@@ -103,6 +103,18 @@ impl From<CreatedTenant> for TestTenant {
     }
 }
 
+/// The tests' outbound policy: loopback allowed (the fakes listen there), a 1 MiB cap.
+pub fn loopback_egress() -> EgressSettings {
+    EgressSettings {
+        allow_loopback: true,
+        ports: vec![443],
+        max_download_bytes: 1024 * 1024,
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(10),
+        total_timeout: Duration::from_secs(10),
+    }
+}
+
 /// A running Caly for one test.
 pub struct TestApp {
     /// The core context (shared with the in-process api and workers).
@@ -163,14 +175,7 @@ fn settings(
         // Both of Exotel's regions point at the fake Exotel.
         exotel_api_hosts: ExotelHosts::parse(&format!("in={0},sg={0}", exotel.base)).unwrap(),
         shopify_api_version: "2026-10".into(),
-        egress: EgressSettings {
-            allow_loopback: true,
-            ports: vec![443],
-            max_download_bytes: 1024 * 1024,
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(10),
-            total_timeout: Duration::from_secs(10),
-        },
+        egress: loopback_egress(),
         retry: RetrySettings {
             max_attempts: 3,
             base: Duration::ZERO,
@@ -481,6 +486,25 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("call {call_sid} exists"))
+    }
+
+    /// Stores a duration on a call behind the pipeline's back, as a race that the pipeline must
+    /// still notice would leave it.
+    pub async fn store_duration(&self, call_id: i64, secs: i64, source: &str) {
+        use caly_entities::call;
+        call::Entity::update_many()
+            .col_expr(
+                call::Column::DurationSecs,
+                sea_orm::sea_query::Expr::value(secs),
+            )
+            .col_expr(
+                call::Column::DurationSource,
+                sea_orm::sea_query::Expr::value(source),
+            )
+            .filter(call::Column::Id.eq(call_id))
+            .exec(&self.app.db)
+            .await
+            .unwrap();
     }
 
     /// Rows in a table (by entity).
