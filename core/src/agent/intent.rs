@@ -119,6 +119,8 @@ impl Intent {
                 "new address",
                 "address badal",
                 "pata badal",
+                "pata badalna",
+                "address badalna",
             ],
             Intent::Refund => &[
                 "refund",

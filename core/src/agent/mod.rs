@@ -1,7 +1,15 @@
-//! The agent's brain, built up piece by piece: the fourteen intents and the offline classifier,
-//! what callers say turned into slots (order numbers spoken as words), and the verification rules that decide what a caller may hear.
-//! The agents, the offline brain and the LLM brain join here.
+//! The agent's brain. The fourteen intents and the offline classifier, slots (order numbers
+//! spoken as words), the verification rules, the conversation's memory, and the tool layer
+//! that enforces privacy whichever brain answers: the offline brain (templates, one agent per
+//! intent) or the LLM brain. Used by the `agent_reply` stage; depends on the store only
+//! through [`store_data::StoreData`].
 
+pub mod brain;
+pub mod conversation;
+pub mod facts;
 pub mod intent;
+pub mod offline;
 pub mod slots;
+pub mod store_data;
+pub mod tools;
 pub mod verification;

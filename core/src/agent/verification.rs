@@ -4,10 +4,10 @@
 
 use crate::calls::phone;
 use crate::integrations::shopify::store::Order;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the caller proved the order is theirs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verified {
     /// Not verified: no status, tracking number, name, address or amount may be told.
@@ -43,6 +43,7 @@ fn same_phone(a: &str, b: &str) -> bool {
 /// Words callers put around their name ("my name is …", "mera naam … hai").
 const FILLER: &[&str] = &[
     "name", "naam", "mera", "meri", "this", "its", "the", "and", "hai", "hoon", "speaking",
+    "order", "from", "here", "yes", "haan", "calling", "sir", "madam",
 ];
 
 fn name_tokens(text: &str) -> Vec<String> {
@@ -121,6 +122,7 @@ mod tests {
             display_fulfillment_status: "UNFULFILLED".into(),
             total_price_set: money("2999.00"),
             total_refunded_set: money("0.00"),
+            total_outstanding_set: None,
             payment_gateway_names: vec![],
             shipping_address: Some(ShippingArea {
                 city: Some("Pune".into()),
@@ -137,6 +139,7 @@ mod tests {
             }),
             line_items: vec![],
             fulfillments: vec![],
+            refunds: vec![],
         }
     }
 

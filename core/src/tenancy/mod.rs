@@ -1,6 +1,7 @@
 //! Tenants: creation, API-key and webhook-secret checks, secret rotation, sealed Exotel
 //! credentials, the connected Shopify store, the store's profile. Users, roles and sessions join here.
 
+mod hours;
 pub mod profile;
 pub mod shopify;
 mod tenants;

@@ -101,12 +101,8 @@ impl StoreProfile {
             }
         }
         let hours = &mut self.support_hours;
-        let zone = hours.timezone.trim();
-        let zone_ok = zone.split('/').count() >= 2
-            && zone
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c));
-        if !zone_ok {
+        hours.timezone = hours.timezone.trim().to_string();
+        if hours.zone().is_none() {
             return Err(invalid(
                 "support_hours.timezone",
                 "must be an IANA zone like Asia/Kolkata",
@@ -228,6 +224,7 @@ close = "19:00"
         assert!(broken("\"10:00\"", "\"20:00\"").contains("after support_hours.open"));
         assert!(broken("\"Meera\"", "\" \"").contains("bot_name"));
         assert!(broken("Asia/Kolkata", "IST").contains("timezone"));
+        assert!(broken("Asia/Kolkata", "Asia/Atlantis").contains("timezone"));
         assert!(broken("\"Mon\"", "\"monday\"").contains("support_hours.days"));
         assert!(broken("098123 45678", "call us").contains("escalation_number"));
         assert!(broken("bot_name", "bot_nme").contains("bot_nme"));

@@ -9,8 +9,6 @@ pub mod exotel;
 mod infra;
 pub mod process;
 pub mod shopify;
-pub mod shopify_schema;
-pub mod shopify_store;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{
@@ -105,14 +103,7 @@ impl From<CreatedTenant> for TestTenant {
 
 /// The tests' outbound policy: loopback allowed (the fakes listen there), a 1 MiB cap.
 pub fn loopback_egress() -> EgressSettings {
-    EgressSettings {
-        allow_loopback: true,
-        ports: vec![443],
-        max_download_bytes: 1024 * 1024,
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Duration::from_secs(10),
-        total_timeout: Duration::from_secs(10),
-    }
+    EgressSettings::loopback()
 }
 
 /// A running Caly for one test.

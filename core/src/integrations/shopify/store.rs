@@ -3,11 +3,11 @@
 //! Admin schema (the tests' fake checks each one against it).
 
 use super::{ShopifyClient, ShopifyError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// An amount as Shopify sends it (a decimal string) with its currency.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Money {
     /// Decimal amount, e.g. `1499.00`.
@@ -17,7 +17,7 @@ pub struct Money {
 }
 
 /// A price in the shop's currency.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MoneyBag {
     /// In the shop's currency.
@@ -25,7 +25,7 @@ pub struct MoneyBag {
 }
 
 /// Where an order ships: city, state and PIN code only (never the street).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingArea {
     /// City.
@@ -41,7 +41,7 @@ pub struct ShippingArea {
 }
 
 /// One line of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
     /// Product title.
@@ -55,7 +55,7 @@ pub struct LineItem {
 }
 
 /// A carrier's tracking details.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tracking {
     /// Carrier.
@@ -67,7 +67,7 @@ pub struct Tracking {
 }
 
 /// A shipment of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fulfillment {
     /// Shipment status, e.g. `IN_TRANSIT`, `DELIVERED`.
@@ -82,7 +82,7 @@ pub struct Fulfillment {
 }
 
 /// The customer an order belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
     /// Shopify id (`gid://shopify/Customer/…`).
@@ -109,8 +109,21 @@ where
     Nodes::<T>::deserialize(deserializer).map(|n| n.nodes)
 }
 
+/// Writes a list as a GraphQL connection (`{"nodes": [...]}`), as [`nodes`] reads it.
+fn as_nodes<S, T>(list: &Vec<T>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    T: Serialize,
+{
+    #[derive(Serialize)]
+    struct Borrowed<'a, T> {
+        nodes: &'a [T],
+    }
+    Borrowed { nodes: list }.serialize(serializer)
+}
+
 /// An order as the agent sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     /// Shopify id (`gid://shopify/Order/…`).
@@ -131,6 +144,9 @@ pub struct Order {
     pub total_price_set: MoneyBag,
     /// Refunded so far.
     pub total_refunded_set: MoneyBag,
+    /// Still to be paid (a COD order's amount due on delivery).
+    #[serde(default)]
+    pub total_outstanding_set: Option<MoneyBag>,
     /// Payment methods, e.g. `Cash on Delivery (COD)`.
     #[serde(default)]
     pub payment_gateway_names: Vec<String>,
@@ -139,15 +155,30 @@ pub struct Order {
     /// Whose it is.
     pub customer: Option<Customer>,
     /// Lines.
-    #[serde(deserialize_with = "nodes")]
+    #[serde(deserialize_with = "nodes", serialize_with = "as_nodes")]
     pub line_items: Vec<LineItem>,
     /// Shipments.
     #[serde(default)]
     pub fulfillments: Vec<Fulfillment>,
+    /// Refunds issued.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+}
+
+/// Money given back on an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refund {
+    /// When it was issued.
+    pub created_at: String,
+    /// Why (staff's note).
+    pub note: Option<String>,
+    /// How much.
+    pub total_refunded_set: MoneyBag,
 }
 
 /// A product variant with its stock.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Variant {
     /// Variant title, e.g. `M / Blue`.
@@ -163,7 +194,7 @@ pub struct Variant {
 }
 
 /// A product as the agent sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Title.
@@ -174,7 +205,7 @@ pub struct Product {
     /// Units in stock across variants.
     pub total_inventory: Option<i64>,
     /// Its variants.
-    #[serde(deserialize_with = "nodes")]
+    #[serde(deserialize_with = "nodes", serialize_with = "as_nodes")]
     pub variants: Vec<Variant>,
 }
 
@@ -182,12 +213,14 @@ const ORDER_FIELDS: &str = "id name phone createdAt cancelledAt \
     displayFinancialStatus displayFulfillmentStatus \
     totalPriceSet { shopMoney { amount currencyCode } } \
     totalRefundedSet { shopMoney { amount currencyCode } } \
+    totalOutstandingSet { shopMoney { amount currencyCode } } \
     paymentGatewayNames \
     shippingAddress { city province zip name phone } \
     customer { id firstName lastName phone } \
     lineItems(first: 20) { nodes { title variantTitle sku quantity } } \
     fulfillments(first: 10) { displayStatus estimatedDeliveryAt deliveredAt \
-      trackingInfo { company number url } }";
+      trackingInfo { company number url } } \
+    refunds(first: 5) { createdAt note totalRefundedSet { shopMoney { amount currencyCode } } }";
 
 fn orders_query() -> String {
     format!(
@@ -266,26 +299,31 @@ pub async fn orders_of_customer(
     orders_where(client, &format!("customer_id:{id}")).await
 }
 
-/// Active products matching the shopper's words.
+/// Active products matching any of the shopper's `words` (product names, not sentences).
 pub async fn search_products(
     client: &ShopifyClient,
-    words: &str,
+    words: &[&str],
 ) -> Result<Vec<Product>, ShopifyError> {
     // Lower case, letters and digits only: Shopify reads upper-case AND/OR/NOT as operators,
-    // and a shopper's words must never lift the `status:active` filter.
-    let words: String = words
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+    // and a shopper's words must never lift the `status:active` filter. Caly alone writes OR.
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
         .collect();
-    if words.trim().is_empty() {
+    if words.is_empty() {
         return Ok(Vec::new());
     }
     let query = "query ProductSearch($q: String!) { products(first: 5, query: $q) { nodes { \
                  title description totalInventory \
                  variants(first: 20) { nodes { title sku price availableForSale inventoryQuantity } } \
                  } } }";
-    let search = format!("status:active {}", words.trim());
+    let search = format!("status:active ({})", words.join(" OR "));
     let data = client.query(query, json!({"q": search})).await?;
     connection(&data, "products")
 }

@@ -1,11 +1,12 @@
-//! Checks GraphQL documents against Shopify's real Admin schema (`../shared/specs/
-//! shopify-admin-2025-01.json.gz`, an introspection result), so a field or argument Shopify
-//! lacks fails in tests as it would in production. A small parser for the query subset Caly
-//! sends: operations with variables, aliases, arguments, nested selections, inline fragments.
+//! Checks GraphQL documents against Shopify's real Admin schema (an introspection result such
+//! as `../shared/specs/shopify-admin-2025-01.json.gz`), so a field or argument Shopify lacks
+//! is refused by the local store as Shopify would refuse it. A small parser for the query
+//! subset Caly sends: operations with variables, aliases, arguments, nested selections, inline
+//! fragments.
 
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::path::Path;
 
 /// A field of a schema type: its argument names and the named type it returns.
 struct Field {
@@ -30,75 +31,72 @@ fn named_type(mut ty: &Value) -> String {
     ty["name"].as_str().unwrap_or_default().to_string()
 }
 
-/// The schema beside the repository, read once.
-pub fn schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/specs/shopify-admin-2025-01.json.gz"
-        );
-        let output = std::process::Command::new("gzip")
-            .args(["-dc", path])
-            .output()
-            .expect("gzip runs");
-        assert!(output.status.success(), "read {path}");
-        let doc: Value = serde_json::from_slice(&output.stdout).expect("introspection JSON");
+fn field_of(f: &Value) -> (String, Field) {
+    let args = f["args"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["name"].as_str())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let name = f["name"].as_str().unwrap_or_default().to_string();
+    let returns = named_type(&f["type"]);
+    (name, Field { args, returns })
+}
+
+impl Schema {
+    /// Reads an introspection result, plain JSON or gzipped (`.gz`, read with `gzip -dc`).
+    pub fn load(path: &Path) -> Result<Schema, String> {
+        let bytes = if path.extension().is_some_and(|e| e == "gz") {
+            let output = std::process::Command::new("gzip")
+                .arg("-dc")
+                .arg(path)
+                .output()
+                .map_err(|e| format!("gzip: {e}"))?;
+            if !output.status.success() {
+                return Err(format!("cannot read {}", path.display()));
+            }
+            output.stdout
+        } else {
+            std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+        };
+        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
         let root = &doc["data"]["__schema"];
-        let mut types = HashMap::new();
-        for ty in root["types"].as_array().expect("types") {
-            let fields = ty["fields"]
-                .as_array()
-                .map(|fields| {
-                    fields
-                        .iter()
-                        .map(|f| {
-                            let args = f["args"]
-                                .as_array()
-                                .map(|a| {
-                                    a.iter()
-                                        .filter_map(|x| x["name"].as_str())
-                                        .map(String::from)
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            let name = f["name"].as_str().unwrap_or_default().to_string();
-                            (
-                                name,
-                                Field {
-                                    args,
-                                    returns: named_type(&f["type"]),
-                                },
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            types.insert(ty["name"].as_str().unwrap_or_default().to_string(), fields);
-        }
-        Schema {
+        let listed = root["types"]
+            .as_array()
+            .ok_or("not an introspection result: no data.__schema.types")?;
+        let types = listed
+            .iter()
+            .map(|ty| {
+                let fields = ty["fields"]
+                    .as_array()
+                    .map(|fields| fields.iter().map(field_of).collect())
+                    .unwrap_or_default();
+                (ty["name"].as_str().unwrap_or_default().to_string(), fields)
+            })
+            .collect();
+        let root_name =
+            |key: &str, default: &str| root[key]["name"].as_str().unwrap_or(default).to_string();
+        Ok(Schema {
             types,
-            query_root: root["queryType"]["name"]
-                .as_str()
-                .unwrap_or("QueryRoot")
-                .into(),
-            mutation_root: root["mutationType"]["name"]
-                .as_str()
-                .unwrap_or("Mutation")
-                .into(),
-        }
-    })
+            query_root: root_name("queryType", "QueryRoot"),
+            mutation_root: root_name("mutationType", "Mutation"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Token {
+pub(super) enum Token {
+    /// A name.
     Name(String),
     Punct(char),
     Spread,
     Value,
 }
 
-fn tokenize(text: &str) -> Result<Vec<Token>, String> {
+pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;

@@ -1,0 +1,384 @@
+//! The tool layer, shared by both brains: store lookups, caller verification and staff
+//! requests. Privacy is enforced here, in code: an order's details reach the brain (and so the
+//! reply) only once the caller is verified for that order; until then the result is withheld.
+//! No tool ever returns a street address (the store queries never fetch one).
+
+use super::conversation::Conversation;
+use super::facts::{order_facts, product_facts};
+use super::store_data::StoreData;
+use super::verification::{Claim, verify};
+use crate::integrations::shopify::ShopifyError;
+use crate::integrations::shopify::store::Order;
+use crate::tenancy::profile::StoreProfile;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// What a request for staff is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Cancel an unfulfilled order.
+    Cancellation,
+    /// Change an unfulfilled order's address.
+    AddressChange,
+    /// A complaint to follow up.
+    Complaint,
+    /// Call the shopper back (asked for a person outside support hours).
+    Callback,
+}
+
+impl TaskKind {
+    /// The stable label (API, storage).
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskKind::Cancellation => "cancellation",
+            TaskKind::AddressChange => "address_change",
+            TaskKind::Complaint => "complaint",
+            TaskKind::Callback => "callback",
+        }
+    }
+
+    /// The kind with this label.
+    pub fn parse(label: &str) -> Option<TaskKind> {
+        [
+            TaskKind::Cancellation,
+            TaskKind::AddressChange,
+            TaskKind::Complaint,
+            TaskKind::Callback,
+        ]
+        .into_iter()
+        .find(|k| k.label() == label)
+    }
+}
+
+/// A request the agent recorded for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRequest {
+    /// What it is about.
+    pub kind: TaskKind,
+    /// The order, when it concerns one.
+    pub order: Option<String>,
+    /// What the caller said.
+    pub details: String,
+}
+
+/// One tool call as stored with the turn and returned by the API. `result` is `None` with
+/// `withheld: true` when the caller may not see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// Tool name.
+    pub name: String,
+    /// Its arguments.
+    pub arguments: Value,
+    /// What it returned, unless withheld.
+    pub result: Option<Value>,
+    /// True when the result was withheld from an unverified caller.
+    #[serde(default)]
+    pub withheld: bool,
+}
+
+/// What a brain sees in place of a withheld result.
+fn withheld_notice(order: &str) -> Value {
+    json!({"found": true, "order": order, "withheld": true,
+        "reason": "the caller is not verified for this order: ask for the name on the order or the shipping PIN code"})
+}
+
+/// The tools of one turn, with what they did.
+pub struct Toolbox<'a> {
+    store: Option<&'a dyn StoreData>,
+    profile: Option<&'a StoreProfile>,
+    now: DateTime<Utc>,
+    /// Calls made, in order.
+    pub calls: Vec<ToolCall>,
+    /// Requests recorded for staff.
+    pub tasks: Vec<TaskRequest>,
+    /// Time spent waiting on the store.
+    pub store_time: Duration,
+    /// The first store failure (a refused token disconnects the store).
+    pub store_error: Option<ShopifyError>,
+}
+
+impl<'a> Toolbox<'a> {
+    /// Tools over `store` (none when no store is connected) and the store's profile.
+    pub fn new(
+        store: Option<&'a dyn StoreData>,
+        profile: Option<&'a StoreProfile>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Toolbox {
+            store,
+            profile,
+            now,
+            calls: Vec::new(),
+            tasks: Vec::new(),
+            store_time: Duration::ZERO,
+            store_error: None,
+        }
+    }
+
+    /// The store profile, if set.
+    pub fn profile(&self) -> Option<&'a StoreProfile> {
+        self.profile
+    }
+
+    /// The time the turn is answered at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Whether the store can be read.
+    pub fn store_available(&self) -> bool {
+        self.store.is_some() && self.store_error.is_none()
+    }
+
+    fn record(&mut self, name: &str, arguments: Value, seen: &Value, withheld: bool) {
+        self.calls.push(ToolCall {
+            name: name.to_string(),
+            arguments,
+            result: (!withheld).then(|| seen.clone()),
+            withheld,
+        });
+    }
+
+    async fn timed<T>(
+        &mut self,
+        lookup: impl Future<Output = Result<T, ShopifyError>>,
+    ) -> Option<T> {
+        let started = Instant::now();
+        let result = lookup.await;
+        self.store_time += started.elapsed();
+        match result {
+            Ok(found) => Some(found),
+            Err(error) => {
+                tracing::warn!(%error, "store lookup failed");
+                self.store_error.get_or_insert(error);
+                None
+            }
+        }
+    }
+
+    /// The order with this number, as the store has it (no privacy applied: for the tools).
+    async fn order(&mut self, number: &str) -> Option<Order> {
+        let store = self.store?;
+        let found = self.timed(store.orders_by_number(number)).await?;
+        found.into_iter().next()
+    }
+
+    /// Runs tool `name` with `arguments`; returns what the brain may see.
+    pub async fn run(&mut self, conv: &mut Conversation, name: &str, arguments: Value) -> Value {
+        let text = |key: &str| {
+            arguments
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let (seen, withheld) = match name {
+            "find_order" => self.find_order(conv, text("order_number")).await,
+            "verify_caller" => {
+                let claim = Claim {
+                    name: text("name"),
+                    pin: text("pin"),
+                };
+                (
+                    self.verify_caller(conv, text("order_number"), claim).await,
+                    false,
+                )
+            }
+            "caller_orders" => (self.caller_orders(conv).await, false),
+            "search_products" => (self.search_products(text("query")).await, false),
+            "create_task" => {
+                let kind = text("kind").and_then(|k| TaskKind::parse(&k));
+                let details = text("details").unwrap_or_default();
+                (
+                    self.create_task(conv, kind, text("order_number"), details)
+                        .await,
+                    false,
+                )
+            }
+            "store_policy" => (self.store_policy(text("topic")), false),
+            _ => (json!({"error": format!("no tool named '{name}'")}), false),
+        };
+        self.record(name, arguments.clone(), &seen, withheld);
+        seen
+    }
+
+    async fn find_order(
+        &mut self,
+        conv: &mut Conversation,
+        number: Option<String>,
+    ) -> (Value, bool) {
+        let Some(number) = number else {
+            return (json!({"error": "order_number is required"}), false);
+        };
+        if self.store.is_none() {
+            return (json!({"error": "no store is connected"}), false);
+        }
+        let Some(order) = self.order(&number).await else {
+            if self.store_error.is_some() {
+                return (json!({"error": "the store could not be reached"}), false);
+            }
+            return (json!({"found": false, "order_number": number}), false);
+        };
+        conv.order = Some(order.name.clone());
+        let by_caller_id = verify(conv.trusted_caller(), &order, &Claim::default());
+        conv.mark_verified(&order.name, by_caller_id);
+        if conv.verified_for(&order.name).is_verified() {
+            let mut facts = order_facts(&order);
+            facts["found"] = json!(true);
+            (facts, false)
+        } else {
+            (withheld_notice(&order.name), true)
+        }
+    }
+
+    async fn verify_caller(
+        &mut self,
+        conv: &mut Conversation,
+        number: Option<String>,
+        claim: Claim,
+    ) -> Value {
+        if conv.is_locked() {
+            return json!({"verified": false, "locked": true,
+                "reason": "too many failed attempts: offer a human"});
+        }
+        let Some(number) = number.or_else(|| conv.order.clone()) else {
+            return json!({"verified": false, "error": "order_number is required"});
+        };
+        let Some(order) = self.order(&number).await else {
+            return json!({"verified": false, "found": false});
+        };
+        conv.order = Some(order.name.clone());
+        let how = verify(conv.trusted_caller(), &order, &claim);
+        if how.is_verified() {
+            conv.mark_verified(&order.name, how);
+            return json!({"verified": true, "order": order.name, "method": how});
+        }
+        if claim.name.is_some() || claim.pin.is_some() {
+            conv.failed_checks += 1;
+        }
+        let left = super::conversation::MAX_FAILED_CHECKS.saturating_sub(conv.failed_checks);
+        json!({"verified": false, "attempts_left": left, "locked": left == 0})
+    }
+
+    async fn caller_orders(&mut self, conv: &mut Conversation) -> Value {
+        let Some(caller) = conv.trusted_caller().map(String::from) else {
+            return json!({"orders": [], "reason": "the caller's number is not caller ID"});
+        };
+        let orders = if conv.prefetch_done {
+            conv.prefetched.clone()
+        } else {
+            let Some(store) = self.store else {
+                return json!({"orders": [], "error": "no store is connected"});
+            };
+            let Some(found) = self.timed(store.orders_of_phone(&caller)).await else {
+                return json!({"orders": [], "error": "the store could not be reached"});
+            };
+            conv.prefetched = found.clone();
+            conv.prefetch_done = true;
+            found
+        };
+        let mut listed = Vec::new();
+        for order in &orders {
+            let how = verify(Some(&caller), order, &Claim::default());
+            if how.is_verified() {
+                conv.mark_verified(&order.name, how);
+                listed.push(order_facts(order));
+            }
+        }
+        json!({ "orders": listed })
+    }
+
+    async fn search_products(&mut self, query: Option<String>) -> Value {
+        let Some(store) = self.store else {
+            return json!({"error": "no store is connected"});
+        };
+        let query = query.unwrap_or_default();
+        let words: Vec<&str> = query.split_whitespace().collect();
+        match self.timed(store.search_products(&words)).await {
+            Some(products) => {
+                json!({"products": products.iter().map(product_facts).collect::<Vec<_>>()})
+            }
+            None => json!({"error": "the store could not be reached"}),
+        }
+    }
+
+    async fn create_task(
+        &mut self,
+        conv: &mut Conversation,
+        kind: Option<TaskKind>,
+        number: Option<String>,
+        details: String,
+    ) -> Value {
+        let Some(kind) = kind else {
+            return json!({"recorded": false,
+                "error": "kind must be cancellation, address_change, complaint or callback"});
+        };
+        let number = number.or_else(|| conv.order.clone());
+        let mut order_name = None;
+        if matches!(kind, TaskKind::Cancellation | TaskKind::AddressChange) {
+            let Some(number) = number else {
+                return json!({"recorded": false, "error": "order_number is required"});
+            };
+            let Some(order) = self.order(&number).await else {
+                return json!({"recorded": false, "found": false});
+            };
+            if !conv.verified_for(&order.name).is_verified() {
+                return withheld_notice(&order.name);
+            }
+            if order.cancelled_at.is_some() {
+                return json!({"recorded": false, "reason": "the order is already cancelled"});
+            }
+            if order.display_fulfillment_status != "UNFULFILLED" {
+                return json!({"recorded": false,
+                    "reason": "the order is no longer unfulfilled, so it cannot be changed"});
+            }
+            order_name = Some(order.name);
+        } else if let Some(number) = number
+            && conv.verified_for(&number_to_name(&number)).is_verified()
+        {
+            order_name = Some(number_to_name(&number));
+        }
+        if let Some(existing) = self
+            .tasks
+            .iter()
+            .find(|t| t.kind == kind && t.order == order_name)
+        {
+            return json!({"recorded": true, "kind": existing.kind, "order": existing.order});
+        }
+        let task = TaskRequest {
+            kind,
+            order: order_name,
+            details,
+        };
+        let seen = json!({"recorded": true, "kind": task.kind, "order": task.order});
+        self.tasks.push(task);
+        seen
+    }
+
+    fn store_policy(&self, topic: Option<String>) -> Value {
+        let Some(profile) = self.profile else {
+            return json!({"error": "the store has not set its policies"});
+        };
+        let policies = &profile.policies;
+        let hours = &profile.support_hours;
+        let text = match topic.as_deref().unwrap_or("shipping") {
+            "shipping" => policies.shipping.clone(),
+            "returns" => policies.returns.clone(),
+            "refunds" => policies.refunds.clone(),
+            "cod" => policies.cod.clone(),
+            "offers" => policies.offers.clone(),
+            "hours" => hours.describe(),
+            other => return json!({"error": format!("no policy on '{other}'")}),
+        };
+        json!({"topic": topic, "text": text, "open_now": hours.is_open_at(self.now)})
+    }
+}
+
+/// `2041` or `#2041` as an order name (`#2041`).
+pub fn number_to_name(number: &str) -> String {
+    format!("#{}", number.trim().trim_start_matches('#'))
+}
