@@ -1,4 +1,5 @@
-//! The tenant REST API: calls (filtered, paginated), one call in full, its recording link,
+//! The tenant REST API: calls (filtered, paginated), one call in full (with its conversation's
+//! turns), its recording link,
 //! replays, and the money ledger (charges and adjustments). Every handler takes the tenant
 //! from [`AuthTenant`].
 
@@ -37,7 +38,7 @@ pub(crate) fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiEr
     })
 }
 
-fn call_id(raw: &str) -> Result<CallId, ApiError> {
+pub(crate) fn call_id(raw: &str) -> Result<CallId, ApiError> {
     raw.parse()
         .map(CallId)
         .map_err(|_| ApiError::not_found("call"))
@@ -152,8 +153,11 @@ async fn get_call(
     AuthTenant(tenant): AuthTenant,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let detail = calls::call_detail(&app.db, TenantId(tenant.id), call_id(&id)?).await?;
-    Ok(Json(json!(detail)))
+    let (tenant, call) = (TenantId(tenant.id), call_id(&id)?);
+    let detail = calls::call_detail(&app.db, tenant, call).await?;
+    let mut body = json!(detail);
+    body["turns"] = json!(calls::turns::turns_of_call(&app.db, tenant, call).await?);
+    Ok(Json(body))
 }
 
 async fn recording_link(

@@ -65,7 +65,10 @@ impl From<Rejection> for ApiError {
         let status = match rejection {
             Rejection::UnknownStage(_)
             | Rejection::InvalidPage { .. }
-            | Rejection::InvalidCaller(_) => StatusCode::BAD_REQUEST,
+            | Rejection::InvalidCaller(_)
+            | Rejection::InvalidTurn(_)
+            | Rejection::InvalidTask(_) => StatusCode::BAD_REQUEST,
+            Rejection::TurnInProgress => StatusCode::CONFLICT,
             Rejection::MissingField(_)
             | Rejection::NegativeRate
             | Rejection::NothingToReplay

@@ -9,6 +9,8 @@ mod health;
 mod hooks;
 mod objects;
 mod stage_runs;
+mod tasks;
+mod turns;
 
 pub use error::ApiError;
 
@@ -37,6 +39,8 @@ pub fn build(app: App) -> Router {
         .merge(calls::router())
         .merge(objects::router())
         .merge(stage_runs::router())
+        .merge(turns::router())
+        .merge(tasks::router())
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

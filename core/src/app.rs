@@ -5,6 +5,7 @@ use crate::pipeline::StageRegistry;
 use crate::platform::crypto::MasterKey;
 use crate::platform::db;
 use crate::platform::gauge::DepthGauge;
+use crate::platform::handback::Handback;
 use crate::platform::mailer::Mailer;
 use crate::platform::queue::JobQueue;
 use crate::platform::settings::{Settings, SettingsError};
@@ -34,6 +35,8 @@ pub struct App {
     pub gauge: Arc<DepthGauge>,
     /// The stages this deployment runs.
     pub stages: StageRegistry,
+    /// Tells waiting API requests that a worker stored their answer.
+    pub handback: Handback,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -88,6 +91,11 @@ impl App {
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
+        let handback = match &settings.redis_url {
+            Some(url) => Handback::redis(url.expose_secret(), &settings.queue_namespace)
+                .map_err(crate::platform::queue::QueueError::from)?,
+            None => Handback::local(),
+        };
         let http = settings.egress.client();
         let mailer = Mailer::new(
             settings.smtp_url.as_ref(),
@@ -97,6 +105,7 @@ impl App {
         Ok(App {
             gauge: Arc::default(),
             stages: StageRegistry::builtin(),
+            handback,
             mailer,
             db,
             queue,

@@ -73,6 +73,15 @@ pub enum Rejection {
     /// A Shopify shop domain or API URL Caly may not use.
     #[error("{0}.")]
     InvalidShop(String),
+    /// A turn sent while the call's previous turn is still being answered.
+    #[error("A turn is already being answered on this call; wait for its reply.")]
+    TurnInProgress,
+    /// A turn whose text is empty or too long.
+    #[error("{0}")]
+    InvalidTurn(String),
+    /// A task filter or note that is not valid.
+    #[error("{0}")]
+    InvalidTask(String),
     /// A mail address that cannot be parsed.
     #[error("'{0}' is not a valid mail address.")]
     InvalidMailAddress(String),
@@ -92,6 +101,9 @@ impl Rejection {
             Rejection::InvalidShop(_) => "invalid_shop",
             Rejection::InvalidProfile(_) => "invalid_profile",
             Rejection::InvalidCaller(_) => "invalid_caller",
+            Rejection::TurnInProgress => "turn_in_progress",
+            Rejection::InvalidTurn(_) => "invalid_turn",
+            Rejection::InvalidTask(_) => "invalid_task",
         }
     }
 }

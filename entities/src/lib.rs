@@ -2,6 +2,7 @@
 //! Domain logic over these rows lives in `caly-core`.
 
 pub mod call;
+pub mod conversation;
 pub mod ledger_entry;
 pub mod raw_event;
 pub mod recording;
@@ -10,5 +11,7 @@ pub mod shopify_store;
 pub mod stage_run;
 pub mod status;
 pub mod store_profile;
+pub mod task;
 pub mod tenant;
 pub mod tenant_rate;
+pub mod turn;

@@ -22,3 +22,4 @@ mod scheduler_replicas;
 mod secrets_in_logs;
 mod shopify;
 mod test_stage;
+mod turns;

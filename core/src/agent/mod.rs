@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod facts;
 pub mod intent;
 pub mod offline;
+pub mod respond;
 pub mod slots;
 pub mod store_data;
 pub mod tools;

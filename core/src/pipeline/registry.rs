@@ -48,6 +48,7 @@ impl StageRegistry {
             .with(stages::charge::Charge)
             .with(stages::reconcile::Reconcile)
             .with(stages::vacuum_queue::VacuumQueue)
+            .with(stages::agent_reply::AgentReply)
     }
 
     /// This registry with one more stage (tests register their own this way).
@@ -123,7 +124,7 @@ mod tests {
         let registry = StageRegistry::builtin();
         assert_eq!(
             registry.describe(),
-            "ingest, recording_upload, charge, reconcile, vacuum_queue"
+            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply"
         );
         for stage in registry.iter() {
             for next in stage.spec().follow_ups {
@@ -139,9 +140,9 @@ mod tests {
         let err = registry.parse("transcode").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue")
+                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply")
         );
-        assert_eq!(registry.parse_list(&[]).unwrap().len(), 5);
+        assert_eq!(registry.parse_list(&[]).unwrap().len(), 6);
     }
 
     #[test]

@@ -44,17 +44,26 @@ pub const PLATFORM: TenantId = TenantId(0);
 impl NewRun {
     /// The run of a once-per-call stage for `call`, keyed by the stage's natural call key.
     pub fn for_call(spec: &StageSpec, call: &caly_entities::call::Model) -> Self {
-        let call_id = CallId(call.id);
         let key = spec
             .call_key
             .expect("a stage armed per call declares its call key");
+        Self::for_call_keyed(&spec.name, call, key(CallId(call.id)))
+    }
+
+    /// A run about `call` under its own natural key (stages that run many times per call,
+    /// such as one `agent_reply` per turn: `turn:{id}`).
+    pub fn for_call_keyed(
+        stage: &StageName,
+        call: &caly_entities::call::Model,
+        key: String,
+    ) -> Self {
         NewRun {
             tenant_id: TenantId(call.tenant_id),
             subject: RunSubject::Call,
             call_sid: call.call_sid.clone(),
-            call_id: Some(call_id),
-            stage: spec.name.clone(),
-            dedupe_key: key(call_id),
+            call_id: Some(CallId(call.id)),
+            stage: stage.clone(),
+            dedupe_key: key,
             raw_event_id: None,
             scheduled_for: None,
         }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod egress;
 pub mod gauge;
+pub mod handback;
 pub mod locks;
 pub mod mailer;
 pub mod pagination;

@@ -114,6 +114,12 @@ pub struct Settings {
     /// A running attempt's lease: renewed while it runs (every third of it), so a run whose
     /// lease lapsed had its worker die and is re-queued.
     pub lease: Duration,
+    /// Longest the turn API waits for the agent's answer before saying the fallback line
+    /// (`CALY_TURN_TIMEOUT_SECS`).
+    pub turn_timeout: Duration,
+    /// Longest the agent may think (store lookups and the model included) before the turn
+    /// says the fallback line and offers a human (`CALY_AGENT_TIMEOUT_SECS`).
+    pub agent_timeout: Duration,
     /// A dispatched run not picked up within this is pushed again.
     pub redispatch_after: Duration,
     /// How long an old webhook secret stays valid after rotation.
@@ -281,6 +287,8 @@ impl Settings {
                 max: ms("CALY_RETRY_MAX_MS", 600_000)?,
             },
             lease: secs("CALY_LEASE_SECS", 60)?,
+            turn_timeout: secs("CALY_TURN_TIMEOUT_SECS", 10)?,
+            agent_timeout: secs("CALY_AGENT_TIMEOUT_SECS", 8)?,
             redispatch_after: secs("CALY_REDISPATCH_AFTER_SECS", 60)?,
             secret_grace: secs("CALY_SECRET_GRACE_SECS", 86_400)?,
             link_ttl: secs("CALY_LINK_TTL_SECS", 300)?,

@@ -60,6 +60,8 @@ pub struct Options {
     pub lease: Duration,
     /// The outbound policy (default: loopback allowed, 1 MiB cap).
     pub egress: Option<EgressSettings>,
+    /// How long the turn API waits for the agent (default 10 s).
+    pub turn_timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             stages: None,
             lease: Duration::from_secs(60),
             egress: None,
+            turn_timeout: None,
         }
     }
 }
@@ -173,6 +176,8 @@ fn settings(
             max: Duration::ZERO,
         },
         lease: Duration::from_secs(60),
+        turn_timeout: Duration::from_secs(10),
+        agent_timeout: Duration::from_secs(8),
         redispatch_after: Duration::from_secs(60),
         secret_grace: Duration::from_secs(3600),
         link_ttl: Duration::from_secs(300),
@@ -225,6 +230,9 @@ impl TestApp {
         let exotel = FakeExotel::start("exo-key", "exo-token").await;
         let mut settings = settings(backend, dir.path(), database_url, &ns, &exotel);
         settings.lease = options.lease;
+        if let Some(timeout) = options.turn_timeout {
+            settings.turn_timeout = timeout;
+        }
         if let Some(egress) = options.egress {
             settings.egress = egress;
         }

@@ -1,6 +1,7 @@
 //! Caly's stages, one module each (per call, per tenant or for the platform). A stage names its spec and does one thing; the rules it
 //! applies live in their domains (`calls`, `billing`, `integrations`).
 
+pub mod agent_reply;
 pub mod charge;
 pub mod ingest;
 pub mod reconcile;

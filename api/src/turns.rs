@@ -1,0 +1,76 @@
+//! Text turns: `POST /api/v1/calls/{id}/turns` stores the caller's words, hands them to the
+//! `agent_reply` stage on the workers and waits for its answer (woken by the hand-back, with a
+//! check of the database at most once a second). A turn still unanswered after
+//! `CALY_TURN_TIMEOUT_SECS` answers 200 with the fallback line and `handoff: true`.
+
+use crate::auth::AuthTenant;
+use crate::calls::call_id;
+use crate::{ApiError, ApiState};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use caly_core::TenantId;
+use caly_core::calls::turns::{self, PENDING, TurnView};
+use caly_core::pipeline::dispatch;
+use caly_core::pipeline::stages::agent_reply;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+pub(crate) fn router() -> Router<ApiState> {
+    Router::new().route("/api/v1/calls/{id}/turns", post(send_turn))
+}
+
+/// `{"text": "…"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTurn {
+    text: String,
+}
+
+/// Longest gap between two looks at the database while waiting.
+const RECHECK: Duration = Duration::from_secs(1);
+
+async fn send_turn(
+    State(ApiState { app }): State<ApiState>,
+    AuthTenant(tenant): AuthTenant,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let new: NewTurn = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("The body must be JSON like {{\"text\": \"where is my order\"}}: {e}."),
+        )
+    })?;
+    let tenant = TenantId(tenant.id);
+    let call = call_id(&id)?;
+    let now = Utc::now();
+    let timeout = app.settings.turn_timeout;
+    let (turn, run) = turns::start_turn(&app.db, tenant, call, &new.text, timeout * 2, now).await?;
+    // Listen before the work can finish, so the notice cannot pass unseen.
+    let mut waiter = app
+        .handback
+        .subscribe(&turns::handback_key(turn.id))
+        .await
+        .map_err(|e| caly_core::CoreError::Queue(e.into()))?;
+    dispatch::push_committed(&app, &agent_reply::NAME, &[run], now).await;
+    let deadline = Instant::now() + timeout;
+    let answered = loop {
+        let row = turns::find_turn(&app.db, tenant, turn.id).await?;
+        if row.status != PENDING {
+            break row;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break turns::give_up(&app.db, tenant, turn.id, Utc::now()).await?;
+        }
+        waiter.wait(left.min(RECHECK)).await;
+    };
+    let view = TurnView::from(answered);
+    let mut body = json!(view);
+    body["turn"] = json!(view.id);
+    Ok(Json(body))
+}

@@ -1,0 +1,101 @@
+//! Answers one turn: the conversation's memory, the tenant's store (when connected) and
+//! profile, the brain, a time limit with the fallback line, and what a refused Shopify token
+//! means (the store is marked disconnected and a person takes over). The `agent_reply` stage
+//! calls this and stores the result.
+
+use super::brain::{Answer, Brain, FALLBACK_LINE};
+use super::conversation::Conversation;
+use super::intent::Intent;
+use super::offline::OfflineBrain;
+use super::store_data::StoreData;
+use super::tools::Toolbox;
+use crate::calls::turns::{self, TurnAnswer};
+use crate::integrations::shopify::ShopifyClient;
+use crate::tenancy::{profile, shopify};
+use crate::{App, CoreError};
+use caly_entities::status::StoreStatus;
+use caly_entities::{call, turn};
+use caly_jobs::TenantId;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::time::Instant;
+
+/// The tenant's store client, unless no store is connected or it was disconnected.
+async fn connected_store(app: &App, tenant: TenantId) -> Result<Option<ShopifyClient>, CoreError> {
+    let Some(store) = shopify::store_of(&app.db, tenant).await? else {
+        return Ok(None);
+    };
+    if store.status == StoreStatus::Disconnected {
+        return Ok(None);
+    }
+    Ok(Some(shopify::client_for(app, &store)?))
+}
+
+fn fallback(intent: Intent) -> Answer {
+    Answer {
+        reply: FALLBACK_LINE.into(),
+        intent,
+        agent: Intent::Handoff,
+        confidence: 0.0,
+        handoff: true,
+    }
+}
+
+/// The answer to `turn` of `call` and the conversation's memory after it.
+pub async fn answer_turn(
+    app: &App,
+    call: &call::Model,
+    turn: &turn::Model,
+    now: DateTime<Utc>,
+) -> Result<(TurnAnswer, Conversation), CoreError> {
+    let tenant = TenantId(call.tenant_id);
+    let queued_ms = (now - turn.created_at).num_milliseconds().max(0);
+    let started = Instant::now();
+    let mut memory = turns::memory_of(&app.db, call).await?;
+    let client = connected_store(app, tenant).await?;
+    let profile = profile::profile_of(&app.db, tenant).await?;
+    let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
+    let mut tools = Toolbox::new(store, profile.as_ref(), now);
+    let brain = OfflineBrain;
+    let mut working = memory.clone();
+    let thinking = brain.answer(&turn.input, &mut working, &mut tools);
+    let (answer, error) = match tokio::time::timeout(app.settings.agent_timeout, thinking).await {
+        Ok(Ok(answer)) => {
+            memory = working;
+            (answer, None)
+        }
+        Ok(Err(err)) => (fallback(Intent::Handoff), Some(err.to_string())),
+        Err(_) => (
+            fallback(Intent::Handoff),
+            Some(format!(
+                "the agent did not answer within {}s",
+                app.settings.agent_timeout.as_secs()
+            )),
+        ),
+    };
+    let failed = error.is_some();
+    let mut answer = answer;
+    if let Some(failure) = &tools.store_error
+        && shopify::note_failure(&app.db, tenant, failure, now).await?
+    {
+        answer.handoff = true;
+    }
+    let store_ms = tools.store_time.as_millis() as u64;
+    let total_ms = started.elapsed().as_millis() as u64;
+    let latency = json!({"queue": queued_ms, "shopify": store_ms,
+        "agent": total_ms.saturating_sub(store_ms), "total": queued_ms as u64 + total_ms});
+    let answer = TurnAnswer {
+        reply: answer.reply,
+        intent: answer.intent.label().into(),
+        agent: answer.agent.label().into(),
+        confidence: f64::from(answer.confidence),
+        verified: memory.is_verified(),
+        handoff: answer.handoff,
+        tool_calls: tools.calls,
+        latency,
+        error,
+        // A request made by a brain that then failed was never confirmed to the caller.
+        tasks: if failed { Vec::new() } else { tools.tasks },
+    };
+    Ok((answer, memory))
+}

@@ -1,0 +1,346 @@
+//! A conversation's turns and memory. A turn is stored `pending` together with its
+//! `agent_reply` run (one transaction), answered by the worker (only while still pending, so a
+//! redelivered run or a late answer after the API gave up changes nothing), or given up on by
+//! the API after its wait (`timed_out`, with the fallback line and a human offered).
+
+use crate::agent::brain::FALLBACK_LINE;
+use crate::agent::conversation::Conversation;
+use crate::agent::tools::{TaskRequest, ToolCall};
+use crate::pipeline::runs::{self, NewRun, Rearm};
+use crate::pipeline::stages::agent_reply;
+use crate::{CoreError, Rejection};
+use caly_entities::status::Channel;
+use caly_entities::{call, conversation, task, turn};
+use caly_jobs::{CallId, StageRunId, TenantId};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Longest text one turn may carry.
+pub const MAX_TURN_CHARS: usize = 2000;
+
+/// A turn's status.
+pub const PENDING: &str = "pending";
+/// Answered by the agent.
+pub const ANSWERED: &str = "answered";
+/// The API stopped waiting and said the fallback line.
+pub const TIMED_OUT: &str = "timed_out";
+
+/// The key a turn's hand-back notice travels under.
+pub fn handback_key(turn: i64) -> String {
+    format!("turn:{turn}")
+}
+
+/// A turn as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnView {
+    /// Turn id.
+    pub id: i64,
+    /// 1, 2, … within the call.
+    pub seq: i32,
+    /// `pending`, `answered` or `timed_out`.
+    pub status: String,
+    /// What the caller said.
+    pub text: String,
+    /// What the agent said.
+    pub reply: Option<String>,
+    /// The caller's intent.
+    pub intent: Option<String>,
+    /// The agent that answered.
+    pub agent: Option<String>,
+    /// Confidence in the intent, 0–1.
+    pub confidence: Option<f64>,
+    /// Whether the caller is verified.
+    pub verified: bool,
+    /// Whether a person should take over.
+    pub handoff: bool,
+    /// Tool calls (results withheld where the caller may not see them).
+    pub tool_calls: Vec<ToolCall>,
+    /// Milliseconds per step.
+    pub latency_ms: Value,
+    /// What went wrong, when the fallback line was said.
+    pub error: Option<String>,
+    /// When the caller spoke.
+    pub created_at: DateTime<Utc>,
+    /// When answered.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+impl From<turn::Model> for TurnView {
+    fn from(row: turn::Model) -> Self {
+        TurnView {
+            id: row.id,
+            seq: row.seq,
+            status: row.status,
+            text: row.input,
+            reply: row.reply,
+            intent: row.intent,
+            agent: row.agent,
+            confidence: row.confidence,
+            verified: row.verified,
+            handoff: row.handoff,
+            tool_calls: serde_json::from_str(&row.tool_calls).unwrap_or_default(),
+            latency_ms: serde_json::from_str(&row.latency).unwrap_or(Value::Null),
+            error: row.error,
+            created_at: row.created_at,
+            answered_at: row.answered_at,
+        }
+    }
+}
+
+/// Stores the caller's `text` as the call's next turn with its `agent_reply` run. Refused
+/// while the previous turn is still being answered; a turn left pending longer than
+/// `abandoned_after` (its API request died while waiting) is given up on first.
+pub async fn start_turn(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    call: CallId,
+    text: &str,
+    abandoned_after: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<(turn::Model, StageRunId), CoreError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Rejection::InvalidTurn("'text' must not be empty.".into()).into());
+    }
+    if text.chars().count() > MAX_TURN_CHARS {
+        return Err(Rejection::InvalidTurn(format!(
+            "'text' must be at most {MAX_TURN_CHARS} characters."
+        ))
+        .into());
+    }
+    let call = super::find_call(db, tenant, call).await?;
+    let txn = db.begin().await?;
+    // Write first: the call row is the turn's lock (and SQLite takes its write lock now rather
+    // than failing to upgrade a read lock later).
+    call::Entity::update_many()
+        .col_expr(call::Column::UpdatedAt, Expr::col(call::Column::UpdatedAt))
+        .filter(call::Column::Id.eq(call.id))
+        .exec(&txn)
+        .await?;
+    let busy = turn::Entity::find()
+        .filter(turn::Column::CallId.eq(call.id))
+        .filter(turn::Column::Status.eq(PENDING))
+        .one(&txn)
+        .await?;
+    if let Some(busy) = busy {
+        let abandoned = chrono::Duration::from_std(abandoned_after).unwrap_or_default();
+        if busy.created_at + abandoned > now {
+            return Err(Rejection::TurnInProgress.into());
+        }
+        give_up(&txn, tenant, busy.id, now).await?;
+    }
+    let last: Option<i32> = turn::Entity::find()
+        .select_only()
+        .column_as(turn::Column::Seq.max(), "seq")
+        .filter(turn::Column::CallId.eq(call.id))
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
+    let inserted = turn::ActiveModel {
+        tenant_id: Set(tenant.0),
+        call_id: Set(call.id),
+        seq: Set(last.unwrap_or(0) + 1),
+        status: Set(PENDING.into()),
+        input: Set(text.to_string()),
+        tool_calls: Set("[]".into()),
+        latency: Set("{}".into()),
+        verified: Set(false),
+        handoff: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    // Two turns racing for the same number: the loser is the concurrent one.
+    let row = match inserted {
+        Ok(row) => row,
+        Err(err) if is_unique_violation(&err) => return Err(Rejection::TurnInProgress.into()),
+        Err(err) => return Err(err.into()),
+    };
+    let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", row.id));
+    let run = runs::ensure(&txn, new, Rearm::Never, "a turn to answer", now)
+        .await?
+        .ok_or(CoreError::NotFound("agent_reply run"))?;
+    txn.commit().await?;
+    Ok((row, run))
+}
+
+fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    let text = err.to_string().to_lowercase();
+    text.contains("unique") || text.contains("duplicate")
+}
+
+/// One of the tenant's turns.
+pub async fn find_turn(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> Result<turn::Model, CoreError> {
+    turn::Entity::find_by_id(id)
+        .filter(turn::Column::TenantId.eq(tenant.0))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("turn"))
+}
+
+/// The call's turns, oldest first.
+pub async fn turns_of_call(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    call: CallId,
+) -> Result<Vec<TurnView>, CoreError> {
+    let rows = turn::Entity::find()
+        .filter(turn::Column::TenantId.eq(tenant.0))
+        .filter(turn::Column::CallId.eq(call.0))
+        .order_by_asc(turn::Column::Seq)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(TurnView::from).collect())
+}
+
+/// The conversation's memory; a new one (the caller's number, trusted on the phone) before the
+/// first turn.
+pub async fn memory_of(
+    db: &impl ConnectionTrait,
+    call: &call::Model,
+) -> Result<Conversation, CoreError> {
+    if let Some(row) = conversation::Entity::find_by_id(call.id).one(db).await? {
+        return Ok(serde_json::from_str(&row.memory).unwrap_or_default());
+    }
+    Ok(Conversation::new(
+        call.from_number.clone(),
+        call.channel == Channel::Phone,
+    ))
+}
+
+/// The agent's answer to one turn.
+pub struct TurnAnswer {
+    /// What to say.
+    pub reply: String,
+    /// Intent label.
+    pub intent: String,
+    /// Agent label.
+    pub agent: String,
+    /// Confidence.
+    pub confidence: f64,
+    /// Caller verified.
+    pub verified: bool,
+    /// A person should take over.
+    pub handoff: bool,
+    /// Tool calls.
+    pub tool_calls: Vec<ToolCall>,
+    /// Milliseconds per step.
+    pub latency: Value,
+    /// What failed, when the fallback was said.
+    pub error: Option<String>,
+    /// Requests for staff.
+    pub tasks: Vec<TaskRequest>,
+}
+
+/// Stores the answer, the new memory and the tasks in one transaction, if the turn is still
+/// pending; false when it was answered or given up on already.
+pub async fn record_answer(
+    db: &DatabaseConnection,
+    turn: &turn::Model,
+    memory: &Conversation,
+    answer: TurnAnswer,
+    caller: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<bool, CoreError> {
+    let txn = db.begin().await?;
+    let updated = turn::Entity::update_many()
+        .col_expr(turn::Column::Status, Expr::value(ANSWERED))
+        .col_expr(turn::Column::Reply, Expr::value(answer.reply))
+        .col_expr(turn::Column::Intent, Expr::value(answer.intent))
+        .col_expr(turn::Column::Agent, Expr::value(answer.agent))
+        .col_expr(turn::Column::Confidence, Expr::value(answer.confidence))
+        .col_expr(turn::Column::Verified, Expr::value(answer.verified))
+        .col_expr(turn::Column::Handoff, Expr::value(answer.handoff))
+        .col_expr(
+            turn::Column::ToolCalls,
+            Expr::value(serde_json::to_string(&answer.tool_calls).unwrap_or_else(|_| "[]".into())),
+        )
+        .col_expr(
+            turn::Column::Latency,
+            Expr::value(answer.latency.to_string()),
+        )
+        .col_expr(turn::Column::Error, Expr::value(answer.error))
+        .col_expr(turn::Column::AnsweredAt, Expr::value(now))
+        .filter(turn::Column::Id.eq(turn.id))
+        .filter(turn::Column::Status.eq(PENDING))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(false);
+    }
+    conversation::Entity::insert(conversation::ActiveModel {
+        call_id: Set(turn.call_id),
+        tenant_id: Set(turn.tenant_id),
+        memory: Set(serde_json::to_string(memory).unwrap_or_else(|_| "{}".into())),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(conversation::Column::CallId)
+            .update_columns([
+                conversation::Column::Memory,
+                conversation::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    for request in answer.tasks {
+        task::Entity::insert(task::ActiveModel {
+            tenant_id: Set(turn.tenant_id),
+            call_id: Set(turn.call_id),
+            turn_id: Set(turn.id),
+            kind: Set(request.kind.label().into()),
+            status: Set("open".into()),
+            order_name: Set(request.order),
+            caller: Set(caller.clone()),
+            details: Set(request.details),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([task::Column::TurnId, task::Column::Kind])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Gives up on a turn still pending after the API's wait: it says the fallback line and
+/// offers a human. Returns the turn as it now stands (answered meanwhile, or timed out).
+pub async fn give_up(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    turn: i64,
+    now: DateTime<Utc>,
+) -> Result<turn::Model, CoreError> {
+    turn::Entity::update_many()
+        .col_expr(turn::Column::Status, Expr::value(TIMED_OUT))
+        .col_expr(turn::Column::Reply, Expr::value(FALLBACK_LINE))
+        .col_expr(turn::Column::Handoff, Expr::value(true))
+        .col_expr(
+            turn::Column::Error,
+            Expr::value("the agent did not answer in time"),
+        )
+        .col_expr(turn::Column::AnsweredAt, Expr::value(now))
+        .filter(turn::Column::Id.eq(turn))
+        .filter(turn::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    find_turn(db, tenant, turn).await
+}

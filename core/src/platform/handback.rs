@@ -1,0 +1,120 @@
+//! The hand-back: a worker tells a waiting API request that its answer is stored. Redis
+//! pub/sub in production (any worker, any API process), an in-process channel on the embedded
+//! default. A notice only wakes the waiter; the answer itself is read from the database, so a
+//! lost notice costs a short wait, never an answer.
+
+use redis::AsyncCommands;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Where notices travel.
+#[derive(Clone)]
+pub enum Handback {
+    /// Within this process.
+    Local(Arc<broadcast::Sender<String>>),
+    /// Redis pub/sub, channels prefixed by the queue namespace.
+    Redis {
+        /// The server.
+        client: redis::Client,
+        /// Channel prefix.
+        namespace: String,
+    },
+}
+
+impl std::fmt::Debug for Handback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handback::Local(_) => f.write_str("Handback::Local"),
+            Handback::Redis { namespace, .. } => write!(f, "Handback::Redis({namespace})"),
+        }
+    }
+}
+
+/// One request waiting for notices on one key.
+pub enum Waiter {
+    /// In process.
+    Local(broadcast::Receiver<String>, String),
+    /// A Redis subscription.
+    Redis(Box<redis::aio::PubSub>),
+}
+
+impl Handback {
+    /// In-process notices.
+    pub fn local() -> Self {
+        Handback::Local(Arc::new(broadcast::channel(1024).0))
+    }
+
+    /// Notices through the Redis at `url`.
+    pub fn redis(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
+        Ok(Handback::Redis {
+            client: redis::Client::open(url)?,
+            namespace: namespace.to_string(),
+        })
+    }
+
+    fn channel(namespace: &str, key: &str) -> String {
+        format!("{namespace}:handback:{key}")
+    }
+
+    /// Starts listening for `key`; subscribe before the work can finish, then check the
+    /// database, then wait.
+    pub async fn subscribe(&self, key: &str) -> Result<Waiter, redis::RedisError> {
+        match self {
+            Handback::Local(sender) => Ok(Waiter::Local(sender.subscribe(), key.to_string())),
+            Handback::Redis { client, namespace } => {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(Self::channel(namespace, key)).await?;
+                Ok(Waiter::Redis(Box::new(pubsub)))
+            }
+        }
+    }
+
+    /// Tells whoever waits on `key` that its answer is stored. Best effort: a waiter that
+    /// misses it reads the database on its next check.
+    pub async fn notify(&self, key: &str) {
+        match self {
+            Handback::Local(sender) => {
+                let _ = sender.send(key.to_string());
+            }
+            Handback::Redis { client, namespace } => {
+                let sent = async {
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    conn.publish::<_, _, i64>(Self::channel(namespace, key), "done")
+                        .await
+                };
+                if let Err(error) = sent.await {
+                    tracing::warn!(%error, "hand-back notice not sent; the waiter polls instead");
+                }
+            }
+        }
+    }
+}
+
+impl Waiter {
+    /// Waits up to `timeout` for a notice; true when one came.
+    pub async fn wait(&mut self, timeout: Duration) -> bool {
+        match self {
+            Waiter::Local(receiver, key) => {
+                let wanted = async {
+                    loop {
+                        match receiver.recv().await {
+                            Ok(seen) if seen == *key => return true,
+                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(broadcast::error::RecvError::Closed) => return false,
+                        }
+                    }
+                };
+                tokio::time::timeout(timeout, wanted).await.unwrap_or(false)
+            }
+            Waiter::Redis(pubsub) => {
+                use futures::StreamExt;
+                let mut messages = pubsub.on_message();
+                matches!(
+                    tokio::time::timeout(timeout, messages.next()).await,
+                    Ok(Some(_))
+                )
+            }
+        }
+    }
+}
