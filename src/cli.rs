@@ -109,6 +109,29 @@ enum TenantCommand {
         #[arg(long)]
         api_url: Option<String>,
     },
+    /// Gives the tenant its own OpenAI-compatible model (overrides CALY_LLM_*), its key sealed;
+    /// `--clear` goes back to the platform's model (or the offline agent).
+    SetLlm {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: i64,
+        /// Base URL of an OpenAI-compatible API.
+        #[arg(
+            long,
+            default_value = "https://api.openai.com/v1",
+            conflicts_with = "clear"
+        )]
+        base_url: String,
+        /// Its API key.
+        #[arg(long, required_unless_present = "clear")]
+        api_key: Option<String>,
+        /// The model, e.g. gpt-4o-mini.
+        #[arg(long, required_unless_present = "clear")]
+        model: Option<String>,
+        /// Removes the tenant's own model.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Creates a tenant and prints its API key and webhook URLs (shown once).
     Create {
         #[arg(long)]
@@ -283,6 +306,37 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                     ""
                 }
             );
+        }
+        TenantCommand::SetLlm {
+            tenant,
+            base_url,
+            api_key,
+            model,
+            clear,
+        } => {
+            let tenant = TenantId(tenant);
+            if clear {
+                let had = caly_core::tenancy::llm::clear_override(&app, tenant).await?;
+                println!(
+                    "tenant {tenant}: {}",
+                    if had {
+                        "own model removed"
+                    } else {
+                        "had no own model"
+                    }
+                );
+            } else {
+                let config = caly_core::integrations::llm::LlmConfig {
+                    base_url,
+                    api_key: api_key.unwrap_or_default().into(),
+                    model: model.unwrap_or_default(),
+                };
+                caly_core::tenancy::llm::set_override(&app, tenant, &config, now).await?;
+                println!(
+                    "tenant {tenant}: answers with {} at {} (key stored encrypted)",
+                    config.model, config.base_url
+                );
+            }
         }
         TenantCommand::ConnectShopify {
             tenant,

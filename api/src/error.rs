@@ -75,7 +75,8 @@ impl From<Rejection> for ApiError {
             | Rejection::StageBusy
             | Rejection::InvalidMailAddress(_)
             | Rejection::InvalidShop(_)
-            | Rejection::InvalidProfile(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Rejection::InvalidProfile(_)
+            | Rejection::InvalidLlm(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, rejection.code(), rejection.to_string())
     }

@@ -82,6 +82,9 @@ pub enum Rejection {
     /// A task filter or note that is not valid.
     #[error("{0}")]
     InvalidTask(String),
+    /// A language model setting that is not usable.
+    #[error("{0}")]
+    InvalidLlm(String),
     /// A mail address that cannot be parsed.
     #[error("'{0}' is not a valid mail address.")]
     InvalidMailAddress(String),
@@ -104,6 +107,7 @@ impl Rejection {
             Rejection::TurnInProgress => "turn_in_progress",
             Rejection::InvalidTurn(_) => "invalid_turn",
             Rejection::InvalidTask(_) => "invalid_task",
+            Rejection::InvalidLlm(_) => "invalid_llm",
         }
     }
 }

@@ -11,6 +11,7 @@ mod m20261122_000004_shopify_stores;
 mod m20261122_000005_store_profiles;
 mod m20261122_000006_call_channel;
 mod m20261122_000007_turns_tasks;
+mod m20261122_000008_llm_overrides;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_store_profiles::Migration),
             Box::new(m20261122_000006_call_channel::Migration),
             Box::new(m20261122_000007_turns_tasks::Migration),
+            Box::new(m20261122_000008_llm_overrides::Migration),
         ]
     }
 }

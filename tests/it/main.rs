@@ -13,6 +13,7 @@ mod fairness;
 mod faults;
 mod leases;
 mod ledger;
+mod llm;
 mod mail;
 mod pipeline;
 mod reconcile;

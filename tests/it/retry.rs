@@ -51,7 +51,7 @@ async fn failed_runs_are_listed_and_retried_in_bulk(backend: Backend) {
     );
 
     // Operators see the full text, across tenants, and retry what matches.
-    let (ok, out) = run_caly(&app, &["runs", "failed", "--stage", "recording_upload"]);
+    let (ok, out) = run_caly(&app, &["runs", "failed", "--stage", "recording_upload"]).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("2 failed run(s)") && out.contains("answered 500"),
@@ -70,7 +70,8 @@ async fn failed_runs_are_listed_and_retried_in_bulk(backend: Backend) {
             "--since",
             "1h",
         ],
-    );
+    )
+    .await;
     assert!(ok, "{out}");
     assert!(out.contains("re-armed 1 recording_upload run(s)"), "{out}");
     app.drain().await;
@@ -92,9 +93,10 @@ async fn failed_runs_are_listed_and_retried_in_bulk(backend: Backend) {
             "--tenant",
             "999",
         ],
-    );
+    )
+    .await;
     assert!(ok && out.contains("re-armed 0"), "{out}");
-    let (ok, out) = run_caly(&app, &["runs", "retry", "--stage", "transcode"]);
+    let (ok, out) = run_caly(&app, &["runs", "retry", "--stage", "transcode"]).await;
     assert!(!ok && out.contains("ingest, recording_upload"), "{out}");
 
     // Through the API, always within the caller's tenant.

@@ -39,7 +39,7 @@ async fn a_store_is_connected_from_the_cli(backend: Backend) {
     let id = app.tenant.tenant.id.to_string();
     let fake = fake_shopify(TOKEN, ALL).await;
     fake.throttle_next(1);
-    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN));
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN)).await;
     assert!(ok, "{out}");
     assert!(
         out.contains("shop: Kesar Ethnic Wear (kesar.myshopify.com, INR, Asia/Kolkata)"),
@@ -66,14 +66,14 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let id = app.tenant.tenant.id.to_string();
     let fake = fake_shopify(TOKEN, &["read_orders", "read_products"]).await;
-    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN));
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN)).await;
     assert!(!ok, "{out}");
     assert!(
         out.contains("lacks read_customers, read_inventory"),
         "{out}"
     );
 
-    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, "shpat_revoked"));
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, "shpat_revoked")).await;
     assert!(!ok, "{out}");
     assert!(
         out.contains("401") && out.contains("token revoked"),
@@ -93,7 +93,7 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
         "--api-url",
         "https://evil.example",
     ];
-    let (ok, out) = run_caly(&app, &args);
+    let (ok, out) = run_caly(&app, &args).await;
     assert!(!ok && out.contains("not allowed"), "{out}");
     let output = caly_command(&app)
         .args(connect_args(&id, &fake, TOKEN))
@@ -117,7 +117,8 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
             "--token",
             TOKEN,
         ],
-    );
+    )
+    .await;
     assert!(!ok && out.contains("myshopify.com"), "{out}");
 
     assert_eq!(
@@ -136,7 +137,8 @@ async fn a_store_missing_scopes_or_with_a_bad_token_is_refused(backend: Backend)
             "--paise-per-min",
             "2500",
         ],
-    );
+    )
+    .await;
     assert!(ok && out.contains("2500 paise/min"), "{out}");
     app.stop().await;
 }
@@ -232,7 +234,7 @@ async fn a_revoked_token_marks_the_store_disconnected(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = app.tenant.tenant.id.to_string();
     let fake = fake_shopify(TOKEN, ALL).await;
-    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN));
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN)).await;
     assert!(ok, "{out}");
     let tenant = caly_core::TenantId(app.tenant.tenant.id);
     let stored = shopify::store_of(&app.app.db, tenant)
@@ -329,7 +331,8 @@ async fn a_store_profile_is_set_from_json_or_toml(backend: Backend) {
     let (ok, out) = run_caly(
         &app,
         &["tenant", "set-profile", "--tenant", &id, "--file", path],
-    );
+    )
+    .await;
     assert!(ok, "{out}");
     assert!(
         out.contains("Meera answers") && out.contains("every call goes to a person"),
@@ -351,7 +354,8 @@ async fn a_store_profile_is_set_from_json_or_toml(backend: Backend) {
     let (ok, out) = run_caly(
         &app,
         &["tenant", "set-profile", "--tenant", &id, "--file", path],
-    );
+    )
+    .await;
     assert!(ok, "{out}");
     let stored = profile::profile_of(&app.app.db, tenant)
         .await
@@ -365,7 +369,8 @@ async fn a_store_profile_is_set_from_json_or_toml(backend: Backend) {
     let (ok, out) = run_caly(
         &app,
         &["tenant", "set-profile", "--tenant", &id, "--file", path],
-    );
+    )
+    .await;
     assert!(!ok && out.contains("support_hours.close"), "{out}");
     assert_eq!(
         profile::profile_of(&app.app.db, tenant)

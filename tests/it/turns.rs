@@ -25,7 +25,7 @@ const PROFILE: &str = r#"{
 }"#;
 
 /// Connects the test tenant to a local store and sets its profile.
-async fn connect(app: &TestApp) -> LocalShopify {
+pub(crate) async fn connect(app: &TestApp) -> LocalShopify {
     let store = fake_shopify(TOKEN, &ALL_SCOPES).await;
     let tenant = TenantId(app.tenant.tenant.id);
     let now = chrono::Utc::now();
@@ -44,7 +44,7 @@ async fn connect(app: &TestApp) -> LocalShopify {
     store
 }
 
-async fn open(app: &TestApp) -> i64 {
+pub(crate) async fn open(app: &TestApp) -> i64 {
     let (code, opened) = app
         .api_post_json(
             "/api/v1/calls",
@@ -55,7 +55,7 @@ async fn open(app: &TestApp) -> i64 {
     opened["id"].as_i64().unwrap()
 }
 
-async fn say(app: &TestApp, call: i64, text: &str) -> Value {
+pub(crate) async fn say(app: &TestApp, call: i64, text: &str) -> Value {
     let (code, reply) = app
         .api_post_json(
             &format!("/api/v1/calls/{call}/turns"),

@@ -66,7 +66,22 @@ pub struct Conversation {
     /// Turns answered.
     #[serde(default)]
     pub turns: u32,
+    /// The last few exchanges, for a brain that reads the conversation (the LLM).
+    #[serde(default)]
+    pub history: Vec<Exchange>,
 }
+
+/// One exchange: what the caller said and what the agent answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The caller's words.
+    pub caller: String,
+    /// The agent's reply.
+    pub agent: String,
+}
+
+/// Exchanges kept in [`Conversation::history`].
+pub const HISTORY: usize = 6;
 
 impl Conversation {
     /// A new conversation with `caller`; `trusted` when the number is caller ID.
@@ -99,6 +114,16 @@ impl Conversation {
                 how,
             });
         }
+    }
+
+    /// Remembers an exchange, keeping the last [`HISTORY`].
+    pub fn remember(&mut self, caller: &str, agent: &str) {
+        self.history.push(Exchange {
+            caller: caller.to_string(),
+            agent: agent.to_string(),
+        });
+        let extra = self.history.len().saturating_sub(HISTORY);
+        self.history.drain(..extra);
     }
 
     /// Whether too many proofs failed to try again.

@@ -8,6 +8,7 @@ pub mod brain;
 pub mod conversation;
 pub mod facts;
 pub mod intent;
+pub mod llm_brain;
 pub mod offline;
 pub mod respond;
 pub mod slots;

@@ -1,23 +1,26 @@
 //! Answers one turn: the conversation's memory, the tenant's store (when connected) and
-//! profile, the brain, a time limit with the fallback line, and what a refused Shopify token
+//! profile, the brain (the LLM when one is configured, else the offline agent), a time limit with the fallback line, and what a refused Shopify token
 //! means (the store is marked disconnected and a person takes over). The `agent_reply` stage
 //! calls this and stores the result.
 
-use super::brain::{Answer, Brain, FALLBACK_LINE};
+use super::brain::{Answer, Brain, BrainError, FALLBACK_LINE};
 use super::conversation::Conversation;
 use super::intent::Intent;
+use super::llm_brain::LlmBrain;
 use super::offline::OfflineBrain;
 use super::store_data::StoreData;
 use super::tools::Toolbox;
 use crate::calls::turns::{self, TurnAnswer};
+use crate::integrations::llm::{LlmError, OpenAiChat};
 use crate::integrations::shopify::ShopifyClient;
-use crate::tenancy::{profile, shopify};
+use crate::tenancy::{llm, profile, shopify};
 use crate::{App, CoreError};
 use caly_entities::status::StoreStatus;
 use caly_entities::{call, turn};
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The tenant's store client, unless no store is connected or it was disconnected.
@@ -29,6 +32,19 @@ async fn connected_store(app: &App, tenant: TenantId) -> Result<Option<ShopifyCl
         return Ok(None);
     }
     Ok(Some(shopify::client_for(app, &store)?))
+}
+
+/// The tenant's brain: the LLM when one is configured (theirs, else the platform's), else the
+/// offline agent. A model whose address the policy refuses is an error the turn reports.
+async fn brain_for(
+    app: &App,
+    tenant: TenantId,
+) -> Result<Result<Box<dyn Brain>, LlmError>, CoreError> {
+    let Some(config) = llm::model_for(app, tenant).await? else {
+        return Ok(Ok(Box::new(OfflineBrain)));
+    };
+    Ok(OpenAiChat::new(&config, &app.settings.egress)
+        .map(|model| Box::new(LlmBrain::new(Arc::new(model))) as Box<dyn Brain>))
 }
 
 fn fallback(intent: Intent) -> Answer {
@@ -56,11 +72,17 @@ pub async fn answer_turn(
     let profile = profile::profile_of(&app.db, tenant).await?;
     let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
     let mut tools = Toolbox::new(store, profile.as_ref(), now);
-    let brain = OfflineBrain;
+    let brain = brain_for(app, tenant).await?;
     let mut working = memory.clone();
-    let thinking = brain.answer(&turn.input, &mut working, &mut tools);
+    let thinking = async {
+        match &brain {
+            Ok(brain) => brain.answer(&turn.input, &mut working, &mut tools).await,
+            Err(refused) => Err(BrainError::Model(refused.to_string())),
+        }
+    };
     let (answer, error) = match tokio::time::timeout(app.settings.agent_timeout, thinking).await {
         Ok(Ok(answer)) => {
+            working.remember(&turn.input, &answer.reply);
             memory = working;
             (answer, None)
         }

@@ -98,6 +98,8 @@ pub struct Toolbox<'a> {
     pub store_time: Duration,
     /// The first store failure (a refused token disconnects the store).
     pub store_error: Option<ShopifyError>,
+    /// Whether a brain asked for a person and one is available now.
+    pub handoff: bool,
 }
 
 impl<'a> Toolbox<'a> {
@@ -115,7 +117,14 @@ impl<'a> Toolbox<'a> {
             tasks: Vec::new(),
             store_time: Duration::ZERO,
             store_error: None,
+            handoff: false,
         }
+    }
+
+    /// Whether the store's people answer now (unknown hours count as open).
+    pub fn open_now(&self) -> bool {
+        self.profile
+            .is_none_or(|p| p.support_hours.is_open_at(self.now))
     }
 
     /// The store profile, if set.
@@ -200,6 +209,7 @@ impl<'a> Toolbox<'a> {
                 )
             }
             "store_policy" => (self.store_policy(text("topic")), false),
+            "transfer_to_human" => (self.transfer(conv, text("reason")).await, false),
             _ => (json!({"error": format!("no tool named '{name}'")}), false),
         };
         self.record(name, arguments.clone(), &seen, withheld);
@@ -357,6 +367,19 @@ impl<'a> Toolbox<'a> {
         let seen = json!({"recorded": true, "kind": task.kind, "order": task.order});
         self.tasks.push(task);
         seen
+    }
+
+    /// A person now, in support hours; outside them a callback request.
+    async fn transfer(&mut self, conv: &mut Conversation, reason: Option<String>) -> Value {
+        if self.open_now() {
+            self.handoff = true;
+            return json!({"transferring": true});
+        }
+        let details = reason.unwrap_or_else(|| "asked for a person".into());
+        self.create_task(conv, Some(TaskKind::Callback), None, details)
+            .await;
+        let hours = self.profile.map(|p| p.support_hours.describe());
+        json!({"transferring": false, "callback_recorded": true, "hours": hours})
     }
 
     fn store_policy(&self, topic: Option<String>) -> Value {

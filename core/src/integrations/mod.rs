@@ -1,5 +1,6 @@
 //! Third-party services Caly talks to, each in its own folder: Exotel (telephony) and Shopify
-//! (the store's data). Speech and LLM providers join here.
+//! (the store's data), and OpenAI-compatible language models. Speech providers join here.
 
 pub mod exotel;
+pub mod llm;
 pub mod shopify;

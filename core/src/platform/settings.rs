@@ -120,6 +120,9 @@ pub struct Settings {
     /// Longest the agent may think (store lookups and the model included) before the turn
     /// says the fallback line and offers a human (`CALY_AGENT_TIMEOUT_SECS`).
     pub agent_timeout: Duration,
+    /// The platform's language model (`CALY_LLM_BASE_URL`, `CALY_LLM_API_KEY`,
+    /// `CALY_LLM_MODEL`); unset: the offline agent answers.
+    pub llm: Option<crate::integrations::llm::LlmConfig>,
     /// A dispatched run not picked up within this is pushed again.
     pub redispatch_after: Duration,
     /// How long an old webhook secret stays valid after rotation.
@@ -161,6 +164,27 @@ impl ReconcileSettings {
         self.delay
             .saturating_mul(1u32 << exp)
             .min(self.max_interval)
+    }
+}
+
+/// The platform's model: a key and a model name, with OpenAI's API unless a base URL is given.
+fn llm_config() -> Result<Option<crate::integrations::llm::LlmConfig>, SettingsError> {
+    let (base_url, key, model) = (
+        var("CALY_LLM_BASE_URL"),
+        var("CALY_LLM_API_KEY"),
+        var("CALY_LLM_MODEL"),
+    );
+    match (key, model) {
+        (Some(key), Some(model)) => Ok(Some(crate::integrations::llm::LlmConfig {
+            base_url: base_url.unwrap_or_else(|| "https://api.openai.com/v1".into()),
+            api_key: SecretString::from(key),
+            model,
+        })),
+        (None, None) if base_url.is_none() => Ok(None),
+        _ => Err(SettingsError::Invalid {
+            name: "CALY_LLM_API_KEY",
+            reason: "set CALY_LLM_API_KEY and CALY_LLM_MODEL together (and CALY_LLM_BASE_URL for a server other than OpenAI)".into(),
+        }),
     }
 }
 
@@ -296,6 +320,7 @@ impl Settings {
             dispatch_interval: ms("CALY_DISPATCH_INTERVAL_MS", 500)?,
             worker_concurrency: parsed("CALY_WORKER_CONCURRENCY", 8)?,
             smtp_url: var("SMTP_URL").map(SecretString::from),
+            llm: llm_config()?,
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
             db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,

@@ -2,6 +2,7 @@
 //! credentials, the connected Shopify store, the store's profile. Users, roles and sessions join here.
 
 mod hours;
+pub mod llm;
 pub mod profile;
 pub mod shopify;
 mod tenants;

@@ -7,6 +7,7 @@
 
 pub mod exotel;
 mod infra;
+pub mod openai;
 pub mod process;
 pub mod shopify;
 
@@ -62,6 +63,10 @@ pub struct Options {
     pub egress: Option<EgressSettings>,
     /// How long the turn API waits for the agent (default 10 s).
     pub turn_timeout: Option<Duration>,
+    /// How long the agent may think (default 8 s).
+    pub agent_timeout: Option<Duration>,
+    /// The platform's language model (default: none, the offline agent).
+    pub llm: Option<caly_core::integrations::llm::LlmConfig>,
 }
 
 impl Default for Options {
@@ -78,6 +83,8 @@ impl Default for Options {
             lease: Duration::from_secs(60),
             egress: None,
             turn_timeout: None,
+            agent_timeout: None,
+            llm: None,
         }
     }
 }
@@ -177,6 +184,7 @@ fn settings(
         },
         lease: Duration::from_secs(60),
         turn_timeout: Duration::from_secs(10),
+        llm: None,
         agent_timeout: Duration::from_secs(8),
         redispatch_after: Duration::from_secs(60),
         secret_grace: Duration::from_secs(3600),
@@ -233,6 +241,10 @@ impl TestApp {
         if let Some(timeout) = options.turn_timeout {
             settings.turn_timeout = timeout;
         }
+        if let Some(timeout) = options.agent_timeout {
+            settings.agent_timeout = timeout;
+        }
+        settings.llm = options.llm;
         if let Some(egress) = options.egress {
             settings.egress = egress;
         }

@@ -52,13 +52,18 @@ pub fn caly_command(app: &TestApp) -> Command {
     command
 }
 
-/// Runs `caly <args>` against the test's app to completion: success and its output.
-pub fn run_caly(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let output = caly_command(app)
+/// Runs `caly <args>` against this test's deployment; returns (success, stdout + stderr). It does
+/// not block the test's runtime, so the running Caly (its workers, its API) keeps going while
+/// the command runs, as it would in production.
+pub async fn run_caly(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let mut command = caly_command(app);
+    command
         .args(args)
         .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    let output = tokio::process::Command::from(command)
         .output()
+        .await
         .expect("caly runs");
     let text = format!(
         "{}{}",

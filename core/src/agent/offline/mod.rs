@@ -42,9 +42,7 @@ impl Turn<'_, '_> {
 
     /// Whether the store's people answer now (unknown hours count as open).
     pub fn open_now(&self) -> bool {
-        self.tools
-            .profile()
-            .is_none_or(|p| p.support_hours.is_open_at(self.tools.now()))
+        self.tools.open_now()
     }
 
     /// The facts of the order the caller means, once they may hear them; otherwise the answer
