@@ -49,25 +49,35 @@ async fn send_turn(
     let call = call_id(&id)?;
     let now = Utc::now();
     let timeout = app.settings.turn_timeout;
-    let (turn, run) = turns::start_turn(&app.db, tenant, call, &new.text, timeout * 2, now).await?;
-    // Listen before the work can finish, so the notice cannot pass unseen.
-    let mut waiter = app
-        .handback
-        .subscribe(&turns::handback_key(turn.id))
-        .await
-        .map_err(|e| caly_core::CoreError::Queue(e.into()))?;
+    let abandoned_after = timeout.saturating_mul(2);
+    let (turn, run) =
+        turns::start_turn(&app.db, tenant, call, &new.text, abandoned_after, now).await?;
+    // Listen before the work can finish, so the notice cannot pass unseen. Without a
+    // subscription the request still gets its answer, by looking once a second.
+    let mut waiter = match app.handback.subscribe(&turns::handback_key(turn.id)).await {
+        Ok(waiter) => Some(waiter),
+        Err(error) => {
+            tracing::warn!(%error, "no hand-back subscription; polling for the answer");
+            None
+        }
+    };
     dispatch::push_committed(&app, &agent_reply::NAME, &[run], now).await;
-    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
     let answered = loop {
         let row = turns::find_turn(&app.db, tenant, turn.id).await?;
         if row.status != PENDING {
             break row;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
             break turns::give_up(&app.db, tenant, turn.id, Utc::now()).await?;
         }
-        waiter.wait(left.min(RECHECK)).await;
+        match waiter.as_mut() {
+            Some(waiter) => {
+                waiter.wait(left.min(RECHECK)).await;
+            }
+            None => tokio::time::sleep(left.min(RECHECK)).await,
+        }
     };
     let view = TurnView::from(answered);
     let mut body = json!(view);

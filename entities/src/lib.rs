@@ -5,6 +5,7 @@ pub mod call;
 pub mod conversation;
 pub mod ledger_entry;
 pub mod llm_override;
+pub mod proof_failure;
 pub mod raw_event;
 pub mod recording;
 pub mod scheduler_lock;

@@ -12,6 +12,7 @@ mod m20261122_000005_store_profiles;
 mod m20261122_000006_call_channel;
 mod m20261122_000007_turns_tasks;
 mod m20261122_000008_llm_overrides;
+mod m20261122_000009_proof_failures;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_call_channel::Migration),
             Box::new(m20261122_000007_turns_tasks::Migration),
             Box::new(m20261122_000008_llm_overrides::Migration),
+            Box::new(m20261122_000009_proof_failures::Migration),
         ]
     }
 }

@@ -128,6 +128,25 @@ async fn the_agent_answers_text_turns_from_the_store(backend: Backend) {
         )
         .await;
     assert_eq!(code, 404);
+    // A phone call's caller ID is never lent to typed turns.
+    app.post_json(
+        "status",
+        &json!({"CallSid": crate::support::sid(91), "Status": "in-progress", "From": "09812345678"}),
+    )
+    .await;
+    app.drain().await;
+    let phone = app.call_by_sid(&crate::support::sid(91)).await;
+    let (code, refused) = app
+        .api_post_json(
+            &format!("/api/v1/calls/{}/turns", phone.id),
+            &json!({"text": "track 2041"}),
+        )
+        .await;
+    assert_eq!(
+        (code, refused["error"]["code"].clone()),
+        (400, json!("invalid_turn")),
+        "{refused}"
+    );
     app.stop().await;
 }
 
@@ -236,16 +255,20 @@ async fn a_second_turn_while_one_runs_is_refused_and_a_slow_agent_hands_off(back
         (409, json!("turn_in_progress")),
         "{busy}"
     );
-    let (code, empty) = app
-        .api_post_json(
-            &format!("/api/v1/calls/{call}/turns"),
-            &json!({"text": " "}),
-        )
-        .await;
-    assert_eq!(
-        (code, empty["error"]["code"].clone()),
-        (400, json!("invalid_turn"))
-    );
+    let too_long = "x".repeat(2001);
+    for bad in [
+        json!({"text": " "}),
+        json!({"text": "hi\u{0}"}),
+        json!({"text": too_long}),
+    ] {
+        let (code, refused) = app
+            .api_post_json(&format!("/api/v1/calls/{call}/turns"), &bad)
+            .await;
+        assert_eq!(
+            (code, refused["error"]["code"].clone()),
+            (400, json!("invalid_turn"))
+        );
+    }
 
     // The late answers arrive: the timed-out turn keeps its fallback, the pending one is answered.
     app.start_workers();

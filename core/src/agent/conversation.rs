@@ -97,7 +97,7 @@ impl Conversation {
     pub fn verified_for(&self, order: &str) -> Verified {
         self.verified
             .iter()
-            .find(|v| v.order == order)
+            .find(|v| super::tools::same_order(&v.order, order))
             .map_or(Verified::No, |v| v.how)
     }
 

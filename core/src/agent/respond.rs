@@ -10,6 +10,7 @@ use super::llm_brain::LlmBrain;
 use super::offline::OfflineBrain;
 use super::store_data::StoreData;
 use super::tools::Toolbox;
+use crate::calls::proof_failures::DbProofGuard;
 use crate::calls::turns::{self, TurnAnswer};
 use crate::integrations::llm::{LlmError, OpenAiChat};
 use crate::integrations::shopify::ShopifyClient;
@@ -17,7 +18,7 @@ use crate::tenancy::{llm, profile, shopify};
 use crate::{App, CoreError};
 use caly_entities::status::StoreStatus;
 use caly_entities::{call, turn};
-use caly_jobs::TenantId;
+use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::sync::Arc;
@@ -71,7 +72,13 @@ pub async fn answer_turn(
     let client = connected_store(app, tenant).await?;
     let profile = profile::profile_of(&app.db, tenant).await?;
     let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
-    let mut tools = Toolbox::new(store, profile.as_ref(), now);
+    let guard = DbProofGuard {
+        db: app.db.clone(),
+        tenant,
+        call: CallId(call.id),
+        now,
+    };
+    let mut tools = Toolbox::new(store, profile.as_ref(), now).with_guard(&guard);
     let brain = brain_for(app, tenant).await?;
     let mut working = memory.clone();
     let thinking = async {

@@ -3,10 +3,10 @@
 //! reply) only once the caller is verified for that order; until then the result is withheld.
 //! No tool ever returns a street address (the store queries never fetch one).
 
-use super::conversation::Conversation;
+use super::conversation::{Conversation, MAX_FAILED_CHECKS};
 use super::facts::{order_facts, product_facts};
 use super::store_data::StoreData;
-use super::verification::{Claim, verify};
+use super::verification::{Claim, name_tokens, verify};
 use crate::integrations::shopify::ShopifyError;
 use crate::integrations::shopify::store::Order;
 use crate::tenancy::profile::StoreProfile;
@@ -79,6 +79,19 @@ pub struct ToolCall {
     pub withheld: bool,
 }
 
+/// Failed proofs per order allowed within a day, across conversations.
+pub const MAX_ORDER_FAILURES: u32 = 5;
+
+/// Where failed proofs are counted beyond one conversation (the database in production), so a
+/// new conversation does not reset the limit.
+#[async_trait::async_trait]
+pub trait ProofGuard: Send + Sync {
+    /// Failed proofs for `order` in the recent window.
+    async fn recent_failures(&self, order: &str) -> u32;
+    /// Records one failed proof for `order`.
+    async fn record_failure(&self, order: &str);
+}
+
 /// What a brain sees in place of a withheld result.
 fn withheld_notice(order: &str) -> Value {
     json!({"found": true, "order": order, "withheld": true,
@@ -88,6 +101,7 @@ fn withheld_notice(order: &str) -> Value {
 /// The tools of one turn, with what they did.
 pub struct Toolbox<'a> {
     store: Option<&'a dyn StoreData>,
+    guard: Option<&'a dyn ProofGuard>,
     profile: Option<&'a StoreProfile>,
     now: DateTime<Utc>,
     /// Calls made, in order.
@@ -111,6 +125,7 @@ impl<'a> Toolbox<'a> {
     ) -> Self {
         Toolbox {
             store,
+            guard: None,
             profile,
             now,
             calls: Vec::new(),
@@ -125,6 +140,12 @@ impl<'a> Toolbox<'a> {
     pub fn open_now(&self) -> bool {
         self.profile
             .is_none_or(|p| p.support_hours.is_open_at(self.now))
+    }
+
+    /// These tools with failed proofs counted by `guard` as well as per conversation.
+    pub fn with_guard(mut self, guard: &'a dyn ProofGuard) -> Self {
+        self.guard = Some(guard);
+        self
     }
 
     /// The store profile, if set.
@@ -202,11 +223,8 @@ impl<'a> Toolbox<'a> {
             "create_task" => {
                 let kind = text("kind").and_then(|k| TaskKind::parse(&k));
                 let details = text("details").unwrap_or_default();
-                (
-                    self.create_task(conv, kind, text("order_number"), details)
-                        .await,
-                    false,
-                )
+                self.create_task(conv, kind, text("order_number"), details)
+                    .await
             }
             "store_policy" => (self.store_policy(text("topic")), false),
             "transfer_to_human" => (self.transfer(conv, text("reason")).await, false),
@@ -251,26 +269,50 @@ impl<'a> Toolbox<'a> {
         number: Option<String>,
         claim: Claim,
     ) -> Value {
+        let locked = || {
+            json!({"verified": false, "locked": true,
+                "reason": "too many failed attempts: offer a human"})
+        };
         if conv.is_locked() {
-            return json!({"verified": false, "locked": true,
-                "reason": "too many failed attempts: offer a human"});
+            return locked();
         }
         let Some(number) = number.or_else(|| conv.order.clone()) else {
             return json!({"verified": false, "error": "order_number is required"});
         };
         let Some(order) = self.order(&number).await else {
+            if self.store_error.is_some() {
+                return json!({"verified": false, "error": "the store could not be reached"});
+            }
             return json!({"verified": false, "found": false});
         };
         conv.order = Some(order.name.clone());
+        if let Some(guard) = self.guard
+            && guard.recent_failures(&order.name).await >= MAX_ORDER_FAILURES
+        {
+            conv.failed_checks = conv.failed_checks.max(MAX_FAILED_CHECKS);
+            return locked();
+        }
         let how = verify(conv.trusted_caller(), &order, &claim);
         if how.is_verified() {
             conv.mark_verified(&order.name, how);
             return json!({"verified": true, "order": order.name, "method": how});
         }
-        if claim.name.is_some() || claim.pin.is_some() {
+        // Each fact that was really offered and was wrong counts: a name and a PIN are two.
+        let offered_name = claim
+            .name
+            .as_deref()
+            .is_some_and(|n| !name_tokens(n).is_empty());
+        let offered_pin = claim
+            .pin
+            .as_deref()
+            .is_some_and(|p| p.chars().filter(char::is_ascii_digit).count() == 6);
+        for _ in 0..(u32::from(offered_name) + u32::from(offered_pin)) {
             conv.failed_checks += 1;
+            if let Some(guard) = self.guard {
+                guard.record_failure(&order.name).await;
+            }
         }
-        let left = super::conversation::MAX_FAILED_CHECKS.saturating_sub(conv.failed_checks);
+        let left = MAX_FAILED_CHECKS.saturating_sub(conv.failed_checks);
         json!({"verified": false, "attempts_left": left, "locked": left == 0})
     }
 
@@ -322,42 +364,50 @@ impl<'a> Toolbox<'a> {
         kind: Option<TaskKind>,
         number: Option<String>,
         details: String,
-    ) -> Value {
+    ) -> (Value, bool) {
         let Some(kind) = kind else {
-            return json!({"recorded": false,
-                "error": "kind must be cancellation, address_change, complaint or callback"});
+            let error = "kind must be cancellation, address_change, complaint or callback";
+            return (json!({"recorded": false, "error": error}), false);
         };
         let number = number.or_else(|| conv.order.clone());
         let mut order_name = None;
         if matches!(kind, TaskKind::Cancellation | TaskKind::AddressChange) {
             let Some(number) = number else {
-                return json!({"recorded": false, "error": "order_number is required"});
+                return (
+                    json!({"recorded": false, "error": "order_number is required"}),
+                    false,
+                );
             };
             let Some(order) = self.order(&number).await else {
-                return json!({"recorded": false, "found": false});
+                if self.store_error.is_some() {
+                    let error = "the store could not be reached";
+                    return (json!({"recorded": false, "error": error}), false);
+                }
+                return (json!({"recorded": false, "found": false}), false);
             };
             if !conv.verified_for(&order.name).is_verified() {
-                return withheld_notice(&order.name);
+                return (withheld_notice(&order.name), true);
             }
             if order.cancelled_at.is_some() {
-                return json!({"recorded": false, "reason": "the order is already cancelled"});
+                let reason = "the order is already cancelled";
+                return (json!({"recorded": false, "reason": reason}), false);
             }
             if order.display_fulfillment_status != "UNFULFILLED" {
-                return json!({"recorded": false,
-                    "reason": "the order is no longer unfulfilled, so it cannot be changed"});
+                let reason = "the order is no longer unfulfilled, so it cannot be changed";
+                return (json!({"recorded": false, "reason": reason}), false);
             }
             order_name = Some(order.name);
-        } else if let Some(number) = number
-            && conv.verified_for(&number_to_name(&number)).is_verified()
-        {
-            order_name = Some(number_to_name(&number));
+        } else if let Some(number) = number {
+            order_name = conv
+                .verified
+                .iter()
+                .find(|v| same_order(&v.order, &number))
+                .map(|v| v.order.clone());
         }
-        if let Some(existing) = self
-            .tasks
-            .iter()
-            .find(|t| t.kind == kind && t.order == order_name)
-        {
-            return json!({"recorded": true, "kind": existing.kind, "order": existing.order});
+        // One request of a kind per turn (the database keeps one per turn and kind).
+        if let Some(existing) = self.tasks.iter().find(|t| t.kind == kind) {
+            let seen = json!({"recorded": true, "kind": existing.kind, "order": existing.order});
+            return (seen, false);
         }
         let task = TaskRequest {
             kind,
@@ -366,7 +416,7 @@ impl<'a> Toolbox<'a> {
         };
         let seen = json!({"recorded": true, "kind": task.kind, "order": task.order});
         self.tasks.push(task);
-        seen
+        (seen, false)
     }
 
     /// A person now, in support hours; outside them a callback request.
@@ -404,4 +454,10 @@ impl<'a> Toolbox<'a> {
 /// `2041` or `#2041` as an order name (`#2041`).
 pub fn number_to_name(number: &str) -> String {
     format!("#{}", number.trim().trim_start_matches('#'))
+}
+
+/// Whether two spellings name the same order (`#2041`, `2041`).
+pub fn same_order(a: &str, b: &str) -> bool {
+    let bare = |s: &str| s.trim().trim_start_matches('#').to_ascii_lowercase();
+    bare(a) == bare(b)
 }

@@ -46,7 +46,8 @@ const FILLER: &[&str] = &[
     "order", "from", "here", "yes", "haan", "calling", "sir", "madam",
 ];
 
-fn name_tokens(text: &str) -> Vec<String> {
+/// The words of a name as said, without the filler around it ("my name is …").
+pub fn name_tokens(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphabetic())
         .map(str::to_lowercase)
         .filter(|t| t.chars().count() >= 3 && !FILLER.contains(&t.as_str()))
@@ -77,10 +78,16 @@ pub fn verify(caller: Option<&str>, order: &Order, claim: &Claim) -> Verified {
         .flatten()
         .flat_map(name_tokens)
         .collect();
-        // Every name word said must be on the order, and at most three: reciting many common
-        // names must not pass.
-        let said = name_tokens(said);
-        if (1..=3).contains(&said.len()) && said.iter().all(|t| on_order.contains(t)) {
+        // The full name: every word said must be on the order, at least two of them when the
+        // order has a first and a last name (one common surname must not pass), and at most
+        // three (reciting many common names must not pass).
+        let mut distinct = on_order.clone();
+        distinct.sort();
+        distinct.dedup();
+        let mut said = name_tokens(said);
+        said.dedup();
+        let needed = distinct.len().clamp(1, 2);
+        if (needed..=3).contains(&said.len()) && said.iter().all(|t| on_order.contains(t)) {
             return Verified::OrderAndName;
         }
     }
@@ -158,13 +165,15 @@ mod tests {
             pin: None,
         };
         assert_eq!(
-            verify(None, &order, &name("it's priya")),
+            verify(None, &order, &name("it's priya sharma")),
             Verified::OrderAndName
         );
         assert_eq!(
             verify(None, &order, &name("SHARMA")),
-            Verified::OrderAndName
+            Verified::No,
+            "one common surname is not the name on the order"
         );
+        assert_eq!(verify(None, &order, &name("Priya Priya")), Verified::No);
         assert_eq!(verify(None, &order, &name("Rahul")), Verified::No);
         assert_eq!(
             verify(None, &order, &name("pr")),

@@ -80,7 +80,8 @@ pub async fn close_task(
     now: DateTime<Utc>,
 ) -> Result<task::Model, CoreError> {
     let note = note.trim();
-    if note.is_empty() || note.chars().count() > MAX_NOTE_CHARS {
+    let controls = note.chars().any(|c| c.is_control() && !c.is_whitespace());
+    if note.is_empty() || controls || note.chars().count() > MAX_NOTE_CHARS {
         return Err(Rejection::InvalidTask(format!(
             "'note' must say what was done, in 1 to {MAX_NOTE_CHARS} characters."
         ))

@@ -108,6 +108,11 @@ pub async fn start_turn(
     if text.is_empty() {
         return Err(Rejection::InvalidTurn("'text' must not be empty.".into()).into());
     }
+    if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(
+            Rejection::InvalidTurn("'text' must not contain control characters.".into()).into(),
+        );
+    }
     if text.chars().count() > MAX_TURN_CHARS {
         return Err(Rejection::InvalidTurn(format!(
             "'text' must be at most {MAX_TURN_CHARS} characters."
@@ -115,6 +120,13 @@ pub async fn start_turn(
         .into());
     }
     let call = super::find_call(db, tenant, call).await?;
+    if call.channel != Channel::Text {
+        return Err(Rejection::InvalidTurn(
+            "Turns are sent to text conversations; a phone call's turns come from its audio."
+                .into(),
+        )
+        .into());
+    }
     let txn = db.begin().await?;
     // Write first: the call row is the turn's lock (and SQLite takes its write lock now rather
     // than failing to upgrade a read lock later).
@@ -129,7 +141,8 @@ pub async fn start_turn(
         .one(&txn)
         .await?;
     if let Some(busy) = busy {
-        let abandoned = chrono::Duration::from_std(abandoned_after).unwrap_or_default();
+        let abandoned =
+            chrono::Duration::from_std(abandoned_after).unwrap_or(chrono::Duration::days(1));
         if busy.created_at + abandoned > now {
             return Err(Rejection::TurnInProgress.into());
         }
@@ -211,13 +224,22 @@ pub async fn memory_of(
     db: &impl ConnectionTrait,
     call: &call::Model,
 ) -> Result<Conversation, CoreError> {
-    if let Some(row) = conversation::Entity::find_by_id(call.id).one(db).await? {
-        return Ok(serde_json::from_str(&row.memory).unwrap_or_default());
-    }
-    Ok(Conversation::new(
-        call.from_number.clone(),
-        call.channel == Channel::Phone,
-    ))
+    let fresh = Conversation::new(call.from_number.clone(), call.channel == Channel::Phone);
+    let stored = conversation::Entity::find_by_id(call.id)
+        .filter(conversation::Column::TenantId.eq(call.tenant_id))
+        .one(db)
+        .await?;
+    let Some(row) = stored else {
+        return Ok(fresh);
+    };
+    Ok(serde_json::from_str(&row.memory).unwrap_or_else(|error| {
+        // Fail closed: memory that cannot be read verifies nothing and allows no more proofs.
+        tracing::warn!(%error, call = call.id, "conversation memory unreadable; starting locked");
+        Conversation {
+            failed_checks: crate::agent::conversation::MAX_FAILED_CHECKS,
+            ..fresh
+        }
+    }))
 }
 
 /// The agent's answer to one turn.
@@ -339,6 +361,7 @@ pub async fn give_up(
         )
         .col_expr(turn::Column::AnsweredAt, Expr::value(now))
         .filter(turn::Column::Id.eq(turn))
+        .filter(turn::Column::TenantId.eq(tenant.0))
         .filter(turn::Column::Status.eq(PENDING))
         .exec(db)
         .await?;

@@ -129,6 +129,10 @@ pub async fn tracking(turn: &mut Turn<'_, '_>) -> Answer {
         Ok(facts) => facts,
         Err(ask) => return ask,
     };
+    if facts["cancelled"] == json!(true) {
+        let reply = format!("Order {} was cancelled, so it won't ship.", name(&facts));
+        return turn.say(agent, reply, false);
+    }
     let Some(shipment) = latest_shipment(&facts) else {
         let reply = format!(
             "Order {} hasn't shipped yet, so there's no tracking number yet. You'll get it by SMS as soon as it ships.",
@@ -214,6 +218,10 @@ pub async fn return_request(turn: &mut Turn<'_, '_>) -> Answer {
         Err(ask) => return ask,
     };
     let order = name(&facts);
+    if facts["cancelled"] == json!(true) {
+        let reply = format!("Order {order} was cancelled, so there's nothing to return.");
+        return turn.say(agent, reply, false);
+    }
     let how = turn
         .tools
         .profile()
@@ -245,12 +253,14 @@ pub async fn return_request(turn: &mut Turn<'_, '_>) -> Answer {
 
 /// Whether the caller asks about one order's payment rather than payment options.
 fn about_an_order(turn: &Turn<'_, '_>) -> bool {
-    let text = turn.text.to_lowercase();
+    let words = super::understand::words(turn.text);
+    let text = words.join(" ");
     turn.heard.order_number.is_some()
         || turn.conv.awaiting.is_some()
-        || ["my order", "due", "owe", "kitna dena", "balance"]
+        || words
             .iter()
-            .any(|w| text.contains(w))
+            .any(|w| ["due", "owe", "balance"].contains(&w.as_str()))
+        || ["my order", "kitna dena"].iter().any(|p| text.contains(p))
 }
 
 /// COD and prepaid questions, amount due.
@@ -337,6 +347,11 @@ pub async fn address_change(turn: &mut Turn<'_, '_>) -> Answer {
         format!(
             "I've noted a request to change the delivery address for order {order}. Our team will call you to confirm the new address before it ships."
         )
+    } else if recorded["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("already cancelled"))
+    {
+        format!("Order {order} was cancelled, so there's no address to change.")
     } else {
         format!(
             "Order {order} is already being packed or shipped, so its address can't be changed now. Our team can help if you call back after delivery."

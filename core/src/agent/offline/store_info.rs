@@ -30,8 +30,10 @@ pub fn greeting(turn: &Turn<'_, '_>) -> Answer {
 /// The product the caller means: the one whose title shares most words with what they said,
 /// or the one already being discussed.
 async fn product(turn: &mut Turn<'_, '_>) -> Option<Value> {
+    // The product already discussed, only when the caller names none ("is it in large?").
     let mut words = turn.heard.product_words.clone();
-    if let Some(current) = &turn.conv.product {
+    let follow_up = words.is_empty();
+    if follow_up && let Some(current) = &turn.conv.product {
         words.extend(current.to_lowercase().split_whitespace().map(String::from));
     }
     if words.is_empty() {
@@ -58,11 +60,9 @@ async fn product(turn: &mut Turn<'_, '_>) -> Option<Value> {
             .count()
     };
     let products = found["products"].as_array()?;
-    let best = products
-        .iter()
-        .rev()
-        .max_by_key(|p| score(p))
-        .filter(|p| score(p) > 0 || turn.conv.product.as_deref() == p["title"].as_str())?;
+    let best = products.iter().rev().max_by_key(|p| score(p)).filter(|p| {
+        score(p) > 0 || (follow_up && turn.conv.product.as_deref() == p["title"].as_str())
+    })?;
     turn.conv.product = best["title"].as_str().map(String::from);
     Some(best.clone())
 }
@@ -116,6 +116,7 @@ pub async fn product_inquiry(turn: &mut Turn<'_, '_>) -> Answer {
 fn size_words(text: &str) -> Vec<String> {
     let mut words: Vec<String> = text
         .to_lowercase()
+        .replace(['\'', '\u{2019}'], "")
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(String::from)
@@ -209,18 +210,20 @@ pub fn discount(turn: &mut Turn<'_, '_>) -> Answer {
 
 /// Shipping, returns, refunds, COD and hours, from the profile.
 pub fn policy(turn: &mut Turn<'_, '_>) -> Answer {
-    let text = turn.text.to_lowercase();
-    let topic = if ["hour", "timing", "open", "close", "time"]
-        .iter()
-        .any(|w| text.contains(w))
-    {
-        "hours"
-    } else if text.contains("return") || text.contains("exchange") {
+    let words = super::understand::words(turn.text);
+    let said = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let topic = if said(&["return", "returns", "exchange", "wapas"]) {
         "returns"
-    } else if text.contains("refund") {
+    } else if said(&["refund", "refunds"]) {
         "refunds"
-    } else if text.contains("cod") || text.contains("cash") {
+    } else if said(&["cod", "cash"]) {
         "cod"
+    } else if said(&["shipping", "delivery", "courier", "ship"]) {
+        "shipping"
+    } else if said(&[
+        "hours", "hour", "timings", "timing", "open", "close", "closed",
+    ]) {
+        "hours"
     } else {
         "shipping"
     };

@@ -241,7 +241,7 @@ async fn tracking_in_every_phrasing() {
     .await;
     check(
         Chat::text(None).await,
-        &["track order two zero four one", "Rahul"],
+        &["track order two zero four one", "Rahul Verma"],
         Intent::Tracking,
         &["Blue Dart"],
     )
@@ -452,7 +452,7 @@ async fn address_change_is_a_request_while_unfulfilled() {
     assert_eq!(chat.tasks[0].kind, TaskKind::AddressChange);
     check(
         Chat::text(None).await,
-        &["pata badalna hai", "1002", "Priya"],
+        &["pata badalna hai", "1002", "Priya Sharma"],
         Intent::AddressChange,
         &["#1002"],
     )
@@ -743,6 +743,117 @@ async fn a_revoked_token_hands_off() {
     assert!(
         answer.handoff && answer.reply.contains("can't reach"),
         "{}",
+        answer.reply
+    );
+}
+
+/// Failed proofs kept beyond one conversation, as the database keeps them.
+#[derive(Default)]
+struct MemoryGuard(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl crate::agent::tools::ProofGuard for MemoryGuard {
+    async fn recent_failures(&self, order: &str) -> u32 {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|o| *o == order)
+            .count() as u32
+    }
+    async fn record_failure(&self, order: &str) {
+        self.0.lock().unwrap().push(order.to_string());
+    }
+}
+
+#[tokio::test]
+async fn a_new_conversation_does_not_reset_the_limit_on_proofs() {
+    let guard = MemoryGuard::default();
+    let mut chat = Chat::text(None).await;
+    let mut attempt = async |conv: &mut Conversation, said: &str| {
+        let mut tools =
+            Toolbox::new(Some(&chat.client), Some(&chat.profile), chat.now).with_guard(&guard);
+        OfflineBrain.answer(said, conv, &mut tools).await.unwrap()
+    };
+    // A name and a wrong PIN in one breath are two failures.
+    let mut first = Conversation::default();
+    attempt(&mut first, "track order 2041").await;
+    attempt(&mut first, "my name is Priya Sharma, pin 411001").await;
+    let mut second = Conversation::default();
+    attempt(&mut second, "track order 2041").await;
+    attempt(&mut second, "Anjali Iyer").await;
+    attempt(&mut second, "Imran Khan").await;
+    assert_eq!(
+        guard.0.lock().unwrap().len(),
+        4,
+        "a bare 'ok' would not count: only real names and PINs"
+    );
+    let mut third = Conversation::default();
+    attempt(&mut third, "track order 2041").await;
+    attempt(&mut third, "Kumar Singh").await;
+    // Five failures on the order today: even the right name is refused, in any conversation.
+    let mut fourth = Conversation::default();
+    attempt(&mut fourth, "track order 2041").await;
+    let answer = attempt(&mut fourth, "Rahul Verma").await;
+    assert!(
+        answer.handoff && answer.reply.contains("couldn't verify"),
+        "{}",
+        answer.reply
+    );
+    assert!(!fourth.is_verified());
+    chat.conv = fourth;
+}
+
+#[tokio::test]
+async fn follow_ups_read_what_the_caller_means() {
+    check(
+        Chat::text(None).await,
+        &["I'm looking for the cotton kurta in small, in stock?"],
+        Intent::Stock,
+        &["S / Red is available"],
+    )
+    .await;
+    let chat = check(
+        Chat::text(None).await,
+        &["how much is the silk saree"],
+        Intent::ProductInquiry,
+        &["₹2,999"],
+    )
+    .await;
+    check(
+        chat,
+        &["how much is the wool sweater"],
+        Intent::ProductInquiry,
+        &["couldn't find"],
+    )
+    .await;
+    check(
+        Chat::text(None).await,
+        &["shipping cost and delivery time?"],
+        Intent::Policy,
+        &["Free shipping"],
+    )
+    .await;
+    check(
+        Chat::text(None).await,
+        &["what is your return policy"],
+        Intent::Policy,
+        &["Returns within 7 days"],
+    )
+    .await;
+    check(
+        Chat::call("+919811122233").await,
+        &["track order 1009"],
+        Intent::Tracking,
+        &["cancelled"],
+    )
+    .await;
+    let mut chat = Chat::text(None).await;
+    chat.say("track order 2041").await;
+    let answer = chat.say("Rahul").await;
+    assert!(
+        answer.reply.contains("doesn't match"),
+        "one name word is not the name on the order: {}",
         answer.reply
     );
 }

@@ -16,6 +16,9 @@ pub struct Selected {
     pub inner: Vec<Selected>,
 }
 
+/// Deepest nesting of selections served.
+const MAX_DEPTH: usize = 12;
+
 struct Reader {
     tokens: Vec<Token>,
     at: usize,
@@ -48,7 +51,10 @@ impl Reader {
         }
     }
 
-    fn set(&mut self) -> Result<Vec<Selected>, String> {
+    fn set(&mut self, depth: usize) -> Result<Vec<Selected>, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("selections nest deeper than {MAX_DEPTH}"));
+        }
         if self.next() != Some(Token::Punct('{')) {
             return Err("expected a selection set".into());
         }
@@ -59,7 +65,7 @@ impl Reader {
                 Some(Token::Spread) => {
                     self.next();
                     self.next();
-                    fields.extend(self.set()?);
+                    fields.extend(self.set(depth + 1)?);
                 }
                 Some(Token::Name(first)) => {
                     let (key, name) = if self.peek_is(':') {
@@ -75,7 +81,7 @@ impl Reader {
                         self.skip_group('(', ')');
                     }
                     let inner = if self.peek_is('{') {
-                        self.set()?
+                        self.set(depth + 1)?
                     } else {
                         Vec::new()
                     };
@@ -100,14 +106,16 @@ pub fn root_selection(query: &str) -> Result<Vec<Selected>, String> {
             reader.next();
         }
     }
-    reader.set()
+    reader.set(0)
 }
 
 /// `value` cut down to `selection` (lists element by element).
 pub fn project(value: &Value, selection: &[Selected]) -> Value {
     match value {
         Value::Array(items) => Value::Array(items.iter().map(|v| project(v, selection)).collect()),
-        Value::Object(object) if !selection.is_empty() => {
+        // An object asked for without saying which of its fields: nothing of it is sent.
+        Value::Object(_) if selection.is_empty() => Value::Null,
+        Value::Object(object) => {
             let mut out = Map::new();
             for field in selection {
                 let found = object.get(&field.name).cloned().unwrap_or(Value::Null);
