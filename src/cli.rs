@@ -1,6 +1,6 @@
 //! Command-line definitions and their dispatch.
 
-use crate::{bench, demo, ops, processes, simulate};
+use crate::{bench, chat, demo, ops, processes, simulate};
 use anyhow::Context;
 use caly_core::pipeline::{StageRegistry, dispatch, replay};
 use caly_core::platform::db;
@@ -75,6 +75,8 @@ enum Command {
     Ledger(ops::LedgerCommand),
     /// Sends realistic Exotel webhooks to a deployment.
     Simulate(simulate::SimulateArgs),
+    /// Talks to the agent in the terminal (text turns over the API; the demo tenant by default).
+    Chat(chat::ChatArgs),
     /// Benchmarks (point them at a scratch database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -198,6 +200,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(command) => ops::runs(&connect().await?, command).await,
         Command::Ledger(command) => ops::ledger(&connect().await?, command).await,
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Chat(args) => chat::run(args).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }

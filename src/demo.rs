@@ -64,8 +64,15 @@ pub fn print_tenant(
     }
 }
 
-/// Creates the demo tenant on first start and prints how to use Caly.
-pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
+/// The demo tenant written by an earlier `caly run`, if any.
+pub async fn read_demo() -> Option<DemoTenant> {
+    let settings = Settings::from_env().ok()?;
+    let text = tokio::fs::read_to_string(demo_file(&settings)).await.ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Creates the demo tenant on first start and prints how to use Caly; returns it.
+pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTenant> {
     let path = demo_file(&app.settings);
     let base = app
         .settings
@@ -121,7 +128,8 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
             path.display()
         );
         println!("try:  cargo run --release -- simulate --calls 20");
-        return Ok(());
+        println!("      cargo run --release -- chat --caller +919812345678");
+        return Ok(demo);
     }
     println!(
         "demo tenant {} created; shown this once, kept in {} (mode 0600)",
@@ -138,5 +146,6 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<()> {
         "      curl -H 'Authorization: Bearer {}' {base}/api/v1/calls",
         demo.api_key
     );
-    Ok(())
+    println!("      cargo run --release -- chat --caller +919812345678");
+    Ok(demo)
 }

@@ -1,10 +1,13 @@
 //! `caly`: one CLI over everything — the embedded all-in-one server, the separate production
 //! processes (api, worker, scheduler, migrate), tenant administration, replays, operator
-//! commands over failed runs and the ledger, and the traffic simulator.
+//! commands over failed runs and the ledger, the traffic simulator, the demo store and a terminal
+//! chat with the agent.
 
 mod bench;
+mod chat;
 mod cli;
 mod demo;
+mod demo_store;
 mod ops;
 mod processes;
 mod shopify_cli;

@@ -72,7 +72,8 @@ pub async fn run_all() -> anyhow::Result<()> {
     demo::allow_local_recordings(&mut settings);
     let app = App::connect(settings, true).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
-    demo::announce(&app, listener.local_addr()?).await?;
+    let demo = demo::announce(&app, listener.local_addr()?).await?;
+    crate::demo_store::start(&app, caly_core::TenantId(demo.tenant_id)).await?;
     let stop = CancellationToken::new();
     let signal_stop = stop.clone();
     tokio::spawn(async move {

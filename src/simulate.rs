@@ -2,13 +2,12 @@
 //! StatusCallbacks as JSON and form) for N calls at a chosen rate and concurrency, with a
 //! recording server behind Basic auth, then a summary once the recordings were fetched.
 
-use crate::demo::{DemoTenant, demo_file};
+use crate::demo::DemoTenant;
 use anyhow::Context;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine;
-use caly_core::platform::settings::Settings;
 use chrono::{Duration as ChronoDuration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,13 +65,7 @@ struct Target {
 }
 
 async fn target(args: &SimulateArgs) -> anyhow::Result<Target> {
-    let demo = match Settings::from_env() {
-        Ok(settings) => tokio::fs::read_to_string(demo_file(&settings))
-            .await
-            .ok()
-            .and_then(|t| serde_json::from_str::<DemoTenant>(&t).ok()),
-        Err(_) => None,
-    };
+    let demo = crate::demo::read_demo().await;
     let pick = |given: &Option<String>, from_demo: fn(&DemoTenant) -> String, what: &str| {
         given
             .clone()
