@@ -139,9 +139,14 @@ async fn open_conversation(
             "Only 'text' conversations are opened here; phone calls arrive from Exotel.",
         ));
     }
+    let now = Utc::now();
     let call =
-        calls::conversations::open_text(&app.db, TenantId(tenant.id), &new.caller, Utc::now())
-            .await?;
+        calls::conversations::open_text(&app.db, TenantId(tenant.id), &new.caller, now).await?;
+    // Look the caller up while they type their first words.
+    if let Some(run) = calls::prefetch::arm(&app.db, &call, now).await? {
+        let stage = caly_core::pipeline::stages::prefetch_caller::NAME;
+        dispatch::push_committed(&app, &stage, &[run], now).await;
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": call.id, "channel": call.channel, "caller": call.from_number})),

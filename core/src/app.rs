@@ -1,6 +1,7 @@
 //! The shared context every process builds once: database, queue, object store, keys, HTTP client.
 
 use crate::CoreError;
+use crate::integrations::shopify::budget::{MemoryBudget, RateBudget, RedisBudget};
 use crate::pipeline::StageRegistry;
 use crate::platform::crypto::MasterKey;
 use crate::platform::db;
@@ -37,6 +38,8 @@ pub struct App {
     pub stages: StageRegistry,
     /// Tells waiting API requests that a worker stored their answer.
     pub handback: Handback,
+    /// Shopify's rate budget per store, shared by every process of the deployment.
+    pub shopify_budget: Arc<dyn RateBudget>,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -91,10 +94,17 @@ impl App {
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
-        let handback = match &settings.redis_url {
-            Some(url) => Handback::redis(url.expose_secret(), &settings.queue_namespace)
-                .map_err(crate::platform::queue::QueueError::from)?,
-            None => Handback::local(),
+        let (handback, shopify_budget): (Handback, Arc<dyn RateBudget>) = match &settings.redis_url
+        {
+            Some(url) => {
+                let ns = &settings.queue_namespace;
+                let redis = |e| crate::platform::queue::QueueError::from(e);
+                (
+                    Handback::redis(url.expose_secret(), ns).map_err(redis)?,
+                    Arc::new(RedisBudget::new(url.expose_secret(), ns).map_err(redis)?),
+                )
+            }
+            None => (Handback::local(), Arc::new(MemoryBudget::default())),
         };
         let http = settings.egress.client();
         let mailer = Mailer::new(
@@ -106,6 +116,7 @@ impl App {
             gauge: Arc::default(),
             stages: StageRegistry::builtin(),
             handback,
+            shopify_budget,
             mailer,
             db,
             queue,

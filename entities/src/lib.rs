@@ -2,6 +2,7 @@
 //! Domain logic over these rows lives in `caly-core`.
 
 pub mod call;
+pub mod caller_prefetch;
 pub mod conversation;
 pub mod ledger_entry;
 pub mod llm_override;

@@ -13,6 +13,7 @@ mod m20261122_000006_call_channel;
 mod m20261122_000007_turns_tasks;
 mod m20261122_000008_llm_overrides;
 mod m20261122_000009_proof_failures;
+mod m20261122_000010_caller_prefetches;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_turns_tasks::Migration),
             Box::new(m20261122_000008_llm_overrides::Migration),
             Box::new(m20261122_000009_proof_failures::Migration),
+            Box::new(m20261122_000010_caller_prefetches::Migration),
         ]
     }
 }

@@ -285,6 +285,39 @@ fn the_checker_accepts_shopify_queries_and_refuses_what_shopify_lacks() {
     assert!(err.contains("argument 'phone'"), "{err}");
 }
 
+#[tokio::test]
+async fn every_process_shares_one_rate_budget_per_store() {
+    let app = TestApp::spawn(Backend::Production).await;
+    let fake = fake_shopify(TOKEN, ALL).await;
+    let id = app.tenant.tenant.id.to_string();
+    let (ok, out) = run_caly(&app, &connect_args(&id, &fake, TOKEN)).await;
+    assert!(ok, "{out}");
+    let tenant = caly_core::TenantId(app.tenant.tenant.id);
+    let stored = shopify::store_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    let shop = shopify::client_for(&app.app, &stored).unwrap();
+    // Shopify reports the bucket drained: 50 points at 10 a second is 5 s away.
+    fake.report_bucket(0.0, 10.0);
+    store::orders_by_number(&shop, "1001").await.unwrap();
+    // Another process, with its own connection to the same Redis, now waits before asking.
+    let settings = &app.app.settings;
+    let url =
+        secrecy::ExposeSecret::expose_secret(settings.redis_url.as_ref().unwrap()).to_string();
+    let other =
+        caly_core::integrations::shopify::budget::RedisBudget::new(&url, &settings.queue_namespace)
+            .unwrap();
+    use caly_core::integrations::shopify::budget::RateBudget;
+    let wait = other.before_request("kesar.myshopify.com").await;
+    assert!(wait >= std::time::Duration::from_secs(4), "{wait:?}");
+    assert_eq!(
+        other.before_request("another.myshopify.com").await,
+        std::time::Duration::ZERO
+    );
+    app.stop().await;
+}
+
 both_backends!(
     a_store_profile_is_set_from_json_or_toml,
     a_revoked_token_marks_the_store_disconnected,

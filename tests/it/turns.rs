@@ -297,7 +297,48 @@ async fn a_revoked_token_disconnects_the_store_and_hands_off(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_callers_orders_are_prefetched_when_a_conversation_starts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let store = connect(&app).await;
+    let call = open(&app).await;
+    app.drain().await;
+    let (_, detail) = app.api_get(&format!("/api/v1/calls/{call}")).await;
+    let prefetch = detail["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "prefetch_caller")
+        .cloned()
+        .unwrap_or_else(|| panic!("no prefetch run: {detail}"));
+    assert_eq!(prefetch["status"], "succeeded", "{prefetch}");
+    // The first answer about one of the caller's orders does not wait on Shopify.
+    let before = store.hits();
+    let reply = say(&app, call, "where is my order 2041").await;
+    assert_eq!(store.hits(), before, "answered from the prefetched orders");
+    assert_eq!(
+        reply["tool_calls"][0]["withheld"], true,
+        "a typed number is still not caller ID"
+    );
+    // A phone call to a store with Shopify connected is prefetched too.
+    app.passthru_get(&[
+        ("CallSid", &crate::support::sid(92)),
+        ("CallFrom", "09876543210"),
+        ("Direction", "incoming"),
+        ("CallType", "call-attempt"),
+    ])
+    .await;
+    app.drain().await;
+    let phone = app.call_by_sid(&crate::support::sid(92)).await;
+    let (_, detail) = app.api_get(&format!("/api/v1/calls/{}", phone.id)).await;
+    assert!(
+        detail["stages"].to_string().contains("prefetch_caller"),
+        "{detail}"
+    );
+    app.stop().await;
+}
+
 both_backends!(
+    the_callers_orders_are_prefetched_when_a_conversation_starts,
     the_agent_answers_text_turns_from_the_store,
     requests_become_tasks_staff_close,
     a_second_turn_while_one_runs_is_refused_and_a_slow_agent_hands_off,

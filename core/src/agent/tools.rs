@@ -189,8 +189,12 @@ impl<'a> Toolbox<'a> {
         }
     }
 
-    /// The order with this number, as the store has it (no privacy applied: for the tools).
-    async fn order(&mut self, number: &str) -> Option<Order> {
+    /// The order with this number, as the store has it (no privacy applied: for the tools);
+    /// from the caller's prefetched orders when it is one of them, else from the store.
+    async fn order(&mut self, conv: &Conversation, number: &str) -> Option<Order> {
+        if let Some(known) = conv.prefetched.iter().find(|o| same_order(&o.name, number)) {
+            return Some(known.clone());
+        }
         let store = self.store?;
         let found = self.timed(store.orders_by_number(number)).await?;
         found.into_iter().next()
@@ -245,7 +249,7 @@ impl<'a> Toolbox<'a> {
         if self.store.is_none() {
             return (json!({"error": "no store is connected"}), false);
         }
-        let Some(order) = self.order(&number).await else {
+        let Some(order) = self.order(conv, &number).await else {
             if self.store_error.is_some() {
                 return (json!({"error": "the store could not be reached"}), false);
             }
@@ -279,7 +283,7 @@ impl<'a> Toolbox<'a> {
         let Some(number) = number.or_else(|| conv.order.clone()) else {
             return json!({"verified": false, "error": "order_number is required"});
         };
-        let Some(order) = self.order(&number).await else {
+        let Some(order) = self.order(conv, &number).await else {
             if self.store_error.is_some() {
                 return json!({"verified": false, "error": "the store could not be reached"});
             }
@@ -378,7 +382,7 @@ impl<'a> Toolbox<'a> {
                     false,
                 );
             };
-            let Some(order) = self.order(&number).await else {
+            let Some(order) = self.order(conv, &number).await else {
                 if self.store_error.is_some() {
                     let error = "the store could not be reached";
                     return (json!({"recorded": false, "error": error}), false);

@@ -4,6 +4,7 @@
 pub mod conversations;
 pub mod merge;
 pub mod phone;
+pub mod prefetch;
 pub mod proof_failures;
 mod queries;
 pub mod recordings;

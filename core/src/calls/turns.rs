@@ -229,17 +229,24 @@ pub async fn memory_of(
         .filter(conversation::Column::TenantId.eq(call.tenant_id))
         .one(db)
         .await?;
-    let Some(row) = stored else {
-        return Ok(fresh);
+    let mut memory = match stored {
+        None => fresh,
+        Some(row) => serde_json::from_str(&row.memory).unwrap_or_else(|error| {
+            // Fail closed: memory that cannot be read verifies nothing and allows no more proofs.
+            tracing::warn!(%error, call = call.id, "conversation memory unreadable; starting locked");
+            Conversation {
+                failed_checks: crate::agent::conversation::MAX_FAILED_CHECKS,
+                ..fresh
+            }
+        }),
     };
-    Ok(serde_json::from_str(&row.memory).unwrap_or_else(|error| {
-        // Fail closed: memory that cannot be read verifies nothing and allows no more proofs.
-        tracing::warn!(%error, call = call.id, "conversation memory unreadable; starting locked");
-        Conversation {
-            failed_checks: crate::agent::conversation::MAX_FAILED_CHECKS,
-            ..fresh
-        }
-    }))
+    if !memory.prefetch_done
+        && let Some(orders) = super::prefetch::load(db, call).await?
+    {
+        memory.prefetched = orders;
+        memory.prefetch_done = true;
+    }
+    Ok(memory)
 }
 
 /// The agent's answer to one turn.

@@ -27,6 +27,8 @@ pub enum FailureCode {
     ExotelNeverReady,
     /// Someone else changed the data at the same moment.
     Conflict,
+    /// Shopify could not be reached, throttled too long or answered with an error.
+    ShopifyUnavailable,
 }
 
 impl FailureCode {
@@ -42,6 +44,7 @@ impl FailureCode {
         FailureCode::ExotelUnavailable,
         FailureCode::ExotelNeverReady,
         FailureCode::Conflict,
+        FailureCode::ShopifyUnavailable,
     ];
 
     /// The stored, stable code.
@@ -57,6 +60,7 @@ impl FailureCode {
             FailureCode::ExotelUnavailable => "exotel_unavailable",
             FailureCode::ExotelNeverReady => "exotel_never_ready",
             FailureCode::Conflict => "conflict",
+            FailureCode::ShopifyUnavailable => "shopify_unavailable",
         }
     }
 
@@ -93,6 +97,9 @@ impl FailureCode {
                  the recording) in time."
             }
             FailureCode::Conflict => "The data changed while this step ran.",
+            FailureCode::ShopifyUnavailable => {
+                "Shopify could not be reached or answered with an error."
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ impl StageRegistry {
             .with(stages::reconcile::Reconcile)
             .with(stages::vacuum_queue::VacuumQueue)
             .with(stages::agent_reply::AgentReply)
+            .with(stages::prefetch_caller::PrefetchCaller)
     }
 
     /// This registry with one more stage (tests register their own this way).
@@ -124,7 +125,7 @@ mod tests {
         let registry = StageRegistry::builtin();
         assert_eq!(
             registry.describe(),
-            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply"
+            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller"
         );
         for stage in registry.iter() {
             for next in stage.spec().follow_ups {
@@ -140,9 +141,9 @@ mod tests {
         let err = registry.parse("transcode").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply")
+                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller")
         );
-        assert_eq!(registry.parse_list(&[]).unwrap().len(), 6);
+        assert_eq!(registry.parse_list(&[]).unwrap().len(), 7);
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub enum Failure {
     /// Exotel did not give what the stage needs.
     #[error(transparent)]
     Exotel(#[from] crate::integrations::exotel::ExotelError),
+    /// Shopify gave no usable answer.
+    #[error(transparent)]
+    Shopify(#[from] crate::integrations::shopify::ShopifyError),
     /// Another writer changed the row while the stage ran; running again sees its change.
     #[error("{0}; running again")]
     Raced(&'static str),
@@ -255,6 +258,7 @@ impl Failure {
             Failure::TimedOut(_) => FailureCode::TimedOut,
             Failure::Unreadable(_) => FailureCode::UnreadableData,
             Failure::Raced(_) => FailureCode::Conflict,
+            Failure::Shopify(_) => FailureCode::ShopifyUnavailable,
             Failure::GaveUp { .. } => FailureCode::ExotelNeverReady,
             Failure::Exotel(err) => match err {
                 ExotelError::Refused { source, .. } if source.is_size_limit() => {

@@ -81,13 +81,14 @@ pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClie
     let origin = ShopifyOrigin::new(&store.shop, store.api_url.as_deref(), egress)
         .map_err(|e| crate::Rejection::InvalidShop(e.to_string()))?;
     let token = SecretString::from(app.key.decrypt(&store.token_enc)?);
-    Ok(ShopifyClient::new(
+    let client = ShopifyClient::new(
         app.http.clone(),
         egress.clone(),
         origin,
         token,
         &app.settings.shopify_api_version,
-    ))
+    );
+    Ok(client.with_budget(app.shopify_budget.clone(), &store.shop))
 }
 
 /// After a failed Shopify call: when Shopify refused the token (401/403: revoked, or the app

@@ -1,8 +1,10 @@
 //! One GraphQL request at a time to one store, within the outbound policy.
 
+use super::budget::{Bucket, RateBudget, now_ms};
 use crate::platform::egress::{AllowList, EgressError, EgressSettings, is_loopback};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a Shopify request gave no data.
@@ -97,6 +99,7 @@ pub struct ShopifyClient {
     origin: ShopifyOrigin,
     token: SecretString,
     version: String,
+    budget: Option<(Arc<dyn RateBudget>, String)>,
 }
 
 /// Throttled requests are retried this many times before giving up.
@@ -120,13 +123,26 @@ impl ShopifyClient {
             origin,
             token,
             version: version.to_string(),
+            budget: None,
         }
+    }
+
+    /// This client, sharing `budget` for `store` with every other client of that store.
+    pub fn with_budget(mut self, budget: Arc<dyn RateBudget>, store: &str) -> Self {
+        self.budget = Some((budget, store.to_string()));
+        self
     }
 
     /// Runs a GraphQL query; returns its `data`. Waits out throttling a few times.
     pub async fn query(&self, query: &str, variables: Value) -> Result<Value, ShopifyError> {
         let mut tries = 0;
         loop {
+            if let Some((budget, store)) = &self.budget {
+                let wait = budget.before_request(store).await;
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
             match self.query_once(query, &variables).await {
                 Err(ShopifyError::Throttled(wait)) if tries < THROTTLE_RETRIES => {
                     tries += 1;
@@ -170,6 +186,9 @@ impl ShopifyClient {
             .json()
             .await
             .map_err(|e| ShopifyError::Unusable(e.without_url().to_string()))?;
+        if let (Some((budget, store)), Some(bucket)) = (&self.budget, bucket_of(&body)) {
+            budget.after_response(store, bucket).await;
+        }
         if let Some(wait) = throttle_wait(&body) {
             return Err(ShopifyError::Throttled(wait));
         }
@@ -207,6 +226,18 @@ fn throttle_wait(body: &Value) -> Option<Duration> {
         _ => 1.0,
     };
     Some(wait_of(seconds))
+}
+
+/// The store's bucket as Shopify reported it with an answer (`extensions.cost.throttleStatus`).
+fn bucket_of(body: &Value) -> Option<Bucket> {
+    let status = body.pointer("/extensions/cost/throttleStatus")?;
+    let number = |name: &str| status.get(name).and_then(Value::as_f64);
+    Some(Bucket {
+        available: number("currentlyAvailable")?,
+        maximum: number("maximumAvailable")?,
+        restore_rate: number("restoreRate")?,
+        at_ms: now_ms(),
+    })
 }
 
 /// A wait Shopify asked for, as a duration: not negative, finite, at most a minute.

@@ -3,6 +3,7 @@
 //! store being disconnected; the connection check (`shop`, granted scopes); what the agent
 //! reads; and a local Shopify-compatible store for the demo and the tests.
 
+pub mod budget;
 mod client;
 mod connect;
 pub mod local;

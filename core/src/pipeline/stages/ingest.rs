@@ -1,9 +1,9 @@
 //! `ingest`: applies one raw Exotel event to its call (creating it), moves the state machine,
 //! and arms the call's follow-up stages.
 
-use super::{charge, reconcile, recording_upload};
+use super::{charge, prefetch_caller, reconcile, recording_upload};
 use crate::App;
-use crate::calls::merge;
+use crate::calls::{merge, prefetch};
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
 use crate::pipeline::runs::{self, NewRun, Rearm};
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
@@ -25,7 +25,12 @@ pub const NAME: StageName = StageName::new("ingest");
 /// Its spec.
 pub const SPEC: StageSpec = StageSpec {
     name: NAME,
-    follow_ups: &[recording_upload::NAME, charge::NAME, reconcile::NAME],
+    follow_ups: &[
+        recording_upload::NAME,
+        charge::NAME,
+        reconcile::NAME,
+        prefetch_caller::NAME,
+    ],
     timeout: Duration::from_secs(60),
     max_attempts: None,
     // One run per delivery, keyed by the delivery's digest: never armed per call.
@@ -117,6 +122,9 @@ async fn arm_follow_ups(
         }
     }
     let is_final = call.state.is_final();
+    if !is_final && let Some(id) = prefetch::arm(txn, call, now).await? {
+        armed.push((prefetch_caller::NAME, id));
+    }
     if !(is_final && call.duration_secs.is_some()) {
         // If the final callback (or its duration) never comes, ask Exotel, counting from the
         // call's latest event: a long call keeps its reconcile window open while events come.

@@ -4,6 +4,7 @@
 pub mod agent_reply;
 pub mod charge;
 pub mod ingest;
+pub mod prefetch_caller;
 pub mod reconcile;
 pub mod recording_upload;
 pub mod vacuum_queue;

@@ -50,6 +50,7 @@ struct Inner {
     schema: Option<Arc<Schema>>,
     seed: Seed,
     throttle_next: AtomicU32,
+    bucket: Mutex<(f64, f64)>,
     hits: AtomicU32,
     versions: Mutex<Vec<String>>,
 }
@@ -74,6 +75,7 @@ impl LocalShopify {
                 schema: options.schema,
                 seed: Seed::new(options.today),
                 throttle_next: AtomicU32::new(0),
+                bucket: Mutex::new((1988.0, 100.0)),
                 hits: AtomicU32::new(0),
                 versions: Mutex::new(Vec::new()),
             }),
@@ -88,6 +90,12 @@ impl LocalShopify {
     /// The next `n` requests are answered THROTTLED.
     pub fn throttle_next(&self, n: u32) {
         self.inner.throttle_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The bucket reported with every answer from now on: points available and restored per
+    /// second (default 1988 of 2000, 100/s).
+    pub fn report_bucket(&self, available: f64, restore_rate: f64) {
+        *self.inner.bucket.lock().unwrap_or_else(|e| e.into_inner()) = (available, restore_rate);
     }
 
     /// Revokes the token (the app was uninstalled): every request gets 401 from now on.
@@ -110,10 +118,10 @@ impl LocalShopify {
     }
 }
 
-fn cost(available: f64) -> Value {
+fn cost(available: f64, restore_rate: f64) -> Value {
     json!({"cost": {"requestedQueryCost": 12, "actualQueryCost": 12,
         "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available,
-            "restoreRate": 100.0}}})
+            "restoreRate": restore_rate}}})
 }
 
 fn errors(message: &str) -> Response {
@@ -153,7 +161,7 @@ async fn graphql(
     if throttled {
         // 12 points wanted, 2 left, 100 restored per second: 0.1 s to wait.
         let body = json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-            "extensions": cost(2.0)});
+            "extensions": cost(2.0, 100.0)});
         return axum::Json(body).into_response();
     }
     let query = body
@@ -177,5 +185,7 @@ async fn graphql(
         };
         data.insert(field.key.clone(), selection::project(&value, &field.inner));
     }
-    axum::Json(json!({"data": data, "extensions": cost(1988.0)})).into_response()
+    let (available, restore_rate) = *inner.bucket.lock().unwrap_or_else(|e| e.into_inner());
+    let extensions = cost(available, restore_rate);
+    axum::Json(json!({"data": data, "extensions": extensions})).into_response()
 }
