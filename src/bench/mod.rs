@@ -1,7 +1,9 @@
 //! `caly bench ingest` and `caly bench pipeline`: throughput and latency of Caly's pipeline,
-//! printed next to the raw speed of the same PostgreSQL and Redis, measured in the same run.
+//! printed next to the raw speed of the same PostgreSQL and Redis, measured in the same run;
+//! `caly bench agent`: text-turn latency of the offline agent against the local store.
 //! Point it at a scratch database: it creates a tenant and a `bench_raw_insert` table there.
 
+mod agent;
 mod ingest;
 mod pipeline;
 mod stats;
@@ -41,6 +43,16 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
         workers: Vec<usize>,
     },
+    /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
+    /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
+    Agent {
+        /// Turns per concurrency level.
+        #[arg(long, default_value_t = 1000)]
+        turns: usize,
+        /// Concurrent conversations to try.
+        #[arg(long, value_delimiter = ',', default_value = "1,50")]
+        concurrency: Vec<usize>,
+    },
 }
 
 /// Runs a benchmark.
@@ -53,6 +65,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             seconds,
         } => ingest::run(requests, &concurrency, rate, seconds).await,
         BenchCommand::Pipeline { calls, workers } => pipeline::run(calls, &workers).await,
+        BenchCommand::Agent { turns, concurrency } => agent::run(turns, &concurrency).await,
     }
 }
 
@@ -60,6 +73,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 pub(crate) struct BenchApp {
     pub app: App,
     pub tenant: CreatedTenant,
+    base: std::sync::Mutex<String>,
 }
 
 pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<BenchApp> {
@@ -85,14 +99,24 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
         Utc::now(),
     )
     .await?;
-    Ok(BenchApp { app, tenant })
+    Ok(BenchApp {
+        app,
+        tenant,
+        base: std::sync::Mutex::default(),
+    })
 }
 
 impl BenchApp {
+    /// The api's base URL once served.
+    pub(crate) fn base_url(&self) -> String {
+        self.base.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Serves the api in-process; returns the tenant's StatusCallback URL and the stop token.
     pub(crate) async fn serve_api(&self) -> anyhow::Result<(String, CancellationToken)> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
+        *self.base.lock().unwrap_or_else(|e| e.into_inner()) = base.clone();
         let stop = CancellationToken::new();
         tokio::spawn(caly_api::serve(
             self.app.clone(),
