@@ -1,7 +1,8 @@
 //! Caly's core, grouped by domain: `platform` (settings, database, queue, storage, mail, secrets,
 //! outbound fetch policy), `pipeline` (stage registry, stage runs, runner, dispatch, intake),
-//! `calls`, `billing`, `tenancy`, `integrations` (Exotel, Shopify) and `agent` (what callers
-//! say, who may hear what).
+//! `calls` (with conversations' turns and staff tasks), `billing`, `tenancy`, `integrations`
+//! (Exotel, Shopify and a local Shopify-compatible store, OpenAI-compatible models) and `agent`
+//! (what callers say, who may hear what, the offline and LLM brains).
 //!
 //! Used by `caly-api`, `caly-workers`, `caly-scheduler` and the `caly` binary; depends only on
 //! `caly-jobs`, `caly-entities` and `caly-migrations` among Caly's crates.
