@@ -9,6 +9,7 @@ mod health;
 mod hooks;
 mod objects;
 mod stage_runs;
+mod store;
 mod tasks;
 mod turns;
 
@@ -41,6 +42,7 @@ pub fn build(app: App) -> Router {
         .merge(stage_runs::router())
         .merge(turns::router())
         .merge(tasks::router())
+        .merge(store::router())
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

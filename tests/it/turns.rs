@@ -293,6 +293,21 @@ async fn a_revoked_token_disconnects_the_store_and_hands_off(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(stored.status.to_string(), "disconnected");
+    // The owner sees why.
+    let (code, seen) = app.api_get("/api/v1/store").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        (seen["connected"].clone(), seen["status"].clone()),
+        (json!(false), json!("disconnected"))
+    );
+    assert!(
+        seen["last_error"].as_str().unwrap().contains("uninstalled"),
+        "{seen}"
+    );
+    assert!(
+        !seen.to_string().contains(TOKEN),
+        "the token is never shown"
+    );
     assert!(stored.last_error.unwrap().contains("uninstalled"));
     app.stop().await;
 }
