@@ -22,8 +22,9 @@ pub async fn start(app: &App, tenant: TenantId) -> anyhow::Result<Option<LocalSh
         println!("demo store: off (CALY_EGRESS_ALLOW_LOOPBACK is false)");
         return Ok(None);
     }
+    // Only the demo store itself is ever replaced (its port changes with every start).
     if let Some(existing) = shopify::store_of(&app.db, tenant).await?
-        && existing.api_url.is_none()
+        && !(existing.shop == SHOP && existing.api_url.is_some())
     {
         return Ok(None);
     }

@@ -143,9 +143,14 @@ async fn open_conversation(
     let call =
         calls::conversations::open_text(&app.db, TenantId(tenant.id), &new.caller, now).await?;
     // Look the caller up while they type their first words.
-    if let Some(run) = calls::prefetch::arm(&app.db, &call, now).await? {
-        let stage = caly_core::pipeline::stages::prefetch_caller::NAME;
-        dispatch::push_committed(&app, &stage, &[run], now).await;
+    match calls::prefetch::arm(&app.db, &call, now).await {
+        Ok(Some(run)) => {
+            let stage = caly_core::pipeline::stages::prefetch_caller::NAME;
+            dispatch::push_committed(&app, &stage, &[run], now).await;
+        }
+        Ok(None) => {}
+        // The conversation exists; it only answers without the head start.
+        Err(error) => tracing::warn!(%error, "caller prefetch not armed"),
     }
     Ok((
         StatusCode::CREATED,

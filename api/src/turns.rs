@@ -14,6 +14,7 @@ use caly_core::TenantId;
 use caly_core::calls::turns::{self, PENDING, TurnView};
 use caly_core::pipeline::dispatch;
 use caly_core::pipeline::stages::agent_reply;
+use caly_core::platform::handback::Woken;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -73,8 +74,11 @@ async fn send_turn(
             break turns::give_up(&app.db, tenant, turn.id, Utc::now()).await?;
         }
         match waiter.as_mut() {
-            Some(waiter) => {
-                waiter.wait(left.min(RECHECK)).await;
+            Some(listening) => {
+                if listening.wait(left.min(RECHECK)).await == Woken::Closed {
+                    // The subscription died: look once a second instead of spinning.
+                    waiter = None;
+                }
             }
             None => tokio::time::sleep(left.min(RECHECK)).await,
         }

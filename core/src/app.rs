@@ -76,6 +76,15 @@ async fn write_private(path: &std::path::Path, text: &str) -> Result<(), CoreErr
 impl App {
     /// Connects everything. With `migrate`, runs pending migrations first.
     pub async fn connect(settings: Settings, migrate: bool) -> Result<Self, CoreError> {
+        if let Some(llm) = &settings.llm {
+            // A model Caly may not reach is a setting to fix now, not a fallback on every turn.
+            crate::integrations::llm::OpenAiChat::new(llm, &settings.egress).map_err(|e| {
+                SettingsError::Invalid {
+                    name: "CALY_LLM_BASE_URL",
+                    reason: e.to_string(),
+                }
+            })?;
+        }
         let key = master_key(&settings).await?;
         let db = db::connect(&settings.database_url, settings.db_pool_size).await?;
         if migrate {

@@ -84,6 +84,8 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
         caly_core::platform::egress::AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS");
     settings.egress.allow_loopback = true;
     settings.db_pool_size = 32;
+    // Benchmarks measure Caly, never a paid model: the offline agent answers.
+    settings.llm = None;
     let app = App::connect(settings, true).await?;
     let tenant = tenancy::create(
         &app.db,

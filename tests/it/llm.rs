@@ -152,6 +152,13 @@ async fn a_failing_or_slow_model_says_the_fallback_and_offers_a_person() {
         failed["error"].as_str().unwrap().contains("model"),
         "{failed}"
     );
+    assert!(
+        !failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("server had an error"),
+        "the provider's own text stays in the logs: {failed}"
+    );
     model.script([Step::Slow(
         Duration::from_secs(3),
         Box::new(Step::Say("too late")),

@@ -326,14 +326,21 @@ async fn the_callers_orders_are_prefetched_when_a_conversation_starts(backend: B
         .cloned()
         .unwrap_or_else(|| panic!("no prefetch run: {detail}"));
     assert_eq!(prefetch["status"], "succeeded", "{prefetch}");
-    // The first answer about one of the caller's orders does not wait on Shopify.
+    // A typed number is not caller ID: the first lookup asks Shopify (answering faster from the
+    // prefetch would tell a stranger whose order it is) and is withheld.
     let before = store.hits();
     let reply = say(&app, call, "where is my order 2041").await;
-    assert_eq!(store.hits(), before, "answered from the prefetched orders");
-    assert_eq!(
-        reply["tool_calls"][0]["withheld"], true,
-        "a typed number is still not caller ID"
+    assert!(store.hits() > before);
+    assert_eq!(reply["tool_calls"][0]["withheld"], true);
+    say(&app, call, "Rahul Verma").await;
+    // Once the order is proven, follow-ups about it are answered from the prefetch.
+    let before = store.hits();
+    let reply = say(&app, call, "and the tracking number?").await;
+    assert!(
+        reply["reply"].as_str().unwrap().contains("81234567890"),
+        "{reply}"
     );
+    assert_eq!(store.hits(), before, "answered from the prefetched orders");
     // A phone call to a store with Shopify connected is prefetched too.
     app.passthru_get(&[
         ("CallSid", &crate::support::sid(92)),

@@ -45,6 +45,9 @@ pub struct Conversation {
     /// Whether the prefetch ran (successfully) for this conversation.
     #[serde(default)]
     pub prefetch_done: bool,
+    /// When the prefetched orders were fetched.
+    #[serde(default)]
+    pub prefetched_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The order being discussed.
     #[serde(default)]
     pub order: Option<String>,

@@ -129,11 +129,11 @@ impl Brain for LlmBrain {
         }
         messages.push(ChatMessage::User(text.to_string()));
         for _ in 0..MAX_ROUNDS {
-            let turn = self
-                .model
-                .next(&messages, &specs)
-                .await
-                .map_err(|e| BrainError::Model(e.to_string()))?;
+            let turn = self.model.next(&messages, &specs).await.map_err(|e| {
+                // The provider's own text can carry account ids or a reply: logs only.
+                tracing::warn!(error = %e, "the language model failed");
+                BrainError::Model(e.reason().into())
+            })?;
             let calls = match turn {
                 ModelTurn::Text(reply) => {
                     conv.turns += 1;

@@ -41,8 +41,15 @@ async fn brain_for(
     app: &App,
     tenant: TenantId,
 ) -> Result<Result<Box<dyn Brain>, LlmError>, CoreError> {
-    let Some(config) = llm::model_for(app, tenant).await? else {
-        return Ok(Ok(Box::new(OfflineBrain)));
+    let config = match llm::model_for(app, tenant).await {
+        Ok(Some(config)) => config,
+        Ok(None) => return Ok(Ok(Box::new(OfflineBrain))),
+        Err(CoreError::Crypto(error)) => {
+            tracing::warn!(%error, "the tenant's model key cannot be read");
+            let unreadable = "the tenant's model key cannot be read".to_string();
+            return Ok(Err(LlmError::Provider(unreadable)));
+        }
+        Err(other) => return Err(other),
     };
     Ok(OpenAiChat::new(&config, &app.settings.egress)
         .map(|model| Box::new(LlmBrain::new(Arc::new(model))) as Box<dyn Brain>))
@@ -84,7 +91,10 @@ pub async fn answer_turn(
     let thinking = async {
         match &brain {
             Ok(brain) => brain.answer(&turn.input, &mut working, &mut tools).await,
-            Err(refused) => Err(BrainError::Model(refused.to_string())),
+            Err(refused) => {
+                tracing::warn!(error = %refused, "the language model is not usable");
+                Err(BrainError::Model(refused.reason().into()))
+            }
         }
     };
     let (answer, error) = match tokio::time::timeout(app.settings.agent_timeout, thinking).await {

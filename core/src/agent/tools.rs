@@ -79,6 +79,9 @@ pub struct ToolCall {
     pub withheld: bool,
 }
 
+/// How long prefetched orders are answered from.
+pub const PREFETCH_FRESH_MINUTES: i64 = 10;
+
 /// Failed proofs per order allowed within a day, across conversations.
 pub const MAX_ORDER_FAILURES: u32 = 5;
 
@@ -192,10 +195,19 @@ impl<'a> Toolbox<'a> {
     /// The order with this number, as the store has it (no privacy applied: for the tools);
     /// from the caller's prefetched orders when it is one of them, else from the store.
     async fn order(&mut self, conv: &Conversation, number: &str) -> Option<Order> {
-        if let Some(known) = conv.prefetched.iter().find(|o| same_order(&o.name, number)) {
+        let store = self.store?;
+        // The prefetched copy serves callers known by caller ID, or an order already proven:
+        // answering anyone else faster from it would tell them whose order it is.
+        let fresh = conv
+            .prefetched_at
+            .is_some_and(|at| self.now - at < chrono::Duration::minutes(PREFETCH_FRESH_MINUTES));
+        let may_use = conv.trusted_caller().is_some() || conv.verified_for(number).is_verified();
+        if fresh
+            && may_use
+            && let Some(known) = conv.prefetched.iter().find(|o| same_order(&o.name, number))
+        {
             return Some(known.clone());
         }
-        let store = self.store?;
         let found = self.timed(store.orders_by_number(number)).await?;
         found.into_iter().next()
     }
@@ -324,7 +336,10 @@ impl<'a> Toolbox<'a> {
         let Some(caller) = conv.trusted_caller().map(String::from) else {
             return json!({"orders": [], "reason": "the caller's number is not caller ID"});
         };
-        let orders = if conv.prefetch_done {
+        let fresh = conv
+            .prefetched_at
+            .is_some_and(|at| self.now - at < chrono::Duration::minutes(PREFETCH_FRESH_MINUTES));
+        let orders = if conv.prefetch_done && fresh && self.store.is_some() {
             conv.prefetched.clone()
         } else {
             let Some(store) = self.store else {
@@ -335,6 +350,7 @@ impl<'a> Toolbox<'a> {
             };
             conv.prefetched = found.clone();
             conv.prefetch_done = true;
+            conv.prefetched_at = Some(self.now);
             found
         };
         let mut listed = Vec::new();

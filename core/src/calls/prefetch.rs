@@ -67,10 +67,13 @@ pub async fn save(
 pub async fn load(
     db: &impl ConnectionTrait,
     call: &call::Model,
-) -> Result<Option<Vec<Order>>, CoreError> {
+) -> Result<Option<(Vec<Order>, DateTime<Utc>)>, CoreError> {
     let row = caller_prefetch::Entity::find_by_id(call.id)
         .filter(caller_prefetch::Column::TenantId.eq(call.tenant_id))
         .one(db)
         .await?;
-    Ok(row.and_then(|r| serde_json::from_str(&r.orders).ok()))
+    Ok(row.and_then(|r| {
+        let orders = serde_json::from_str(&r.orders).ok()?;
+        Some((orders, r.fetched_at))
+    }))
 }

@@ -241,10 +241,11 @@ pub async fn memory_of(
         }),
     };
     if !memory.prefetch_done
-        && let Some(orders) = super::prefetch::load(db, call).await?
+        && let Some((orders, fetched_at)) = super::prefetch::load(db, call).await?
     {
         memory.prefetched = orders;
         memory.prefetch_done = true;
+        memory.prefetched_at = Some(fetched_at);
     }
     Ok(memory)
 }

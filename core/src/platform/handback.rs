@@ -91,29 +91,43 @@ impl Handback {
     }
 }
 
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woken {
+    /// A notice came.
+    Notified,
+    /// The time ran out.
+    TimedOut,
+    /// The channel is gone (Redis dropped the connection): stop waiting on it.
+    Closed,
+}
+
 impl Waiter {
-    /// Waits up to `timeout` for a notice; true when one came.
-    pub async fn wait(&mut self, timeout: Duration) -> bool {
+    /// Waits up to `timeout` for a notice.
+    pub async fn wait(&mut self, timeout: Duration) -> Woken {
         match self {
             Waiter::Local(receiver, key) => {
                 let wanted = async {
                     loop {
                         match receiver.recv().await {
-                            Ok(seen) if seen == *key => return true,
+                            Ok(seen) if seen == *key => return Woken::Notified,
                             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                            Err(broadcast::error::RecvError::Closed) => return false,
+                            Err(broadcast::error::RecvError::Closed) => return Woken::Closed,
                         }
                     }
                 };
-                tokio::time::timeout(timeout, wanted).await.unwrap_or(false)
+                tokio::time::timeout(timeout, wanted)
+                    .await
+                    .unwrap_or(Woken::TimedOut)
             }
             Waiter::Redis(pubsub) => {
                 use futures::StreamExt;
                 let mut messages = pubsub.on_message();
-                matches!(
-                    tokio::time::timeout(timeout, messages.next()).await,
-                    Ok(Some(_))
-                )
+                match tokio::time::timeout(timeout, messages.next()).await {
+                    Ok(Some(_)) => Woken::Notified,
+                    Ok(None) => Woken::Closed,
+                    Err(_) => Woken::TimedOut,
+                }
             }
         }
     }

@@ -90,6 +90,17 @@ pub enum LlmError {
     Unusable(String),
 }
 
+impl LlmError {
+    /// A short reason fit to show a tenant (never the provider's own text).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LlmError::Refused(_) => "the model's address is refused by the outbound policy",
+            LlmError::Provider(_) => "the model provider failed or refused the request",
+            LlmError::Unusable(_) => "the model's answer was not usable",
+        }
+    }
+}
+
 /// A chat model with tool calling.
 #[async_trait]
 pub trait ChatModel: Send + Sync {

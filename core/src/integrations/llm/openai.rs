@@ -32,6 +32,11 @@ impl OpenAiChat {
     pub fn new(config: &LlmConfig, egress: &EgressSettings) -> Result<Self, LlmError> {
         let url = url::Url::parse(config.base_url.trim())
             .map_err(|_| crate::platform::egress::EgressError::NotAUrl)?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(LlmError::Unusable(
+                "the base URL must not carry a query or fragment".into(),
+            ));
+        }
         let host = url
             .host_str()
             .ok_or(crate::platform::egress::EgressError::NotAUrl)?
@@ -96,7 +101,6 @@ fn request(
         "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
         "tools": tools,
         "tool_choice": "auto",
-        "temperature": 0.2,
     });
     serde_json::from_value(body).map_err(|e| LlmError::Unusable(format!("request: {e}")))
 }
@@ -208,5 +212,6 @@ mod tests {
             .is_ok()
         );
         assert!(OpenAiChat::new(&config("not a url"), &strict).is_err());
+        assert!(OpenAiChat::new(&config("https://api.openai.com/v1?key=sk"), &strict).is_err());
     }
 }

@@ -14,8 +14,8 @@ pub const NEEDED_POINTS: f64 = 50.0;
 /// Points set aside per request sent, until Shopify's answer says what is left.
 pub const RESERVED_POINTS: f64 = 12.0;
 
-/// Longest wait the budget asks for at once.
-pub const MAX_WAIT: Duration = Duration::from_secs(10);
+/// Longest wait the budget asks for at once (well within the agent's time to think).
+pub const MAX_WAIT: Duration = Duration::from_secs(4);
 
 /// What a store's bucket looked like at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
