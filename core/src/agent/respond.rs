@@ -1,7 +1,8 @@
 //! Answers one turn: the conversation's memory, the tenant's store (when connected) and
-//! profile, the brain (the LLM when one is configured, else the offline agent), a time limit with the fallback line, and what a refused Shopify token
-//! means (the store is marked disconnected and a person takes over). The `agent_reply` stage
-//! calls this and stores the result.
+//! profile, the brain (the LLM when one is configured, else the offline agent), a time limit
+//! with the fallback line, and what a refused Shopify token means (the store is marked
+//! disconnected and a person takes over). The `agent_reply` stage calls this and stores the
+//! result.
 
 use super::brain::{Answer, Brain, BrainError, FALLBACK_LINE};
 use super::conversation::Conversation;

@@ -770,7 +770,7 @@ impl crate::agent::tools::ProofGuard for MemoryGuard {
 async fn a_new_conversation_does_not_reset_the_limit_on_proofs() {
     let guard = MemoryGuard::default();
     let mut chat = Chat::text(None).await;
-    let mut attempt = async |conv: &mut Conversation, said: &str| {
+    let attempt = async |conv: &mut Conversation, said: &str| {
         let mut tools =
             Toolbox::new(Some(&chat.client), Some(&chat.profile), chat.now).with_guard(&guard);
         OfflineBrain.answer(said, conv, &mut tools).await.unwrap()
