@@ -50,7 +50,7 @@ pub async fn start(app: &App, tenant: TenantId) -> anyhow::Result<Option<LocalSh
         profile::save_profile(&app.db, tenant, &demo, now).await?;
     }
     println!(
-        "demo store: Kesar Ethnic Wear at {} (orders #1001–#1010 and #2041; try the customer +919812345678, Rahul Verma)",
+        "demo store: Kesar Ethnic Wear at {} (orders #1001 to #1010, #2041 in place of #1005; try the customer +919812345678, Rahul Verma)",
         store.base
     );
     Ok(Some(store))
