@@ -14,27 +14,14 @@ use super::tools::Toolbox;
 use crate::calls::proof_failures::DbProofGuard;
 use crate::calls::turns::{self, TurnAnswer};
 use crate::integrations::llm::{LlmError, OpenAiChat};
-use crate::integrations::shopify::ShopifyClient;
 use crate::tenancy::{llm, profile, shopify};
 use crate::{App, CoreError};
-use caly_entities::status::StoreStatus;
 use caly_entities::{call, turn};
 use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The tenant's store client, unless no store is connected or it was disconnected.
-async fn connected_store(app: &App, tenant: TenantId) -> Result<Option<ShopifyClient>, CoreError> {
-    let Some(store) = shopify::store_of(&app.db, tenant).await? else {
-        return Ok(None);
-    };
-    if store.status == StoreStatus::Disconnected {
-        return Ok(None);
-    }
-    Ok(Some(shopify::client_for(app, &store)?))
-}
 
 /// The tenant's brain: the LLM when one is configured (theirs, else the platform's), else the
 /// offline agent. A model whose address the policy refuses is an error the turn reports.
@@ -56,10 +43,11 @@ async fn brain_for(
         .map(|model| Box::new(LlmBrain::new(Arc::new(model))) as Box<dyn Brain>))
 }
 
-fn fallback(intent: Intent) -> Answer {
+/// The fallback line, handing the caller to a person.
+fn fallback() -> Answer {
     Answer {
         reply: FALLBACK_LINE.into(),
-        intent,
+        intent: Intent::Handoff,
         agent: Intent::Handoff,
         confidence: 0.0,
         handoff: true,
@@ -77,7 +65,7 @@ pub async fn answer_turn(
     let queued_ms = (now - turn.created_at).num_milliseconds().max(0);
     let started = Instant::now();
     let mut memory = turns::memory_of(&app.db, call).await?;
-    let client = connected_store(app, tenant).await?;
+    let client = shopify::connected_client(app, tenant).await?;
     let profile = profile::profile_of(&app.db, tenant).await?;
     let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
     let guard = DbProofGuard {
@@ -104,9 +92,9 @@ pub async fn answer_turn(
             memory = working;
             (answer, None)
         }
-        Ok(Err(err)) => (fallback(Intent::Handoff), Some(err.to_string())),
+        Ok(Err(err)) => (fallback(), Some(err.to_string())),
         Err(_) => (
-            fallback(Intent::Handoff),
+            fallback(),
             Some(format!(
                 "the agent did not answer within {}s",
                 app.settings.agent_timeout.as_secs()

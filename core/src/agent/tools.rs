@@ -192,15 +192,19 @@ impl<'a> Toolbox<'a> {
         }
     }
 
+    /// Whether the conversation's prefetched orders are recent enough to answer from.
+    fn prefetch_fresh(&self, conv: &Conversation) -> bool {
+        conv.prefetched_at
+            .is_some_and(|at| self.now - at < chrono::Duration::minutes(PREFETCH_FRESH_MINUTES))
+    }
+
     /// The order with this number, as the store has it (no privacy applied: for the tools);
     /// from the caller's prefetched orders when it is one of them, else from the store.
     async fn order(&mut self, conv: &Conversation, number: &str) -> Option<Order> {
         let store = self.store?;
         // The prefetched copy serves callers known by caller ID, or an order already proven:
         // answering anyone else faster from it would tell them whose order it is.
-        let fresh = conv
-            .prefetched_at
-            .is_some_and(|at| self.now - at < chrono::Duration::minutes(PREFETCH_FRESH_MINUTES));
+        let fresh = self.prefetch_fresh(conv);
         let may_use = conv.trusted_caller().is_some() || conv.verified_for(number).is_verified();
         if fresh
             && may_use
@@ -336,10 +340,7 @@ impl<'a> Toolbox<'a> {
         let Some(caller) = conv.trusted_caller().map(String::from) else {
             return json!({"orders": [], "reason": "the caller's number is not caller ID"});
         };
-        let fresh = conv
-            .prefetched_at
-            .is_some_and(|at| self.now - at < chrono::Duration::minutes(PREFETCH_FRESH_MINUTES));
-        let orders = if conv.prefetch_done && fresh && self.store.is_some() {
+        let orders = if conv.prefetch_done && self.prefetch_fresh(conv) && self.store.is_some() {
             conv.prefetched.clone()
         } else {
             let Some(store) = self.store else {

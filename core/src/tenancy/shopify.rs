@@ -91,6 +91,19 @@ pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClie
     Ok(client.with_budget(app.shopify_budget.clone(), &store.shop))
 }
 
+/// A client for the tenant's store, unless none is connected or Shopify disconnected it.
+pub async fn connected_client(
+    app: &App,
+    tenant: TenantId,
+) -> Result<Option<ShopifyClient>, CoreError> {
+    match store_of(&app.db, tenant).await? {
+        Some(store) if store.status != StoreStatus::Disconnected => {
+            Ok(Some(client_for(app, &store)?))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// After a failed Shopify call: when Shopify refused the token (401/403: revoked, or the app
 /// uninstalled), marks the store disconnected so the owner sees why. Returns true when it did.
 pub async fn note_failure(

@@ -40,11 +40,6 @@ impl Turn<'_, '_> {
         }
     }
 
-    /// Whether the store's people answer now (unknown hours count as open).
-    pub fn open_now(&self) -> bool {
-        self.tools.open_now()
-    }
-
     /// The facts of the order the caller means, once they may hear them; otherwise the answer
     /// that asks for what is missing (the order number, or a proof).
     pub async fn verified_order(&mut self, agent: Intent) -> Result<Value, Answer> {

@@ -258,7 +258,7 @@ pub async fn complaint(turn: &mut Turn<'_, '_>) -> Answer {
     let args =
         json!({"kind": "complaint", "order_number": turn.heard.order_number, "details": turn.text});
     turn.tools.run(turn.conv, "create_task", args).await;
-    if turn.open_now() {
+    if turn.tools.open_now() {
         let reply = "I'm sorry about that. I've recorded your complaint and I'm connecting you to someone from our team now.";
         turn.say(agent, reply.into(), true)
     } else {
@@ -270,7 +270,7 @@ pub async fn complaint(turn: &mut Turn<'_, '_>) -> Answer {
 /// To a person; outside support hours a callback request instead.
 pub async fn handoff(turn: &mut Turn<'_, '_>) -> Answer {
     let agent = Intent::Handoff;
-    if turn.open_now() {
+    if turn.tools.open_now() {
         return turn.say(
             agent,
             "Sure, connecting you to someone from our team now.".into(),

@@ -7,7 +7,6 @@ use crate::calls::prefetch;
 use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
 use crate::tenancy::shopify;
 use async_trait::async_trait;
-use caly_entities::status::StoreStatus;
 use caly_entities::{call, stage_run};
 use caly_jobs::{CallId, StageName, TenantId};
 use chrono::{DateTime, Utc};
@@ -45,16 +44,12 @@ impl Stage for PrefetchCaller {
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
         let tenant = TenantId(call.tenant_id);
-        let (Some(phone), Some(store)) = (
-            call.from_number.clone(),
-            shopify::store_of(&app.db, tenant).await?,
-        ) else {
-            return Ok(StageOutcome::note(call_id, "no caller number or no store"));
+        let Some(phone) = call.from_number.clone() else {
+            return Ok(StageOutcome::note(call_id, "no caller number"));
         };
-        if store.status == StoreStatus::Disconnected {
-            return Ok(StageOutcome::note(call_id, "the store is disconnected"));
-        }
-        let client = shopify::client_for(app, &store)?;
+        let Some(client) = shopify::connected_client(app, tenant).await? else {
+            return Ok(StageOutcome::note(call_id, "no connected store"));
+        };
         let orders = match client.orders_of_phone(&phone).await {
             Ok(orders) => orders,
             Err(error) => {
