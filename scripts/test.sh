@@ -70,6 +70,9 @@ if ! curl -sf http://127.0.0.1:1080/healthz >/dev/null 2>&1; then
   wait_for maildev curl -sf http://127.0.0.1:1080/healthz
 fi
 
+# --- espeak-ng (offline text-to-speech; the voice tests speak through it) -------------------
+command -v espeak-ng >/dev/null || apt_install espeak-ng
+
 # --- nextest (each test in its own process: one test installs a global log capture) ----------
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 

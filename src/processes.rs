@@ -37,6 +37,10 @@ pub async fn serve_all(
     listener: tokio::net::TcpListener,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    tokio::spawn({
+        let app = app.clone();
+        async move { caly_core::voice::phrases::prewarm(&app).await }
+    });
     let api = tokio::spawn(caly_api::serve(
         app.clone(),
         listener,
@@ -73,6 +77,7 @@ pub async fn run_all() -> anyhow::Result<()> {
     let app = App::connect(settings, true).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     let demo = demo::announce(&app, listener.local_addr()?).await?;
+    println!("speech:\n{}", app.speech.report());
     if let Err(error) = crate::demo_store::start(&app, caly_core::TenantId(demo.tenant_id)).await {
         println!("demo store: not started ({error:#})");
     }
@@ -96,6 +101,11 @@ pub async fn run_api() -> anyhow::Result<()> {
     let app = connect().await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "api listening");
+    tracing::info!(speech = %app.speech.report(), "speech engines");
+    tokio::spawn({
+        let app = app.clone();
+        async move { caly_core::voice::phrases::prewarm(&app).await }
+    });
     caly_api::serve(app, listener, shutdown_signal()).await?;
     Ok(())
 }

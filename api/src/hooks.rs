@@ -1,6 +1,7 @@
 //! Exotel webhooks: `/hooks/exotel/{tenant}/{secret}/passthru` and `/status`.
 //! Unknown tenant and wrong secret get the same bare 404; a bad body a 400 that changes nothing;
-//! an accepted delivery a 200 only after it is committed.
+//! an accepted delivery a 200 only after it is committed, except the sync Passthru after the
+//! Voicebot: 302 (hang up) when the agent resolved the call, 200 (a person) otherwise.
 
 use crate::{ApiError, ApiState};
 use axum::Router;
@@ -10,14 +11,31 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use caly_core::TenantId;
+use caly_core::calls::voice;
 use caly_core::integrations::exotel::HookKind;
 use caly_core::pipeline::intake::{self, HookError, IncomingHook};
 use caly_core::tenancy;
+use caly_core::voice::outcome::passthru_status as passthru_status_of;
 use chrono::Utc;
 use serde_json::json;
 
 pub(crate) fn router() -> Router<ApiState> {
     Router::new().route("/hooks/exotel/{tenant}/{secret}/{kind}", any(receive))
+}
+
+/// A Passthru answers 200 (branch A: a person) unless the voicebot resolved the call or took a
+/// callback: then 302 (branch B: hang up). Other webhooks answer 200.
+async fn passthru_status(
+    app: &caly_core::App,
+    tenant: &caly_entities::tenant::Model,
+    kind: HookKind,
+    call_sid: &str,
+) -> Result<StatusCode, ApiError> {
+    if kind != HookKind::Passthru {
+        return Ok(StatusCode::OK);
+    }
+    let outcome = voice::outcome_by_sid(&app.db, TenantId(tenant.id), call_sid).await?;
+    Ok(StatusCode::from_u16(passthru_status_of(outcome)).unwrap_or(StatusCode::OK))
 }
 
 fn no_such_hook() -> ApiError {
@@ -60,7 +78,7 @@ async fn receive(
     };
     match intake::accept(&app, &tenant, hook, now).await {
         Ok(accepted) => Ok((
-            StatusCode::OK,
+            passthru_status(&app, &tenant, kind, &accepted.call_sid).await?,
             axum::Json(json!({
                 "accepted": true,
                 "duplicate": accepted.duplicate,

@@ -1,4 +1,4 @@
-//! Caly's HTTP layer (axum): Exotel webhooks, the tenant REST API, signed object links and
+//! Caly's HTTP layer (axum): Exotel webhooks and the Voicebot socket, the tenant REST API, signed object links and
 //! health checks. Thin: it validates, persists, enqueues and answers. Depends on `caly-core`;
 //! only the `caly` binary (and tests) depend on it.
 
@@ -12,6 +12,7 @@ mod stage_runs;
 mod store;
 mod tasks;
 mod turns;
+mod voice;
 
 pub use error::ApiError;
 
@@ -43,6 +44,7 @@ pub fn build(app: App) -> Router {
         .merge(turns::router())
         .merge(tasks::router())
         .merge(store::router())
+        .merge(voice::router())
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -2,6 +2,7 @@
 
 use crate::CoreError;
 use crate::integrations::shopify::budget::{MemoryBudget, RateBudget, RedisBudget};
+use crate::integrations::speech::Speech;
 use crate::pipeline::StageRegistry;
 use crate::platform::crypto::MasterKey;
 use crate::platform::db;
@@ -11,6 +12,8 @@ use crate::platform::mailer::Mailer;
 use crate::platform::queue::JobQueue;
 use crate::platform::settings::{Settings, SettingsError};
 use crate::platform::storage::ObjectStore;
+use crate::voice::phrases::PhraseCache;
+use crate::voice::session::NodeCalls;
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -40,6 +43,12 @@ pub struct App {
     pub handback: Handback,
     /// Shopify's rate budget per store, shared by every process of the deployment.
     pub shopify_budget: Arc<dyn RateBudget>,
+    /// Speech engines (what is missing is reported at start-up).
+    pub speech: Speech,
+    /// Phrases synthesised ahead of time (greetings, prompts, the fallback line).
+    pub phrases: Arc<PhraseCache>,
+    /// The live voice calls this process holds (the per-node limit).
+    pub voice_calls: Arc<NodeCalls>,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -61,6 +70,12 @@ async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
         }
         Err(_) => Err(SettingsError::MissingMasterKey.into()),
     }
+}
+
+/// This process's name among the api nodes: host and process id.
+fn node_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    format!("{host}-{}", std::process::id())
 }
 
 async fn write_private(path: &std::path::Path, text: &str) -> Result<(), CoreError> {
@@ -121,9 +136,16 @@ impl App {
             settings.data_dir.join("outbox"),
             &settings.mail_from,
         )?;
+        let speech =
+            Speech::detect(&settings.speech, settings.llm.as_ref(), &settings.egress).await;
+        let stages = StageRegistry::builtin();
+        queue.set_live(stages.live_names());
         Ok(App {
             gauge: Arc::default(),
-            stages: StageRegistry::builtin(),
+            stages,
+            speech,
+            phrases: Arc::default(),
+            voice_calls: Arc::new(NodeCalls::new(node_name())),
             handback,
             shopify_budget,
             mailer,
@@ -138,8 +160,15 @@ impl App {
 }
 
 impl App {
+    /// This context with other speech engines (tests and benchmarks use their own).
+    pub fn with_speech(mut self, speech: Speech) -> Self {
+        self.speech = speech;
+        self
+    }
+
     /// This context with another stage registry (tests add their own stages this way).
     pub fn with_stages(mut self, stages: StageRegistry) -> Self {
+        self.queue.set_live(stages.live_names());
         self.stages = stages;
         self
     }

@@ -45,6 +45,12 @@ pub struct Model {
     pub billing_status: BillingStatus,
     /// What the call costs so far: its charge plus adjustments, once charged.
     pub cost_paise: Option<i64>,
+    /// `resolved` (by the AI), `handed_off` (to a person) or `callback` (a person calls back),
+    /// once the voicebot is done with the call.
+    pub outcome: Option<String>,
+    /// Why, in a word: `caller_asked`, `complaint`, `misunderstood`, `provider_failed`,
+    /// `limit`, `send_all_to_human`, `caller_hung_up`, `goodbye`, …
+    pub outcome_reason: Option<String>,
     /// When the call happened: Exotel's StartTime, else when its first webhook arrived. The
     /// call's (IST) day in lists and reports.
     pub happened_at: DateTimeUtc,

@@ -18,3 +18,5 @@ pub mod task;
 pub mod tenant;
 pub mod tenant_rate;
 pub mod turn;
+pub mod turn_audio;
+pub mod voice_session;

@@ -42,6 +42,10 @@ pub struct Model {
     /// What went wrong, when the fallback line was said.
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    /// How the turn came in: `text`, `voice` or `dtmf`.
+    pub source: String,
+    /// How many parts the spoken reply has, once all are synthesised (voice turns).
+    pub reply_parts: Option<i32>,
     /// When the caller spoke.
     pub created_at: DateTimeUtc,
     /// When the answer was stored.

@@ -14,6 +14,7 @@ mod m20261122_000007_turns_tasks;
 mod m20261122_000008_llm_overrides;
 mod m20261122_000009_proof_failures;
 mod m20261122_000010_caller_prefetches;
+mod m20261122_000011_voice;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_llm_overrides::Migration),
             Box::new(m20261122_000009_proof_failures::Migration),
             Box::new(m20261122_000010_caller_prefetches::Migration),
+            Box::new(m20261122_000011_voice::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use crate::support::{Backend, Options, TestApp, sid};
 use async_trait::async_trait;
 use caly_core::pipeline::runs;
-use caly_core::pipeline::{Stage, StageError, StageOutcome, StageRegistry, StageSpec};
+use caly_core::pipeline::{Lane, Stage, StageError, StageOutcome, StageRegistry, StageSpec};
 use caly_core::{App, CallId, StageName, StageRunId};
 use caly_entities::{call, stage_run};
 use chrono::{DateTime, Utc};
@@ -31,6 +31,7 @@ impl Stage for Slow {
             follow_ups: &[],
             timeout: Duration::from_secs(30),
             max_attempts: Some(5),
+            lane: Lane::Batch,
             call_key: Some(|call| format!("{call}:slow")),
         }
     }

@@ -24,3 +24,4 @@ mod secrets_in_logs;
 mod shopify;
 mod test_stage;
 mod turns;
+mod voice;

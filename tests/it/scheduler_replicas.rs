@@ -5,7 +5,7 @@ use crate::support::{Backend, Options, TestApp};
 use async_trait::async_trait;
 use caly_core::pipeline::stages::vacuum_queue;
 use caly_core::pipeline::{
-    PlatformSubject, Stage, StageError, StageOutcome, StageRegistry, StageSpec,
+    Lane, PlatformSubject, Stage, StageError, StageOutcome, StageRegistry, StageSpec,
 };
 use caly_core::{App, StageName};
 use caly_entities::{scheduler_lock, stage_run};
@@ -31,6 +31,7 @@ impl Stage for Tally {
             follow_ups: &[],
             timeout: Duration::from_secs(30),
             max_attempts: None,
+            lane: Lane::Batch,
             call_key: None,
         }
     }

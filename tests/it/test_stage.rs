@@ -3,7 +3,9 @@
 
 use crate::support::{Backend, Options, TestApp, sid};
 use async_trait::async_trait;
-use caly_core::pipeline::{Failure, Stage, StageError, StageOutcome, StageRegistry, StageSpec};
+use caly_core::pipeline::{
+    Failure, Lane, Stage, StageError, StageOutcome, StageRegistry, StageSpec,
+};
 use caly_core::{App, CallId, StageName};
 use caly_entities::{call, stage_run};
 use chrono::{DateTime, Utc};
@@ -31,6 +33,7 @@ impl Stage for Echo {
             follow_ups: &[],
             timeout: Duration::from_secs(30),
             max_attempts: Some(5),
+            lane: Lane::Batch,
             call_key: Some(|call| format!("{call}:echo")),
         }
     }
@@ -66,6 +69,7 @@ impl Stage for Hang {
             follow_ups: &[],
             timeout: Duration::from_millis(300),
             max_attempts: Some(2),
+            lane: Lane::Batch,
             call_key: Some(|call| format!("{call}:hang")),
         }
     }

@@ -7,6 +7,7 @@ use caly_core::pipeline::runner;
 use caly_jobs::{StageJob, StageName};
 use std::future::Future;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// What a worker process consumes.
 #[derive(Debug, Clone)]
@@ -33,8 +34,22 @@ where
     S: Future<Output = std::io::Result<()>> + Send + 'static,
 {
     let instance = uuid::Uuid::new_v4().simple().to_string();
+    let stop = CancellationToken::new();
+    let mut live = Vec::new();
+    let mut batch = 0;
     let mut monitor = Monitor::new().shutdown_timeout(options.shutdown_timeout);
     for stage in &options.stages {
+        if app.queue.is_live(stage) {
+            live.push(tokio::spawn(crate::live::consume(
+                app.clone(),
+                stage.clone(),
+                options.concurrency,
+                stop.clone(),
+                options.shutdown_timeout,
+            )));
+            continue;
+        }
+        batch += 1;
         let app = app.clone();
         let stage = stage.clone();
         let concurrency = options.concurrency.max(1);
@@ -65,8 +80,23 @@ where
         };
     }
     monitor = monitor.should_restart(|_ctx, _err| true);
-    monitor
-        .run_with_signal(shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    let stopper = stop.clone();
+    let signal = async move {
+        let result = shutdown.await;
+        stopper.cancel();
+        result
+    };
+    let result = if batch > 0 {
+        monitor
+            .run_with_signal(signal)
+            .await
+            .map_err(|e| e.to_string())
+    } else {
+        signal.await.map_err(|e| e.to_string())
+    };
+    stop.cancel();
+    for consumer in live {
+        let _ = consumer.await;
+    }
+    result
 }

@@ -146,6 +146,8 @@ mod tests {
             ended_at: None,
             billing_status: BillingStatus::NotFinal,
             cost_paise: None,
+            outcome: None,
+            outcome_reason: None,
             happened_at: now,
             last_event_at: now,
             created_at: now,

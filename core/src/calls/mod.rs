@@ -1,5 +1,5 @@
 //! Calls: the state machine, how one event's facts merge into a call, where its recordings are
-//! kept, text conversations with their turns and the tasks they record for staff, and the tenant-scoped queries the API reads them with.
+//! kept, text conversations and voice calls with their turns and the tasks they record for staff, and the tenant-scoped queries the API reads them with.
 
 pub mod conversations;
 pub mod merge;
@@ -11,5 +11,6 @@ pub mod recordings;
 pub mod state;
 pub mod tasks;
 pub mod turns;
+pub mod voice;
 
 pub use queries::{CallDetail, CallFilter, call_detail, find_call, find_recording, list_calls};

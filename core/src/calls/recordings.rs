@@ -12,6 +12,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 pub enum RecordingSource {
     /// Exotel's call recording.
     Exotel,
+    /// Caly's own two-channel recording of the voicebot leg (agent left, caller right).
+    Caly,
 }
 
 impl RecordingSource {
@@ -19,6 +21,7 @@ impl RecordingSource {
     pub fn as_str(self) -> &'static str {
         match self {
             RecordingSource::Exotel => "exotel",
+            RecordingSource::Caly => "caly",
         }
     }
 }

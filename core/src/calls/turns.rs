@@ -30,6 +30,8 @@ pub const PENDING: &str = "pending";
 pub const ANSWERED: &str = "answered";
 /// The API stopped waiting and said the fallback line.
 pub const TIMED_OUT: &str = "timed_out";
+/// A voice turn in which speech-to-text heard no words (noise, a cough).
+pub const UNHEARD: &str = "unheard";
 
 /// The key a turn's hand-back notice travels under.
 pub fn handback_key(turn: i64) -> String {
@@ -43,8 +45,10 @@ pub struct TurnView {
     pub id: i64,
     /// 1, 2, … within the call.
     pub seq: i32,
-    /// `pending`, `answered` or `timed_out`.
+    /// `pending`, `answered`, `timed_out` or `unheard`.
     pub status: String,
+    /// How the turn came in: `text`, `voice` or `dtmf`.
+    pub source: String,
     /// What the caller said.
     pub text: String,
     /// What the agent said.
@@ -77,6 +81,7 @@ impl From<turn::Model> for TurnView {
             id: row.id,
             seq: row.seq,
             status: row.status,
+            source: row.source,
             text: row.input,
             reply: row.reply,
             intent: row.intent,
@@ -128,13 +133,7 @@ pub async fn start_turn(
         .into());
     }
     let txn = db.begin().await?;
-    // Write first: the call row is the turn's lock (and SQLite takes its write lock now rather
-    // than failing to upgrade a read lock later).
-    call::Entity::update_many()
-        .col_expr(call::Column::UpdatedAt, Expr::col(call::Column::UpdatedAt))
-        .filter(call::Column::Id.eq(call.id))
-        .exec(&txn)
-        .await?;
+    lock_call(&txn, call.id).await?;
     let busy = turn::Entity::find()
         .filter(turn::Column::CallId.eq(call.id))
         .filter(turn::Column::Status.eq(PENDING))
@@ -148,18 +147,11 @@ pub async fn start_turn(
         }
         give_up(&txn, tenant, busy.id, now).await?;
     }
-    let last: Option<i32> = turn::Entity::find()
-        .select_only()
-        .column_as(turn::Column::Seq.max(), "seq")
-        .filter(turn::Column::CallId.eq(call.id))
-        .into_tuple()
-        .one(&txn)
-        .await?
-        .flatten();
+    let seq = next_seq(&txn, call.id).await?;
     let inserted = turn::ActiveModel {
         tenant_id: Set(tenant.0),
         call_id: Set(call.id),
-        seq: Set(last.unwrap_or(0) + 1),
+        seq: Set(seq),
         status: Set(PENDING.into()),
         input: Set(text.to_string()),
         tool_calls: Set("[]".into()),
@@ -183,6 +175,31 @@ pub async fn start_turn(
         .ok_or(CoreError::NotFound("agent_reply run"))?;
     txn.commit().await?;
     Ok((row, run))
+}
+
+/// Takes the call row's write lock inside a transaction, before any read: the call row is its
+/// turns' lock (and SQLite takes its write lock now rather than failing to upgrade a read lock
+/// later).
+pub(crate) async fn lock_call(txn: &impl ConnectionTrait, call: i64) -> Result<(), CoreError> {
+    call::Entity::update_many()
+        .col_expr(call::Column::UpdatedAt, Expr::col(call::Column::UpdatedAt))
+        .filter(call::Column::Id.eq(call))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The number the call's next turn takes (call [`lock_call`] first).
+pub(crate) async fn next_seq(txn: &impl ConnectionTrait, call: i64) -> Result<i32, CoreError> {
+    let last: Option<i32> = turn::Entity::find()
+        .select_only()
+        .column_as(turn::Column::Seq.max(), "seq")
+        .filter(turn::Column::CallId.eq(call))
+        .into_tuple()
+        .one(txn)
+        .await?
+        .flatten();
+    Ok(last.unwrap_or(0) + 1)
 }
 
 fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
@@ -299,7 +316,18 @@ pub async fn record_answer(
         )
         .col_expr(
             turn::Column::Latency,
-            Expr::value(answer.latency.to_string()),
+            Expr::value(merged_latency(
+                &turn.latency,
+                &answer
+                    .latency
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| Some((k.as_str(), v.as_u64()?)))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default(),
+            )),
         )
         .col_expr(turn::Column::Error, Expr::value(answer.error))
         .col_expr(turn::Column::AnsweredAt, Expr::value(now))
@@ -351,6 +379,89 @@ pub async fn record_answer(
     Ok(true)
 }
 
+/// Adds `more` (milliseconds per step) to the turn's stored latency.
+fn merged_latency(stored: &str, more: &[(&str, u64)]) -> String {
+    let mut latency: serde_json::Map<String, Value> =
+        serde_json::from_str(stored).unwrap_or_default();
+    for (step, ms) in more {
+        latency.insert((*step).to_string(), Value::from(*ms));
+    }
+    Value::Object(latency).to_string()
+}
+
+/// Stores what speech-to-text heard for a voice turn, and how long it took.
+pub async fn set_transcript(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+    text: &str,
+    took_ms: u64,
+) -> Result<(), CoreError> {
+    turn::Entity::update_many()
+        .col_expr(turn::Column::Input, Expr::value(text))
+        .col_expr(
+            turn::Column::Latency,
+            Expr::value(merged_latency(&turn.latency, &[("transcribe", took_ms)])),
+        )
+        .filter(turn::Column::Id.eq(turn.id))
+        .filter(turn::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that a voice turn's reply is all synthesised, in `parts` parts.
+pub async fn finish_speaking(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+    parts: i32,
+    first_ms: u64,
+    took_ms: u64,
+) -> Result<(), CoreError> {
+    let stored = find_turn(db, TenantId(turn.tenant_id), turn.id).await?;
+    turn::Entity::update_many()
+        .col_expr(turn::Column::ReplyParts, Expr::value(parts))
+        .col_expr(
+            turn::Column::Latency,
+            Expr::value(merged_latency(
+                &stored.latency,
+                &[("speak_first", first_ms), ("speak", took_ms)],
+            )),
+        )
+        .filter(turn::Column::Id.eq(turn.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A voice turn in which no words were heard: nothing to answer.
+pub async fn mark_unheard(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    turn: i64,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    turn::Entity::update_many()
+        .col_expr(turn::Column::Status, Expr::value(UNHEARD))
+        .col_expr(turn::Column::AnsweredAt, Expr::value(now))
+        .filter(turn::Column::Id.eq(turn))
+        .filter(turn::Column::TenantId.eq(tenant.0))
+        .filter(turn::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A turn a provider failed: the fallback line and a person, with what failed.
+pub async fn fail_turn(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    turn: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<turn::Model, CoreError> {
+    give_up_because(db, tenant, turn, error, now).await
+}
+
 /// Gives up on a turn still pending after the API's wait: it says the fallback line and
 /// offers a human. Returns the turn as it now stands (answered meanwhile, or timed out).
 pub async fn give_up(
@@ -359,14 +470,21 @@ pub async fn give_up(
     turn: i64,
     now: DateTime<Utc>,
 ) -> Result<turn::Model, CoreError> {
+    give_up_because(db, tenant, turn, "the agent did not answer in time", now).await
+}
+
+async fn give_up_because(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    turn: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<turn::Model, CoreError> {
     turn::Entity::update_many()
         .col_expr(turn::Column::Status, Expr::value(TIMED_OUT))
         .col_expr(turn::Column::Reply, Expr::value(FALLBACK_LINE))
         .col_expr(turn::Column::Handoff, Expr::value(true))
-        .col_expr(
-            turn::Column::Error,
-            Expr::value("the agent did not answer in time"),
-        )
+        .col_expr(turn::Column::Error, Expr::value(error))
         .col_expr(turn::Column::AnsweredAt, Expr::value(now))
         .filter(turn::Column::Id.eq(turn))
         .filter(turn::Column::TenantId.eq(tenant.0))

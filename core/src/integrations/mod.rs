@@ -1,6 +1,7 @@
 //! Third-party services Caly talks to, each in its own folder: Exotel (telephony) and Shopify
-//! (the store's data), and OpenAI-compatible language models. Speech providers join here.
+//! (the store's data), OpenAI-compatible language models, and speech (online and offline).
 
 pub mod exotel;
 pub mod llm;
 pub mod shopify;
+pub mod speech;

@@ -29,6 +29,8 @@ pub enum FailureCode {
     Conflict,
     /// Shopify could not be reached, throttled too long or answered with an error.
     ShopifyUnavailable,
+    /// Speech-to-text or text-to-speech is missing, failed or was too slow.
+    SpeechFailed,
 }
 
 impl FailureCode {
@@ -45,6 +47,7 @@ impl FailureCode {
         FailureCode::ExotelNeverReady,
         FailureCode::Conflict,
         FailureCode::ShopifyUnavailable,
+        FailureCode::SpeechFailed,
     ];
 
     /// The stored, stable code.
@@ -61,6 +64,7 @@ impl FailureCode {
             FailureCode::ExotelNeverReady => "exotel_never_ready",
             FailureCode::Conflict => "conflict",
             FailureCode::ShopifyUnavailable => "shopify_unavailable",
+            FailureCode::SpeechFailed => "speech_failed",
         }
     }
 
@@ -99,6 +103,10 @@ impl FailureCode {
             FailureCode::Conflict => "The data changed while this step ran.",
             FailureCode::ShopifyUnavailable => {
                 "Shopify could not be reached or answered with an error."
+            }
+            FailureCode::SpeechFailed => {
+                "Speech recognition or synthesis was unavailable, failed or too slow; the caller \
+                 heard the fallback line and was offered a person."
             }
         }
     }

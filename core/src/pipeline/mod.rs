@@ -16,5 +16,6 @@ pub mod stages;
 pub use failure_code::FailureCode;
 pub use registry::StageRegistry;
 pub use stage::{
-    Failure, PlatformSubject, Stage, StageError, StageOutcome, StageSpec, Subject, TenantSubject,
+    Failure, Lane, PlatformSubject, Stage, StageError, StageOutcome, StageSpec, Subject,
+    TenantSubject,
 };

@@ -50,6 +50,8 @@ impl StageRegistry {
             .with(stages::vacuum_queue::VacuumQueue)
             .with(stages::agent_reply::AgentReply)
             .with(stages::prefetch_caller::PrefetchCaller)
+            .with(stages::turn_transcribe::TurnTranscribe)
+            .with(stages::speak::Speak)
     }
 
     /// This registry with one more stage (tests register their own this way).
@@ -76,6 +78,14 @@ impl StageRegistry {
     /// Every stage, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = &RegisteredStage> {
         self.stages.iter()
+    }
+
+    /// The stages on the live lane.
+    pub fn live_names(&self) -> Vec<StageName> {
+        self.iter()
+            .filter(|s| s.spec.lane == super::stage::Lane::Live)
+            .map(|s| s.spec.name.clone())
+            .collect()
     }
 
     /// Every stage's name, in registration order.
@@ -125,7 +135,7 @@ mod tests {
         let registry = StageRegistry::builtin();
         assert_eq!(
             registry.describe(),
-            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller"
+            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak"
         );
         for stage in registry.iter() {
             for next in stage.spec().follow_ups {
@@ -141,9 +151,9 @@ mod tests {
         let err = registry.parse("transcode").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller")
+                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak")
         );
-        assert_eq!(registry.parse_list(&[]).unwrap().len(), 7);
+        assert_eq!(registry.parse_list(&[]).unwrap().len(), 9);
     }
 
     #[test]

@@ -25,9 +25,20 @@ pub struct StageSpec {
     pub timeout: Duration,
     /// Attempts before a run fails for good; `None` uses `CALY_MAX_ATTEMPTS`.
     pub max_attempts: Option<i32>,
+    /// Which lane its jobs travel: batch (polled apalis queues) or live (woken on push).
+    pub lane: Lane,
     /// The natural key of this stage's run for a call, when the stage runs once per call
     /// (`None` for stages keyed otherwise, such as ingest's one run per event).
     pub call_key: Option<fn(CallId) -> String>,
+}
+
+/// How a stage's jobs reach workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Background work on apalis queues, polled: ingest, charges, uploads, reports.
+    Batch,
+    /// A caller is waiting: own queues whose workers are woken on push (live turns).
+    Live,
 }
 
 impl StageSpec {
@@ -226,6 +237,9 @@ pub enum Failure {
     /// Shopify gave no usable answer.
     #[error(transparent)]
     Shopify(#[from] crate::integrations::shopify::ShopifyError),
+    /// Speech-to-text or text-to-speech failed.
+    #[error(transparent)]
+    Speech(#[from] crate::integrations::speech::SpeechError),
     /// Another writer changed the row while the stage ran; running again sees its change.
     #[error("{0}; running again")]
     Raced(&'static str),
@@ -259,6 +273,7 @@ impl Failure {
             Failure::Unreadable(_) => FailureCode::UnreadableData,
             Failure::Raced(_) => FailureCode::Conflict,
             Failure::Shopify(_) => FailureCode::ShopifyUnavailable,
+            Failure::Speech(_) => FailureCode::SpeechFailed,
             Failure::GaveUp { .. } => FailureCode::ExotelNeverReady,
             Failure::Exotel(err) => match err {
                 ExotelError::Refused { source, .. } if source.is_size_limit() => {

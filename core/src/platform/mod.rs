@@ -7,6 +7,7 @@ pub mod db;
 pub mod egress;
 pub mod gauge;
 pub mod handback;
+pub mod live_queue;
 pub mod locks;
 pub mod mailer;
 pub mod pagination;

@@ -4,12 +4,15 @@
 //! explicitly (`{namespace}:{stage}`), depth is measured so the dispatcher can keep it bounded,
 //! and finished job data is vacuumed so Redis memory stays flat.
 
+use super::live_queue::{self, LiveConsumer, LocalLive};
 use apalis::prelude::TaskSink;
 use apalis_core::backend::Vacuum;
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::SqliteStorage;
 use caly_jobs::{StageJob, StageName};
 use sea_orm::sqlx::SqlitePool;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// How often an idle worker polls its queue.
@@ -25,8 +28,12 @@ pub enum JobQueue {
     Redis {
         /// Shared multiplexed connection.
         conn: ConnectionManager,
+        /// For the live lane's blocking pops (one dedicated connection per consumer).
+        client: redis::Client,
         /// Prefix of every queue name.
         namespace: String,
+        /// The stages on the live lane.
+        live: LiveStages,
     },
     /// The embedded SQLite database via apalis-sqlite.
     Sqlite {
@@ -34,8 +41,15 @@ pub enum JobQueue {
         pool: SqlitePool,
         /// Prefix of every queue name.
         namespace: String,
+        /// The stages on the live lane.
+        live: LiveStages,
+        /// The live lane's in-process queues.
+        local: Arc<LocalLive>,
     },
 }
+
+/// Which stages travel on the live lane (set from the stage registry).
+pub type LiveStages = Arc<RwLock<HashSet<StageName>>>;
 
 impl std::fmt::Debug for JobQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,7 +94,9 @@ impl JobQueue {
             .map_err(|e| backend_error("connect", e))?;
         Ok(JobQueue::Redis {
             conn,
+            client: redis::Client::open(url)?,
             namespace: namespace.to_string(),
+            live: LiveStages::default(),
         })
     }
 
@@ -93,12 +109,50 @@ impl JobQueue {
         Ok(JobQueue::Sqlite {
             pool,
             namespace: namespace.to_string(),
+            live: LiveStages::default(),
+            local: Arc::default(),
         })
     }
 
     fn namespace(&self) -> &str {
         match self {
             JobQueue::Redis { namespace, .. } | JobQueue::Sqlite { namespace, .. } => namespace,
+        }
+    }
+
+    fn live_stages(&self) -> &LiveStages {
+        match self {
+            JobQueue::Redis { live, .. } | JobQueue::Sqlite { live, .. } => live,
+        }
+    }
+
+    /// Puts these stages on the live lane (the registry says which).
+    pub fn set_live(&self, stages: impl IntoIterator<Item = StageName>) {
+        let mut live = self.live_stages().write().expect("live stages lock");
+        live.clear();
+        live.extend(stages);
+    }
+
+    /// True when `stage` travels on the live lane.
+    pub fn is_live(&self, stage: &StageName) -> bool {
+        self.live_stages()
+            .read()
+            .expect("live stages lock")
+            .contains(stage)
+    }
+
+    fn live_key(&self, stage: &StageName) -> String {
+        format!("{}:live", self.queue_name(stage))
+    }
+
+    /// A consumer of `stage`'s live queue (a dedicated connection on Redis).
+    pub async fn live_consumer(&self, stage: &StageName) -> Result<LiveConsumer, QueueError> {
+        match self {
+            JobQueue::Redis { client, .. } => Ok(LiveConsumer::Redis {
+                conn: live_queue::blocking_connection(client).await?,
+                key: self.live_key(stage),
+            }),
+            JobQueue::Sqlite { local, .. } => Ok(LiveConsumer::Local(local.queue(stage))),
         }
     }
 
@@ -143,6 +197,24 @@ impl JobQueue {
     /// Pushes a job onto its stage's queue.
     pub async fn push(&self, job: StageJob) -> Result<(), QueueError> {
         let stage = job.stage().clone();
+        if self.is_live(&stage) {
+            return match self {
+                JobQueue::Redis { conn, .. } => {
+                    let mut conn = conn.clone();
+                    let text = serde_json::to_string(&job).expect("a job serialises");
+                    let _: i64 = redis::cmd("RPUSH")
+                        .arg(self.live_key(&stage))
+                        .arg(text)
+                        .query_async(&mut conn)
+                        .await?;
+                    Ok(())
+                }
+                JobQueue::Sqlite { local, .. } => {
+                    local.queue(&stage).push(job);
+                    Ok(())
+                }
+            };
+        }
         if let Some(mut storage) = self.redis_storage(&stage) {
             storage
                 .push(job)
@@ -161,6 +233,19 @@ impl JobQueue {
     /// Jobs waiting in a stage's queue (not yet taken by a worker).
     pub async fn depth(&self, stage: &StageName) -> Result<u64, QueueError> {
         let name = self.queue_name(stage);
+        if self.is_live(stage) {
+            return match self {
+                JobQueue::Redis { conn, .. } => {
+                    let mut conn = conn.clone();
+                    let len: u64 = redis::cmd("LLEN")
+                        .arg(self.live_key(stage))
+                        .query_async(&mut conn)
+                        .await?;
+                    Ok(len)
+                }
+                JobQueue::Sqlite { local, .. } => Ok(local.queue(stage).len() as u64),
+            };
+        }
         match self {
             JobQueue::Redis { conn, .. } => {
                 let mut conn = conn.clone();

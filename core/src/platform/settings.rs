@@ -144,6 +144,10 @@ pub struct Settings {
     /// How long a charge waits when its duration came from a lesser source than
     /// `ConversationDuration`, in case a better one arrives.
     pub charge_settle: Duration,
+    /// Live voice calls: voice-activity detection, prompts, limits.
+    pub voice: crate::voice::VoiceSettings,
+    /// Speech engines.
+    pub speech: crate::integrations::speech::SpeechSettings,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -186,6 +190,41 @@ fn llm_config() -> Result<Option<crate::integrations::llm::LlmConfig>, SettingsE
             reason: "set CALY_LLM_API_KEY and CALY_LLM_MODEL together (and CALY_LLM_BASE_URL for a server other than OpenAI)".into(),
         }),
     }
+}
+
+fn voice_settings() -> Result<crate::voice::VoiceSettings, SettingsError> {
+    let d = crate::voice::VoiceSettings::default();
+    let ms = |name, default: Duration| {
+        parsed::<u64>(name, default.as_millis() as u64).map(Duration::from_millis)
+    };
+    let secs =
+        |name, default: Duration| parsed::<u64>(name, default.as_secs()).map(Duration::from_secs);
+    Ok(crate::voice::VoiceSettings {
+        vad: crate::voice::VadSettings {
+            threshold: parsed("CALY_VAD_THRESHOLD", d.vad.threshold)?,
+            silence_ms: parsed("CALY_VAD_SILENCE_MS", d.vad.silence_ms)?,
+            max_utterance_ms: parsed("CALY_VAD_MAX_UTTERANCE_MS", d.vad.max_utterance_ms)?,
+            min_speech_ms: parsed("CALY_VAD_MIN_SPEECH_MS", d.vad.min_speech_ms)?,
+        },
+        silence_prompt: secs("CALY_SILENCE_PROMPT_SECS", d.silence_prompt)?,
+        silence_prompts: parsed("CALY_SILENCE_PROMPTS", d.silence_prompts)?,
+        dtmf_gap: ms("CALY_DTMF_GAP_MS", d.dtmf_gap)?,
+        turn_timeout: secs("CALY_VOICE_TURN_TIMEOUT_SECS", d.turn_timeout)?,
+        max_calls_per_node: parsed("CALY_MAX_CALLS_PER_NODE", d.max_calls_per_node)?,
+        max_calls_per_tenant: parsed("CALY_MAX_CALLS_PER_TENANT", d.max_calls_per_tenant)?,
+        start_timeout: d.start_timeout,
+    })
+}
+
+fn speech_settings() -> Result<crate::integrations::speech::SpeechSettings, SettingsError> {
+    let d = crate::integrations::speech::SpeechSettings::default();
+    Ok(crate::integrations::speech::SpeechSettings {
+        engine: parsed("CALY_SPEECH_ENGINE", d.engine)?,
+        stt_model: var("CALY_STT_MODEL").unwrap_or(d.stt_model),
+        tts_model: var("CALY_TTS_MODEL").unwrap_or(d.tts_model),
+        tts_voice: var("CALY_TTS_VOICE").unwrap_or(d.tts_voice),
+        espeak_voice: var("CALY_ESPEAK_VOICE").unwrap_or(d.espeak_voice),
+    })
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -324,6 +363,8 @@ impl Settings {
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
             db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
+            voice: voice_settings()?,
+            speech: speech_settings()?,
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
                 max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,

@@ -10,6 +10,7 @@ mod infra;
 pub mod openai;
 pub mod process;
 pub mod shopify;
+pub mod voicebot;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use caly_core::platform::settings::{
@@ -67,6 +68,10 @@ pub struct Options {
     pub agent_timeout: Option<Duration>,
     /// The platform's language model (default: none, the offline agent).
     pub llm: Option<caly_core::integrations::llm::LlmConfig>,
+    /// Speech engines (default: what the machine has).
+    pub speech: Option<caly_core::integrations::speech::Speech>,
+    /// Live voice settings (default: Caly's).
+    pub voice: Option<caly_core::voice::VoiceSettings>,
 }
 
 impl Default for Options {
@@ -85,6 +90,8 @@ impl Default for Options {
             turn_timeout: None,
             agent_timeout: None,
             llm: None,
+            speech: None,
+            voice: None,
         }
     }
 }
@@ -195,6 +202,8 @@ fn settings(
         smtp_url: None,
         mail_from: "caly@test".into(),
         charge_settle: Duration::ZERO,
+        voice: caly_core::voice::VoiceSettings::default(),
+        speech: caly_core::integrations::speech::SpeechSettings::default(),
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),
@@ -245,6 +254,9 @@ impl TestApp {
             settings.agent_timeout = timeout;
         }
         settings.llm = options.llm;
+        if let Some(voice) = options.voice {
+            settings.voice = voice;
+        }
         if let Some(egress) = options.egress {
             settings.egress = egress;
         }
@@ -265,6 +277,9 @@ impl TestApp {
             .expect("caly connects");
         if let Some(stages) = options.stages {
             app = app.with_stages(stages);
+        }
+        if let Some(speech) = options.speech {
+            app = app.with_speech(speech);
         }
         let tenant = tenancy::create(
             &app.db,

@@ -15,6 +15,8 @@ pub enum HookKind {
     StatusCallback,
     /// Fetched by Caly from the Call Details API (reconciliation).
     CallDetails,
+    /// The Voicebot socket's `start` event: the bot took the call, which is in progress.
+    Voicebot,
 }
 
 impl HookKind {
@@ -24,6 +26,7 @@ impl HookKind {
             HookKind::Passthru => "passthru",
             HookKind::StatusCallback => "status_callback",
             HookKind::CallDetails => "call_details",
+            HookKind::Voicebot => "voicebot",
         }
     }
 
@@ -33,6 +36,7 @@ impl HookKind {
             HookKind::Passthru,
             HookKind::StatusCallback,
             HookKind::CallDetails,
+            HookKind::Voicebot,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -107,7 +111,8 @@ impl CallFacts {
         let bot_answered = f
             .stream_value("Status")
             .is_some_and(|s| s.eq_ignore_ascii_case("completed"))
-            || stream_duration.is_some_and(|d| d > 0);
+            || stream_duration.is_some_and(|d| d > 0)
+            || kind == HookKind::Voicebot;
         CallFacts {
             from_raw: f.get(&["CallFrom", "From"]).map(str::to_string),
             to_raw: f
@@ -169,6 +174,7 @@ fn best_duration(f: &EventFields, stream_duration: Option<i64>) -> Option<(i64, 
 /// The state an event implies. The human leg's `DialCallStatus` never makes a bot-answered call missed.
 fn event_state(kind: HookKind, f: &EventFields, bot_answered: bool) -> Option<CallState> {
     let status = match kind {
+        HookKind::Voicebot => return Some(CallState::InProgress),
         HookKind::StatusCallback | HookKind::CallDetails => {
             if f.get(&["EventType"]) == Some("answered") {
                 return Some(CallState::InProgress);

@@ -2,7 +2,7 @@
 //! OpenAI-compatible server (OpenAI itself, or a compatible one), configured platform-wide
 //! with an optional per-tenant override; the agent's LLM brain talks only to [`ChatModel`].
 
-mod openai;
+pub(crate) mod openai;
 
 pub use openai::OpenAiChat;
 

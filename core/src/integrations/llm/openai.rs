@@ -30,34 +30,43 @@ impl std::fmt::Debug for OpenAiChat {
 impl OpenAiChat {
     /// A client for `config`, checked against the outbound policy.
     pub fn new(config: &LlmConfig, egress: &EgressSettings) -> Result<Self, LlmError> {
-        let url = url::Url::parse(config.base_url.trim())
-            .map_err(|_| crate::platform::egress::EgressError::NotAUrl)?;
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(LlmError::Unusable(
-                "the base URL must not carry a query or fragment".into(),
-            ));
-        }
-        let host = url
-            .host_str()
-            .ok_or(crate::platform::egress::EgressError::NotAUrl)?
-            .to_string();
-        // The operator chose this host; the policy still rules scheme, port and loopback.
-        egress.check(&AllowList::parse(&host, "CALY_LLM_BASE_URL"), url.as_str())?;
-        let http = reqwest013::Client::builder()
-            .redirect(reqwest013::redirect::Policy::none())
-            .connect_timeout(egress.connect_timeout)
-            .read_timeout(egress.read_timeout)
-            .timeout(egress.total_timeout)
-            .build()
-            .map_err(|e| LlmError::Provider(e.to_string()))?;
-        let settings = OpenAIConfig::new()
-            .with_api_base(url.as_str().trim_end_matches('/'))
-            .with_api_key(config.api_key.expose_secret());
         Ok(OpenAiChat {
-            client: Client::with_config(settings).with_http_client(http),
+            client: provider_client(config, egress)?,
             model: config.model.clone(),
         })
     }
+}
+
+/// An `async-openai` client for an OpenAI-compatible endpoint: the base URL passes the egress
+/// policy, redirects are not followed, and the policy's timeouts apply. Chat and speech share it.
+pub(crate) fn provider_client(
+    config: &LlmConfig,
+    egress: &EgressSettings,
+) -> Result<Client<OpenAIConfig>, LlmError> {
+    let url = url::Url::parse(config.base_url.trim())
+        .map_err(|_| crate::platform::egress::EgressError::NotAUrl)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(LlmError::Unusable(
+            "the base URL must not carry a query or fragment".into(),
+        ));
+    }
+    let host = url
+        .host_str()
+        .ok_or(crate::platform::egress::EgressError::NotAUrl)?
+        .to_string();
+    // The operator chose this host; the policy still rules scheme, port and loopback.
+    egress.check(&AllowList::parse(&host, "CALY_LLM_BASE_URL"), url.as_str())?;
+    let http = reqwest013::Client::builder()
+        .redirect(reqwest013::redirect::Policy::none())
+        .connect_timeout(egress.connect_timeout)
+        .read_timeout(egress.read_timeout)
+        .timeout(egress.total_timeout)
+        .build()
+        .map_err(|e| LlmError::Provider(e.to_string()))?;
+    let settings = OpenAIConfig::new()
+        .with_api_base(url.as_str().trim_end_matches('/'))
+        .with_api_key(config.api_key.expose_secret());
+    Ok(Client::with_config(settings).with_http_client(http))
 }
 
 fn message_json(message: &ChatMessage) -> Value {

@@ -1,10 +1,14 @@
-//! `agent_reply`: answers one turn of a conversation (text now, voice next) and hands the
-//! answer back to whoever waits for it. One run per turn, keyed `turn:{id}`.
+//! `agent_reply`: answers one turn of a conversation and hands the answer back to whoever waits
+//! for it: the text-turn request, or for a voice turn the call's socket node, after arming
+//! `speak`. Live lane, one run per turn, keyed `turn:{id}`.
 
 use crate::App;
 use crate::agent::respond::answer_turn;
 use crate::calls::turns::{self, PENDING};
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
+use crate::calls::voice;
+use crate::pipeline::runs::{self, NewRun, Rearm};
+use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stages::speak;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
 use caly_jobs::{CallId, StageName, TenantId};
@@ -17,9 +21,10 @@ pub const NAME: StageName = StageName::new("agent_reply");
 /// Its spec: a caller is waiting, so few attempts.
 pub const SPEC: StageSpec = StageSpec {
     name: NAME,
-    follow_ups: &[],
+    follow_ups: &[speak::NAME],
     timeout: Duration::from_secs(30),
     max_attempts: Some(2),
+    lane: Lane::Live,
     call_key: None,
 };
 
@@ -42,11 +47,7 @@ impl Stage for AgentReply {
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
-        let turn_id: i64 = run
-            .dedupe_key
-            .strip_prefix("turn:")
-            .and_then(|id| id.parse().ok())
-            .ok_or(StageError::Permanent(Failure::NoSubject("turn")))?;
+        let turn_id = super::turn_transcribe::turn_of_run(run)?;
         let turn = turns::find_turn(&app.db, TenantId(call.tenant_id), turn_id).await?;
         if turn.status != PENDING {
             return Ok(StageOutcome::note(
@@ -65,10 +66,20 @@ impl Stage for AgentReply {
             now,
         )
         .await?;
-        app.handback.notify(&turns::handback_key(turn.id)).await;
+        if turn.source == "text" {
+            app.handback.notify(&turns::handback_key(turn.id)).await;
+        }
         if !stored {
             return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
         }
-        Ok(StageOutcome::note(call_id, note))
+        let mut outcome = StageOutcome::note(call_id, note);
+        if turn.source != "text" {
+            let new = NewRun::for_call_keyed(&speak::NAME, &call, format!("turn:{}", turn.id));
+            if let Some(id) = runs::ensure(&app.db, new, Rearm::Never, "to speak", now).await? {
+                outcome.follow_ups.push((speak::NAME, id));
+            }
+            app.handback.notify(&voice::handback_key(call.id)).await;
+        }
+        Ok(outcome)
     }
 }

@@ -1,7 +1,7 @@
 //! `charge`: bills a call that reached a final state, exactly once, in integer paise.
 
 use crate::billing::{ChargeOutcome, charge_call};
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
 use crate::{App, BillingStatus};
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -18,6 +18,7 @@ pub const SPEC: StageSpec = StageSpec {
     follow_ups: &[],
     timeout: Duration::from_secs(60),
     max_attempts: None,
+    lane: Lane::Batch,
     call_key: Some(|call| call.to_string()),
 };
 

@@ -6,7 +6,7 @@ use crate::App;
 use crate::calls::{merge, prefetch};
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
 use crate::pipeline::runs::{self, NewRun, Rearm};
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
 use crate::platform::db;
 use crate::platform::settings::Settings;
 use async_trait::async_trait;
@@ -34,6 +34,7 @@ pub const SPEC: StageSpec = StageSpec {
     timeout: Duration::from_secs(60),
     max_attempts: None,
     // One run per delivery, keyed by the delivery's digest: never armed per call.
+    lane: Lane::Batch,
     call_key: None,
 };
 

@@ -7,4 +7,6 @@ pub mod ingest;
 pub mod prefetch_caller;
 pub mod reconcile;
 pub mod recording_upload;
+pub mod speak;
+pub mod turn_transcribe;
 pub mod vacuum_queue;

@@ -4,7 +4,7 @@
 use crate::App;
 use crate::agent::store_data::StoreData;
 use crate::calls::prefetch;
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
 use crate::tenancy::shopify;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -21,6 +21,7 @@ pub const SPEC: StageSpec = StageSpec {
     follow_ups: &[],
     timeout: Duration::from_secs(30),
     max_attempts: Some(3),
+    lane: Lane::Batch,
     call_key: Some(|call| call.to_string()),
 };
 

@@ -9,7 +9,9 @@ use crate::App;
 use crate::integrations::exotel::details::{self, CallDetails};
 use crate::integrations::exotel::{ExotelError, HookKind};
 use crate::pipeline::intake::{NewEvent, store_event};
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec, tenant_of};
+use crate::pipeline::stage::{
+    Failure, Lane, Stage, StageError, StageOutcome, StageSpec, tenant_of,
+};
 use crate::tenancy::exotel_credentials;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -26,6 +28,7 @@ pub const SPEC: StageSpec = StageSpec {
     follow_ups: &[ingest::NAME],
     timeout: Duration::from_secs(300),
     max_attempts: None,
+    lane: Lane::Batch,
     call_key: Some(|call| format!("{call}:call_details")),
 };
 

@@ -5,7 +5,9 @@ use crate::App;
 use crate::calls::recordings::{self, RecordingSource, StoredRecording};
 use crate::integrations::exotel::ExotelError;
 use crate::integrations::exotel::recording::{Download, download};
-use crate::pipeline::stage::{Failure, Stage, StageError, StageOutcome, StageSpec, tenant_of};
+use crate::pipeline::stage::{
+    Failure, Lane, Stage, StageError, StageOutcome, StageSpec, tenant_of,
+};
 use crate::tenancy::exotel_credentials;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -23,6 +25,7 @@ pub const SPEC: StageSpec = StageSpec {
     follow_ups: &[],
     timeout: Duration::from_secs(900),
     max_attempts: None,
+    lane: Lane::Batch,
     call_key: Some(|call| format!("{call}:exotel")),
 };
 

@@ -2,7 +2,7 @@
 //! (`vacuum_queue:{tick}`); only the latest missed tick is caught up.
 
 use crate::App;
-use crate::pipeline::stage::{PlatformSubject, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{Lane, PlatformSubject, Stage, StageError, StageOutcome, StageSpec};
 use async_trait::async_trait;
 use caly_entities::stage_run;
 use caly_jobs::StageName;
@@ -18,6 +18,7 @@ pub const SPEC: StageSpec = StageSpec {
     follow_ups: &[],
     timeout: Duration::from_secs(120),
     max_attempts: Some(3),
+    lane: Lane::Batch,
     call_key: None,
 };
 

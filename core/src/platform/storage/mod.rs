@@ -75,6 +75,20 @@ impl ObjectStore {
         }
     }
 
+    /// Stores `bytes` under `key` (through a temporary file), replacing any object there.
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> Result<u64, StorageError> {
+        let temp = std::env::temp_dir().join(format!("caly-{}.tmp", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&temp, bytes).await?;
+        let stored = self.put_file(key, &temp, content_type).await;
+        let _ = tokio::fs::remove_file(&temp).await;
+        stored
+    }
+
     /// Streams the object under `key` back (for stages that read recordings).
     pub async fn open_read(&self, key: &str) -> Result<ObjectReader, StorageError> {
         match self {

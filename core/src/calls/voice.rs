@@ -1,0 +1,362 @@
+//! A voice call's rows: opening it from the Voicebot `start` (the raw event kept, the call row
+//! created or updated at once, the session recorded), its turns (the utterance's audio or the
+//! keypad digits stored with the turn's first stage run, in one transaction), the reply audio
+//! the `speak` stage stores part by part, the live-call count for limits, and how it ended.
+
+use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
+use crate::integrations::speech::Encoding;
+use crate::pipeline::intake::{self, NewEvent};
+use crate::pipeline::runs::{self, NewRun};
+use crate::pipeline::stages::{agent_reply, turn_transcribe};
+use crate::voice::outcome::{Outcome, Reason};
+use crate::voice::protocol::Start;
+use crate::{App, CoreError, Rejection};
+use caly_entities::{call, tenant, turn, turn_audio, voice_session};
+use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+
+/// A session that stopped renewing its heartbeat this long ago no longer counts as live.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::seconds(30);
+
+/// What the caller gave in one turn.
+#[derive(Debug, Clone)]
+pub enum VoiceInput {
+    /// An utterance (PCM at the call's rate), to be transcribed.
+    Speech(Vec<i16>),
+    /// Keypad digits, used as they are.
+    Keypad(String),
+}
+
+/// The key a voice call's hand-back notices travel under (one subscription per call).
+pub fn handback_key(call: i64) -> String {
+    format!("voice:{call}")
+}
+
+fn start_fields(start: &Start) -> EventFields {
+    let mut fields = EventFields::default();
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            fields.fields.insert(k.to_string(), v.to_string());
+        }
+    };
+    put("CallSid", Some(&start.call_sid));
+    put("AccountSid", Some(&start.account_sid));
+    put("CallFrom", start.from.as_deref());
+    put("CallTo", start.to.as_deref());
+    put("Direction", Some("incoming"));
+    fields
+        .stream
+        .insert("StreamSID".into(), start.stream_sid.clone());
+    fields
+}
+
+/// Opens the call for a Voicebot `start`: keeps the event (its `ingest` run arms the call's
+/// follow-ups, such as the caller's order prefetch), creates or updates the call row now (the
+/// first turn needs it) and records the session.
+pub async fn open_call(
+    app: &App,
+    tenant: &tenant::Model,
+    start: &Start,
+    node: &str,
+    now: DateTime<Utc>,
+) -> Result<call::Model, CoreError> {
+    let fields = start_fields(start);
+    let facts = CallFacts::from_fields(HookKind::Voicebot, &fields);
+    let raw = serde_json::to_string(&fields).unwrap_or_default();
+    intake::store_event(
+        app,
+        NewEvent {
+            tenant_id: TenantId(tenant.id),
+            kind: HookKind::Voicebot,
+            encoding: "WS voicebot-start".into(),
+            raw,
+            fields,
+        },
+        now,
+    )
+    .await?;
+    let txn = app.db.begin().await?;
+    call::Entity::insert(super::merge::fresh(tenant.id, &start.call_sid, now, now))
+        .on_conflict_do_nothing_on([call::Column::TenantId, call::Column::CallSid])
+        .exec_without_returning(&txn)
+        .await?;
+    let current = call::Entity::find()
+        .filter(call::Column::TenantId.eq(tenant.id))
+        .filter(call::Column::CallSid.eq(start.call_sid.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or(CoreError::NotFound("call"))?;
+    let merged = super::merge::merge(current.clone(), &facts, now, now);
+    let call = if merged != current {
+        merged.into_active_model().reset_all().update(&txn).await?
+    } else {
+        current
+    };
+    voice_session::Entity::insert(voice_session::ActiveModel {
+        call_id: Set(call.id),
+        tenant_id: Set(tenant.id),
+        node: Set(node.to_string()),
+        stream_sid: Set(start.stream_sid.clone()),
+        encoding: Set(start.format.encoding.as_str().into()),
+        sample_rate: Set(start.format.rate as i32),
+        started_at: Set(now),
+        heartbeat_at: Set(now),
+        ended_at: Set(None),
+        stop_reason: Set(None),
+    })
+    .on_conflict(
+        // Exotel retries a failed handshake: the newer socket takes over the session.
+        OnConflict::column(voice_session::Column::CallId)
+            .update_columns([
+                voice_session::Column::Node,
+                voice_session::Column::StreamSid,
+                voice_session::Column::Encoding,
+                voice_session::Column::SampleRate,
+                voice_session::Column::HeartbeatAt,
+                voice_session::Column::EndedAt,
+                voice_session::Column::StopReason,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(call)
+}
+
+/// Live calls of a tenant: sessions not ended whose node still renews them.
+pub async fn live_calls(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Result<u64, CoreError> {
+    Ok(voice_session::Entity::find()
+        .filter(voice_session::Column::TenantId.eq(tenant.0))
+        .filter(voice_session::Column::EndedAt.is_null())
+        .filter(voice_session::Column::HeartbeatAt.gt(now - STALE_AFTER))
+        .count(db)
+        .await?)
+}
+
+/// Renews the session's heartbeat.
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    call: CallId,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    voice_session::Entity::update_many()
+        .col_expr(voice_session::Column::HeartbeatAt, Expr::value(now))
+        .filter(voice_session::Column::CallId.eq(call.0))
+        .filter(voice_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records what happened to the call (the Passthru after the Voicebot reads it).
+pub async fn record_outcome(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    call: CallId,
+    outcome: Outcome,
+    reason: Reason,
+) -> Result<(), CoreError> {
+    call::Entity::update_many()
+        .col_expr(call::Column::Outcome, Expr::value(outcome.as_str()))
+        .col_expr(call::Column::OutcomeReason, Expr::value(reason.as_str()))
+        .col_expr(call::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(call::Column::Id.eq(call.0))
+        .filter(call::Column::TenantId.eq(tenant.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the session ended.
+pub async fn end_session(
+    db: &impl ConnectionTrait,
+    call: CallId,
+    stop_reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    voice_session::Entity::update_many()
+        .col_expr(voice_session::Column::EndedAt, Expr::value(now))
+        .col_expr(voice_session::Column::StopReason, Expr::value(stop_reason))
+        .filter(voice_session::Column::CallId.eq(call.0))
+        .filter(voice_session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The voicebot's outcome for a call, by CallSid (for the Passthru's answer).
+pub async fn outcome_by_sid(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    call_sid: &str,
+) -> Result<Option<Outcome>, CoreError> {
+    let outcome: Option<Option<String>> = call::Entity::find()
+        .select_only()
+        .column(call::Column::Outcome)
+        .filter(call::Column::TenantId.eq(tenant.0))
+        .filter(call::Column::CallSid.eq(call_sid))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(outcome.flatten().as_deref().and_then(Outcome::parse))
+}
+
+/// The session's audio format (the `speak` stage synthesises at its rate).
+pub async fn session_of(
+    db: &impl ConnectionTrait,
+    call: CallId,
+) -> Result<Option<voice_session::Model>, CoreError> {
+    Ok(voice_session::Entity::find_by_id(call.0).one(db).await?)
+}
+
+/// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
+/// for keypad digits), already marked dispatched: the caller pushes it at once.
+pub async fn start_voice_turn(
+    db: &impl TransactionTrait,
+    call: &call::Model,
+    input: VoiceInput,
+    rate: u32,
+    now: DateTime<Utc>,
+) -> Result<(turn::Model, StageName, StageRunId), CoreError> {
+    let txn = db.begin().await?;
+    super::turns::lock_call(&txn, call.id).await?;
+    let seq = super::turns::next_seq(&txn, call.id).await?;
+    let (source, text, stage) = match &input {
+        VoiceInput::Speech(_) => ("voice", String::new(), turn_transcribe::NAME),
+        VoiceInput::Keypad(digits) => ("dtmf", digits.clone(), agent_reply::NAME),
+    };
+    let row = turn::ActiveModel {
+        tenant_id: Set(call.tenant_id),
+        call_id: Set(call.id),
+        seq: Set(seq),
+        status: Set(super::turns::PENDING.into()),
+        input: Set(text),
+        source: Set(source.into()),
+        tool_calls: Set("[]".into()),
+        latency: Set("{}".into()),
+        verified: Set(false),
+        handoff: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if let VoiceInput::Speech(samples) = &input {
+        turn_audio::Entity::insert(turn_audio::ActiveModel {
+            tenant_id: Set(call.tenant_id),
+            call_id: Set(call.id),
+            turn_id: Set(row.id),
+            kind: Set("caller".into()),
+            part: Set(0),
+            sample_rate: Set(rate as i32),
+            samples: Set(Encoding::Pcm16.encode(samples)),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let new = NewRun::for_call_keyed(&stage, call, format!("turn:{}", row.id));
+    let run = runs::insert_if_absent(&txn, new, true, now)
+        .await?
+        .ok_or(CoreError::NotFound("voice turn run"))?;
+    txn.commit().await?;
+    Ok((row, stage, run))
+}
+
+/// The caller's utterance of a voice turn.
+pub async fn caller_audio(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+) -> Result<crate::integrations::speech::Audio, CoreError> {
+    let row = turn_audio::Entity::find()
+        .filter(turn_audio::Column::TurnId.eq(turn.id))
+        .filter(turn_audio::Column::TenantId.eq(turn.tenant_id))
+        .filter(turn_audio::Column::Kind.eq("caller"))
+        .one(db)
+        .await?
+        .ok_or(Rejection::InvalidTurn("the voice turn has no audio".into()))?;
+    Ok(crate::integrations::speech::Audio::new(
+        Encoding::Pcm16.decode(&row.samples),
+        row.sample_rate as u32,
+    ))
+}
+
+/// Stores one synthesised part of a reply (a redelivered `speak` finds it already there).
+pub async fn store_reply_part(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+    part: i32,
+    samples: &[i16],
+    rate: u32,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    turn_audio::Entity::insert(turn_audio::ActiveModel {
+        tenant_id: Set(turn.tenant_id),
+        call_id: Set(turn.call_id),
+        turn_id: Set(turn.id),
+        kind: Set("reply".into()),
+        part: Set(part),
+        sample_rate: Set(rate as i32),
+        samples: Set(Encoding::Pcm16.encode(samples)),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            turn_audio::Column::TurnId,
+            turn_audio::Column::Kind,
+            turn_audio::Column::Part,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The reply parts from `from` on, in order.
+pub async fn reply_parts(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    turn: i64,
+    from: i32,
+) -> Result<Vec<(i32, Vec<i16>)>, CoreError> {
+    let rows = turn_audio::Entity::find()
+        .filter(turn_audio::Column::TurnId.eq(turn))
+        .filter(turn_audio::Column::TenantId.eq(tenant.0))
+        .filter(turn_audio::Column::Kind.eq("reply"))
+        .filter(turn_audio::Column::Part.gte(from))
+        .order_by_asc(turn_audio::Column::Part)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.part, Encoding::Pcm16.decode(&r.samples)))
+        .collect())
+}
+
+/// Records that all of a reply's parts are stored.
+pub async fn finish_reply(
+    db: &impl ConnectionTrait,
+    turn: i64,
+    parts: i32,
+) -> Result<(), CoreError> {
+    turn::Entity::update_many()
+        .col_expr(turn::Column::ReplyParts, Expr::value(parts))
+        .filter(turn::Column::Id.eq(turn))
+        .exec(db)
+        .await?;
+    Ok(())
+}

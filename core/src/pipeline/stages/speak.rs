@@ -1,0 +1,96 @@
+//! `speak`: synthesises a voice turn's reply sentence by sentence, storing each part as soon as
+//! it is ready and telling the call's socket node, so speaking starts after the first sentence.
+//! Live lane, one run per turn (`turn:{id}`); a redelivered run skips the parts already stored.
+
+use super::turn_transcribe::turn_of_run;
+use crate::App;
+use crate::calls::{turns, voice};
+use crate::integrations::speech::{SpeechError, sentences};
+use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
+use async_trait::async_trait;
+use caly_entities::{call, stage_run};
+use caly_jobs::{CallId, StageName, TenantId};
+use chrono::{DateTime, Utc};
+use std::time::{Duration, Instant};
+
+/// The stage's name.
+pub const NAME: StageName = StageName::new("speak");
+
+/// Its spec: a caller is waiting, so one attempt.
+pub const SPEC: StageSpec = StageSpec {
+    name: NAME,
+    follow_ups: &[],
+    timeout: Duration::from_secs(60),
+    max_attempts: Some(1),
+    lane: Lane::Live,
+    call_key: None,
+};
+
+/// The stage.
+pub struct Speak;
+
+#[async_trait]
+impl Stage for Speak {
+    type Subject = call::Model;
+
+    fn spec(&self) -> StageSpec {
+        SPEC
+    }
+
+    async fn run(
+        &self,
+        app: &App,
+        run: &stage_run::Model,
+        call: call::Model,
+        now: DateTime<Utc>,
+    ) -> Result<StageOutcome, StageError> {
+        let call_id = Some(CallId(call.id));
+        let tenant = TenantId(call.tenant_id);
+        let turn = turns::find_turn(&app.db, tenant, turn_of_run(run)?).await?;
+        let Some(reply) = turn.reply.clone() else {
+            return Ok(StageOutcome::note(call_id, "no reply to speak"));
+        };
+        if turn.reply_parts.is_some() {
+            return Ok(StageOutcome::note(call_id, "already spoken"));
+        }
+        let rate = voice::session_of(&app.db, CallId(call.id))
+            .await?
+            .map(|s| s.sample_rate as u32)
+            .unwrap_or(8000);
+        let tts = app
+            .speech
+            .tts
+            .clone()
+            .ok_or_else(|| SpeechError::Unavailable("no text-to-speech engine".into()))
+            .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
+        let stored = voice::reply_parts(&app.db, tenant, turn.id, 0).await?.len();
+        let started = Instant::now();
+        let mut first_ms = None;
+        let parts = sentences(&reply);
+        for (i, sentence) in parts.iter().enumerate().skip(stored) {
+            let spoken =
+                tokio::time::timeout(app.settings.agent_timeout, tts.synthesize(sentence, rate))
+                    .await
+                    .map_err(|_| SpeechError::Provider("text-to-speech took too long".into()))
+                    .and_then(|r| r)
+                    .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
+            voice::store_reply_part(&app.db, &turn, i as i32, &spoken.samples, rate, now).await?;
+            first_ms.get_or_insert(started.elapsed().as_millis() as u64);
+            app.handback.notify(&voice::handback_key(call.id)).await;
+        }
+        let took = started.elapsed().as_millis() as u64;
+        turns::finish_speaking(
+            &app.db,
+            &turn,
+            parts.len() as i32,
+            first_ms.unwrap_or(0),
+            took,
+        )
+        .await?;
+        app.handback.notify(&voice::handback_key(call.id)).await;
+        Ok(StageOutcome::note(
+            call_id,
+            format!("spoke {} sentences in {took} ms", parts.len()),
+        ))
+    }
+}

@@ -1,0 +1,117 @@
+//! `turn_transcribe`: turns one voice turn's utterance into text with the deployment's
+//! speech-to-text, then arms `agent_reply`. Live lane, one run per turn (`turn:{id}`). When
+//! speech fails the turn gets the fallback line and a handoff at once, rather than a retry the
+//! caller would wait for.
+
+use super::agent_reply;
+use crate::App;
+use crate::calls::{turns, voice};
+use crate::integrations::speech::SpeechError;
+use crate::pipeline::runs::{self, NewRun, Rearm};
+use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
+use async_trait::async_trait;
+use caly_entities::{call, stage_run};
+use caly_jobs::{CallId, StageName, TenantId};
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use std::time::{Duration, Instant};
+
+/// The stage's name.
+pub const NAME: StageName = StageName::new("turn_transcribe");
+
+/// Its spec: a caller is waiting, so one attempt; the turn's own deadline says the fallback.
+pub const SPEC: StageSpec = StageSpec {
+    name: NAME,
+    follow_ups: &[agent_reply::NAME],
+    timeout: Duration::from_secs(30),
+    max_attempts: Some(1),
+    lane: Lane::Live,
+    call_key: None,
+};
+
+/// The stage.
+pub struct TurnTranscribe;
+
+/// The turn a live-turn run is about (`turn:{id}`).
+pub(crate) fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
+    run.dedupe_key
+        .strip_prefix("turn:")
+        .and_then(|id| id.parse().ok())
+        .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
+}
+
+#[async_trait]
+impl Stage for TurnTranscribe {
+    type Subject = call::Model;
+
+    fn spec(&self) -> StageSpec {
+        SPEC
+    }
+
+    async fn run(
+        &self,
+        app: &App,
+        run: &stage_run::Model,
+        call: call::Model,
+        now: DateTime<Utc>,
+    ) -> Result<StageOutcome, StageError> {
+        let tenant = TenantId(call.tenant_id);
+        let turn = turns::find_turn(&app.db, tenant, turn_of_run(run)?).await?;
+        if turn.status != turns::PENDING {
+            return Ok(StageOutcome::note(
+                Some(CallId(call.id)),
+                format!("turn already {}", turn.status),
+            ));
+        }
+        let heard = match transcribe(app, &turn).await {
+            Ok(heard) => heard,
+            Err(err) => {
+                turns::fail_turn(
+                    &app.db,
+                    tenant,
+                    turn.id,
+                    "speech-to-text failed",
+                    Utc::now(),
+                )
+                .await?;
+                app.handback.notify(&voice::handback_key(call.id)).await;
+                return Err(StageError::Permanent(Failure::Speech(err)));
+            }
+        };
+        let (text, took) = heard;
+        if text.trim().is_empty() {
+            turns::mark_unheard(&app.db, tenant, turn.id, Utc::now()).await?;
+            app.handback.notify(&voice::handback_key(call.id)).await;
+            return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
+        }
+        let txn = app.db.begin().await?;
+        turns::set_transcript(&txn, &turn, &text, took).await?;
+        let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", turn.id));
+        let next = runs::ensure(&txn, new, Rearm::Never, "transcribed", now).await?;
+        txn.commit().await?;
+        Ok(StageOutcome {
+            note: format!("heard {} characters", text.chars().count()),
+            call_id: Some(CallId(call.id)),
+            follow_ups: next.map(|id| (agent_reply::NAME, id)).into_iter().collect(),
+        })
+    }
+}
+
+async fn transcribe(
+    app: &App,
+    turn: &caly_entities::turn::Model,
+) -> Result<(String, u64), SpeechError> {
+    let stt = app
+        .speech
+        .stt
+        .clone()
+        .ok_or_else(|| SpeechError::Unavailable("no speech-to-text engine".into()))?;
+    let audio = voice::caller_audio(&app.db, turn)
+        .await
+        .map_err(|e| SpeechError::Unreadable(e.to_string()))?;
+    let started = Instant::now();
+    let text = tokio::time::timeout(app.settings.agent_timeout, stt.transcribe(&audio))
+        .await
+        .map_err(|_| SpeechError::Provider("speech-to-text took too long".into()))??;
+    Ok((text, started.elapsed().as_millis() as u64))
+}

@@ -1,0 +1,331 @@
+//! Live voice over a real websocket, as Exotel's Voicebot applet drives it: the greeting within
+//! a second, reply frames of the right size and pace followed by a mark, barge-in, keypad input,
+//! both key spellings and both encodings, `stop` with both reasons, the fallback line when a
+//! provider is too slow, and the sync Passthru's 200 (a person) or 302 (resolved) afterwards.
+
+use crate::support::voicebot::{FakeVoicebot, Received, ScriptedEars};
+use crate::support::{Backend, Options, TestApp};
+use caly_core::integrations::speech::{Encoding, Espeak, Speech};
+use caly_core::voice::VoiceSettings;
+use caly_entities::recording;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RAHUL: &str = "+919812345678";
+
+async fn spawn(backend: Backend, heard: &[&str], delay: Duration, voice: VoiceSettings) -> TestApp {
+    let speech = Speech::with(
+        Some(Arc::new(ScriptedEars::new(heard, delay))),
+        Some(Arc::new(Espeak::default())),
+    );
+    let app = TestApp::spawn_opts(
+        backend,
+        Options {
+            speech: Some(speech),
+            voice: Some(voice),
+            ..Options::default()
+        },
+    )
+    .await;
+    crate::turns::connect(&app).await;
+    app
+}
+
+fn socket_url(app: &TestApp) -> String {
+    format!(
+        "{}/voice/exotel/{}/{}",
+        app.base.replacen("http", "ws", 1),
+        app.tenant.tenant.id,
+        app.tenant.webhook_secret
+    )
+}
+
+fn media(messages: &[Received]) -> Vec<&Received> {
+    messages.iter().filter(|m| m.event() == "media").collect()
+}
+
+fn mark_of(messages: &[Received]) -> String {
+    let last = messages.last().expect("messages");
+    assert_eq!(last.event(), "mark");
+    last.message["mark"]["name"].as_str().unwrap().to_string()
+}
+
+/// Every frame has the framing's size (a multiple of 320, at least 3,200 bytes) and the frames
+/// are paced in real time (one chunk ahead at most).
+fn assert_framed(frames: &[&Received], chunk: usize, chunk_ms: u64) {
+    assert!(!frames.is_empty(), "no audio");
+    for frame in frames {
+        let bytes = frame.payload().len();
+        assert_eq!(bytes, chunk, "frame size");
+        assert_eq!(bytes % 320, 0);
+        assert!(bytes >= 3200);
+    }
+    if frames.len() >= 4 {
+        let spread = frames.last().unwrap().at - frames[0].at;
+        let least = Duration::from_millis(chunk_ms * (frames.len() as u64 - 2)) * 8 / 10;
+        assert!(
+            spread >= least,
+            "{} frames in {spread:?}: not paced (at least {least:?})",
+            frames.len()
+        );
+    }
+}
+
+async fn passthru(app: &TestApp, call_sid: &str) -> u16 {
+    app.passthru_get(&[
+        ("CallSid", call_sid),
+        ("CallFrom", "09812345678"),
+        ("CallTo", "08047491899"),
+        ("Direction", "incoming"),
+        ("CallType", "completed"),
+        ("Stream[StreamSID]", "MZ1"),
+        ("Stream[Status]", "completed"),
+        ("Stream[Duration]", "20"),
+    ])
+    .await
+    .status()
+    .as_u16()
+}
+
+async fn call_json(app: &TestApp, call_sid: &str) -> Value {
+    let call = app.call_by_sid(call_sid).await;
+    let (code, body) = app.api_get(&format!("/api/v1/calls/{}", call.id)).await;
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+async fn greeted(bot: &mut FakeVoicebot, started: Instant) -> Vec<Received> {
+    let greeting = bot.until_mark(Duration::from_secs(10)).await;
+    let first = media(&greeting)[0].at;
+    assert!(
+        first - started < Duration::from_secs(1),
+        "the greeting began {:?} after start",
+        first - started
+    );
+    greeting
+}
+
+async fn answered_and_resolved(backend: Backend) {
+    let heard = ["Where is my order 1004?", "No thanks, that's all. Bye!"];
+    let app = spawn(backend, &heard, Duration::ZERO, VoiceSettings::default()).await;
+    let sid = format!("a1{}", uuid::Uuid::new_v4().simple());
+    let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
+    let started = Instant::now();
+    bot.start(&sid, RAHUL, Encoding::Pcm16, 8000, false).await;
+    let greeting = greeted(&mut bot, started).await;
+    assert_framed(&media(&greeting), 3200, 200);
+    bot.echo_mark(&mark_of(&greeting)).await;
+
+    bot.utter("Where is my order one zero zero four").await;
+    let reply = bot.until_mark(Duration::from_secs(20)).await;
+    assert_framed(&media(&reply), 3200, 200);
+    assert_eq!(mark_of(&reply), "turn-1");
+    bot.echo_mark("turn-1").await;
+
+    bot.utter("No thanks, that's all, bye").await;
+    let goodbye = bot.until_mark(Duration::from_secs(20)).await;
+    bot.echo_mark(&mark_of(&goodbye)).await;
+    bot.until_closed(Duration::from_secs(10)).await;
+
+    assert_eq!(passthru(&app, &sid).await, 302, "a resolved call hangs up");
+    let call = call_json(&app, &sid).await;
+    let turns = call["turns"].as_array().unwrap();
+    assert_eq!(turns[0]["source"], "voice");
+    assert!(
+        turns[0]["text"].as_str().unwrap().contains("1004"),
+        "{call}"
+    );
+    assert!(
+        turns[0]["reply"].as_str().unwrap().contains("1004"),
+        "{call}"
+    );
+    assert!(turns[0]["latency_ms"]["transcribe"].is_u64(), "{call}");
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome.as_deref(), Some("resolved"));
+    assert_eq!(row.outcome_reason.as_deref(), Some("goodbye"));
+    assert!(row.bot_answered);
+    let ours = recording::Entity::find()
+        .filter(recording::Column::CallId.eq(row.id))
+        .filter(recording::Column::Source.eq("caly"))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .expect("Caly's own recording of the bot leg");
+    let wav = app.app.store.read_all(&ours.object_key).await.unwrap();
+    let wav = caly_core::integrations::speech::audio::read_wav(&wav).unwrap();
+    assert_eq!(wav.channels.len(), 2, "agent and caller channels");
+    assert!(
+        wav.channels[0].iter().any(|s| s.abs() > 1000),
+        "the agent spoke"
+    );
+    assert!(
+        wav.channels[1].iter().any(|s| s.abs() > 1000),
+        "the caller spoke"
+    );
+}
+
+#[tokio::test]
+async fn a_call_is_greeted_answered_and_resolved_on_the_embedded_default() {
+    answered_and_resolved(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_call_is_greeted_answered_and_resolved_on_postgres_and_redis() {
+    answered_and_resolved(Backend::Production).await;
+}
+
+#[tokio::test]
+async fn barge_in_clears_the_greeting_and_asking_for_a_person_hands_off() {
+    let heard = ["I want to talk to a person please"];
+    let app = spawn(
+        Backend::Embedded,
+        &heard,
+        Duration::ZERO,
+        VoiceSettings::default(),
+    )
+    .await;
+    let sid = format!("b2{}", uuid::Uuid::new_v4().simple());
+    let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
+    bot.start(&sid, RAHUL, Encoding::Pcm16, 16000, false).await;
+    let first = bot
+        .next(Duration::from_secs(5))
+        .await
+        .expect("greeting audio");
+    assert_eq!(first.event(), "media");
+    assert_eq!(first.payload().len(), 3200, "16 kHz PCM16: 100 ms frames");
+    bot.utter("I want to talk to a person please").await;
+    let mut cleared = false;
+    let mut reply_mark = None;
+    while let Some(message) = bot.next(Duration::from_secs(20)).await {
+        match message.event() {
+            "clear" => cleared = true,
+            "mark" if cleared => {
+                let name = message.message["mark"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                if name.starts_with("turn-") {
+                    reply_mark = Some(name);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(cleared, "speaking over the greeting sends clear");
+    bot.echo_mark(&reply_mark.expect("the handoff reply")).await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    assert_eq!(
+        passthru(&app, &sid).await,
+        200,
+        "a handoff goes to a person"
+    );
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome.as_deref(), Some("handed_off"));
+    assert_eq!(row.outcome_reason.as_deref(), Some("caller_asked"));
+}
+
+#[tokio::test]
+async fn keypad_digits_are_a_turn_in_mulaw_with_camel_case_keys() {
+    let app = spawn(
+        Backend::Embedded,
+        &[],
+        Duration::ZERO,
+        VoiceSettings::default(),
+    )
+    .await;
+    let sid = format!("c3{}", uuid::Uuid::new_v4().simple());
+    let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
+    let started = Instant::now();
+    bot.start(&sid, RAHUL, Encoding::Mulaw, 8000, true).await;
+    let greeting = greeted(&mut bot, started).await;
+    assert_framed(&media(&greeting), 3200, 400);
+    assert_eq!(greeting[0].message["streamSid"], bot.stream_sid);
+    bot.echo_mark(&mark_of(&greeting)).await;
+    for digit in ['1', '0', '0', '4', '#'] {
+        bot.dtmf(digit).await;
+    }
+    let reply = bot.until_mark(Duration::from_secs(20)).await;
+    assert!(!media(&reply).is_empty());
+    bot.echo_mark(&mark_of(&reply)).await;
+    bot.stop("stopped").await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    let call = call_json(&app, &sid).await;
+    let turn = &call["turns"][0];
+    assert_eq!(turn["source"], "dtmf");
+    assert_eq!(turn["text"], "1004");
+    assert!(turn["reply"].as_str().unwrap().contains("1004"), "{call}");
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome_reason.as_deref(), Some("stopped"));
+    assert_eq!(passthru(&app, &sid).await, 302);
+}
+
+#[tokio::test]
+async fn a_slow_provider_gets_the_fallback_line_then_a_person() {
+    let voice = VoiceSettings {
+        turn_timeout: Duration::from_secs(1),
+        ..VoiceSettings::default()
+    };
+    let app = spawn(Backend::Embedded, &["hello"], Duration::from_secs(6), voice).await;
+    let sid = format!("d4{}", uuid::Uuid::new_v4().simple());
+    let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
+    bot.start(&sid, RAHUL, Encoding::Pcm16, 8000, false).await;
+    let greeting = bot.until_mark(Duration::from_secs(10)).await;
+    bot.echo_mark(&mark_of(&greeting)).await;
+    bot.utter("Where is my order one zero zero four").await;
+    let fallback = bot.until_mark(Duration::from_secs(10)).await;
+    assert!(!media(&fallback).is_empty(), "the fallback line is spoken");
+    bot.echo_mark(&mark_of(&fallback)).await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    assert_eq!(passthru(&app, &sid).await, 200);
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome.as_deref(), Some("handed_off"));
+    assert_eq!(row.outcome_reason.as_deref(), Some("provider_failed"));
+    let call = call_json(&app, &sid).await;
+    assert_eq!(call["turns"][0]["status"], "timed_out");
+    assert_eq!(call["turns"][0]["handoff"], true);
+}
+
+#[tokio::test]
+async fn the_socket_checks_its_secret_answers_plain_gets_and_takes_basic_auth() {
+    let app = spawn(
+        Backend::Embedded,
+        &[],
+        Duration::ZERO,
+        VoiceSettings::default(),
+    )
+    .await;
+    let id = app.tenant.tenant.id;
+    let plain = app
+        .client
+        .get(socket_url(&app).replacen("ws", "http", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    let body: Value = plain.json().await.unwrap();
+    assert_eq!(body["url"], socket_url(&app));
+    let wrong = format!("{}/voice/exotel/{id}/not-the-secret", app.base);
+    assert_eq!(app.client.get(&wrong).send().await.unwrap().status(), 404);
+    let other = format!(
+        "{}/voice/exotel/999999/{}",
+        app.base, app.tenant.webhook_secret
+    );
+    assert_eq!(app.client.get(&other).send().await.unwrap().status(), 404);
+
+    let basic = format!("{}/voice/exotel/{id}", app.base.replacen("http", "ws", 1));
+    let mut bot =
+        FakeVoicebot::connect(&basic, Some((&id.to_string(), &app.tenant.webhook_secret))).await;
+    let sid = format!("e5{}", uuid::Uuid::new_v4().simple());
+    let started = Instant::now();
+    bot.start(&sid, RAHUL, Encoding::Pcm16, 24000, true).await;
+    let greeting = greeted(&mut bot, started).await;
+    assert_framed(&media(&greeting), 4800, 100);
+    bot.stop("callended").await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome.as_deref(), Some("resolved"));
+    assert_eq!(row.outcome_reason.as_deref(), Some("caller_hung_up"));
+}
