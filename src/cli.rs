@@ -361,8 +361,9 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
                 "new webhook secret issued; the old one works for {}s more",
                 app.settings.secret_grace.as_secs()
             );
-            let base = app.settings.public_base();
-            for (name, url) in tenancy::webhook_urls(&base, TenantId(id), &secret) {
+            for (name, url) in
+                tenancy::webhook_urls(&app.settings.public_base(), TenantId(id), &secret)
+            {
                 println!("{name}: {url}");
             }
         }

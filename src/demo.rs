@@ -58,8 +58,9 @@ pub fn print_tenant(
         "  API key:   {}   (shown once; stored hashed)",
         api_key.expose_secret()
     );
-    let base = app.settings.public_base();
-    for (name, url) in tenancy::webhook_urls(&base, TenantId(tenant.id), secret) {
+    for (name, url) in
+        tenancy::webhook_urls(&app.settings.public_base(), TenantId(tenant.id), secret)
+    {
         println!("  {name:<16} {url}");
     }
 }

@@ -10,9 +10,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use caly_core::calls::transcript::{self, redact::redact};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay};
 use caly_core::platform::pagination::PageRequest;
+use caly_core::tenancy::profile;
 use caly_core::{CallId, CallState, Rejection, TenantId, billing};
 use caly_entities::status::Channel;
 use chrono::{Datelike, NaiveDate, Utc};
@@ -165,8 +167,22 @@ async fn get_call(
 ) -> Result<Json<Value>, ApiError> {
     let (tenant, call) = (TenantId(tenant.id), call_id(&id)?);
     let detail = calls::call_detail(&app.db, tenant, call).await?;
+    let call_ms = detail
+        .call
+        .duration_secs
+        .and_then(|s| u64::try_from(s).ok())
+        .map(|s| s * 1000);
     let mut body = json!(detail);
-    body["turns"] = json!(calls::turns::turns_of_call(&app.db, tenant, call).await?);
+    let mut turns = calls::turns::turns_of_call(&app.db, tenant, call).await?;
+    // While a call is live its turns hold the words the agent works with: shown redacted.
+    if profile::redacts_transcripts(&app.db, tenant).await? {
+        for turn in &mut turns {
+            turn.text = redact(&turn.text);
+            turn.reply = turn.reply.as_deref().map(redact);
+        }
+    }
+    body["turns"] = json!(turns);
+    body["transcript"] = json!(transcript::transcript_of(&app.db, tenant, call, call_ms).await?);
     Ok(Json(body))
 }
 

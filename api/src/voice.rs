@@ -91,15 +91,12 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// `wss://` (or `ws://`) and the public host, optionally with credentials.
 fn ws_base(app: &App, credentials: Option<(&str, &str)>) -> String {
-    let base = app.settings.public_base();
-    let (scheme, rest) = match base.split_once("://") {
-        Some(("https", rest)) => ("wss", rest),
-        Some((_, rest)) => ("ws", rest),
-        None => ("ws", base.as_str()),
-    };
-    match credentials {
-        Some((user, secret)) => format!("{scheme}://{user}:{secret}@{rest}"),
-        None => format!("{scheme}://{rest}"),
+    let base = app.settings.public_ws_base();
+    match (credentials, base.split_once("://")) {
+        (Some((user, secret)), Some((scheme, rest))) => {
+            format!("{scheme}://{user}:{secret}@{rest}")
+        }
+        _ => base,
     }
 }
 

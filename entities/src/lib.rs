@@ -17,6 +17,7 @@ pub mod store_profile;
 pub mod task;
 pub mod tenant;
 pub mod tenant_rate;
+pub mod transcript;
 pub mod turn;
 pub mod turn_audio;
 pub mod voice_session;

@@ -15,6 +15,7 @@ mod m20261122_000008_llm_overrides;
 mod m20261122_000009_proof_failures;
 mod m20261122_000010_caller_prefetches;
 mod m20261122_000011_voice;
+mod m20261122_000012_transcripts;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_proof_failures::Migration),
             Box::new(m20261122_000010_caller_prefetches::Migration),
             Box::new(m20261122_000011_voice::Migration),
+            Box::new(m20261122_000012_transcripts::Migration),
         ]
     }
 }

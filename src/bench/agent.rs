@@ -4,12 +4,6 @@
 
 use super::bench_app;
 use super::stats::percentiles;
-use caly_core::TenantId;
-use caly_core::integrations::shopify::local::{ALL_SCOPES, LocalShopify, LocalShopifyOptions};
-use caly_core::tenancy::profile::{StoreProfile, save_profile};
-use caly_core::tenancy::shopify::{NewStore, save_store};
-use caly_workers::WorkerOptions;
-use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -88,42 +82,11 @@ async fn converse(
 pub async fn run(turns: usize, levels: &[usize]) -> anyhow::Result<()> {
     let bench = bench_app("agent", 5000).await?;
     let app = bench.app.clone();
-    let tenant = TenantId(bench.tenant.tenant.id);
-    let token = "shpat_bench";
-    let store = LocalShopify::start(LocalShopifyOptions {
-        token: token.into(),
-        scopes: ALL_SCOPES.map(String::from).to_vec(),
-        schema: None,
-        today: Utc::now().date_naive(),
-    })
-    .await?;
-    let now = Utc::now();
-    let connection = NewStore {
-        tenant,
-        shop: "kesar.myshopify.com".into(),
-        api_url: Some(store.base.clone()),
-        token: token.to_string().into(),
-        scopes: ALL_SCOPES.map(String::from).to_vec(),
-    };
-    save_store(&app, connection, now).await?;
-    let profile = StoreProfile::parse(include_str!("../demo_data/kesar-profile.toml"), "toml")?;
-    save_profile(&app.db, tenant, &profile, now).await?;
+    let _store = bench.connect_local_store().await?;
     let (_, stop) = bench.serve_api().await?;
     let listener_base = bench.base_url();
     let concurrency = levels.iter().copied().max().unwrap_or(1);
-    let worker_stop = stop.clone();
-    let workers = tokio::spawn(caly_workers::run_workers(
-        app.clone(),
-        WorkerOptions {
-            stages: app.stages.names(),
-            concurrency,
-            shutdown_timeout: Duration::from_secs(10),
-        },
-        async move {
-            worker_stop.cancelled().await;
-            Ok(())
-        },
-    ));
+    let workers = super::spawn_workers(&app, concurrency, &stop);
     let key = bench.tenant.api_key.expose_secret().to_string();
     println!(
         "caly bench agent: offline agent, local store, {} turns per level",

@@ -1,16 +1,21 @@
 //! `caly bench ingest` and `caly bench pipeline`: throughput and latency of Caly's pipeline,
 //! printed next to the raw speed of the same PostgreSQL and Redis, measured in the same run;
-//! `caly bench agent`: text-turn latency of the offline agent against the local store.
+//! `caly bench agent`: text-turn latency of the offline agent against the local store;
+//! `caly bench turn`: a live voice turn's latency and the pipeline's own share of it.
 //! Point it at a scratch database: it creates a tenant and a `bench_raw_insert` table there.
 
 mod agent;
 mod ingest;
 mod pipeline;
 mod stats;
+mod turn;
 
-use caly_core::App;
+use caly_core::integrations::shopify::local::{ALL_SCOPES, LocalShopify, LocalShopifyOptions};
 use caly_core::platform::settings::Settings;
+use caly_core::tenancy::profile::{StoreProfile, save_profile};
+use caly_core::tenancy::shopify::{NewStore, save_store};
 use caly_core::tenancy::{self, CreatedTenant, NewTenant};
+use caly_core::{App, TenantId};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +48,20 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
         workers: Vec<usize>,
     },
+    /// A live voice turn over the Voicebot socket: end of utterance to first reply byte, and
+    /// the pipeline's own share of it, with providers stubbed at zero latency and then with
+    /// the offline engines.
+    Turn {
+        /// Turns per call.
+        #[arg(long, default_value_t = 20)]
+        turns: usize,
+        /// Concurrent calls with stubbed providers.
+        #[arg(long, value_delimiter = ',', default_value = "1,50")]
+        calls: Vec<usize>,
+        /// Concurrent calls with the offline engines.
+        #[arg(long, value_delimiter = ',', default_value = "1,4")]
+        offline_calls: Vec<usize>,
+    },
     /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
     /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
     Agent {
@@ -66,6 +85,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         } => ingest::run(requests, &concurrency, rate, seconds).await,
         BenchCommand::Pipeline { calls, workers } => pipeline::run(calls, &workers).await,
         BenchCommand::Agent { turns, concurrency } => agent::run(turns, &concurrency).await,
+        BenchCommand::Turn {
+            turns,
+            calls,
+            offline_calls,
+        } => turn::run(turns, &calls, &offline_calls).await,
     }
 }
 
@@ -86,6 +110,9 @@ pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<Ben
     settings.db_pool_size = 32;
     // Benchmarks measure Caly, never a paid model: the offline agent answers.
     settings.llm = None;
+    // Live-call limits would hand concurrent bench calls to a person.
+    settings.voice.max_calls_per_tenant = 10_000;
+    settings.voice.max_calls_per_node = 10_000;
     let app = App::connect(settings, true).await?;
     let tenant = tenancy::create(
         &app.db,
@@ -132,6 +159,55 @@ impl BenchApp {
         );
         Ok((hook, stop))
     }
+}
+
+impl BenchApp {
+    /// Connects the tenant to a local Kesar store (all scopes) and sets the demo profile;
+    /// keep the returned store alive while the bench runs.
+    pub(crate) async fn connect_local_store(&self) -> anyhow::Result<LocalShopify> {
+        let tenant = TenantId(self.tenant.tenant.id);
+        let token = "shpat_bench";
+        let store = LocalShopify::start(LocalShopifyOptions {
+            token: token.into(),
+            scopes: ALL_SCOPES.map(String::from).to_vec(),
+            schema: None,
+            today: Utc::now().date_naive(),
+        })
+        .await?;
+        let now = Utc::now();
+        let connection = NewStore {
+            tenant,
+            shop: "kesar.myshopify.com".into(),
+            api_url: Some(store.base.clone()),
+            token: token.to_string().into(),
+            scopes: ALL_SCOPES.map(String::from).to_vec(),
+        };
+        save_store(&self.app, connection, now).await?;
+        let profile = StoreProfile::parse(include_str!("../demo_data/kesar-profile.toml"), "toml")?;
+        save_profile(&self.app.db, tenant, &profile, now).await?;
+        Ok(store)
+    }
+}
+
+/// Runs every stage's workers in this process until `stop` is cancelled.
+pub(crate) fn spawn_workers(
+    app: &App,
+    concurrency: usize,
+    stop: &CancellationToken,
+) -> tokio::task::JoinHandle<Result<(), String>> {
+    let worker_stop = stop.clone();
+    tokio::spawn(caly_workers::run_workers(
+        app.clone(),
+        caly_workers::WorkerOptions {
+            stages: app.stages.names(),
+            concurrency,
+            shutdown_timeout: std::time::Duration::from_secs(10),
+        },
+        async move {
+            worker_stop.cancelled().await;
+            Ok(())
+        },
+    ))
 }
 
 /// A realistic StatusCallback body (~450 bytes).

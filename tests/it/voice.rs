@@ -3,12 +3,13 @@
 //! both key spellings and both encodings, `stop` with both reasons, the fallback line when a
 //! provider is too slow, and the sync Passthru's 200 (a person) or 302 (resolved) afterwards.
 
-use crate::support::voicebot::{FakeVoicebot, Received, ScriptedEars};
+use crate::support::voicebot::{FakeVoicebot, Received, SameWords, ScriptedEars};
 use crate::support::{Backend, Options, TestApp};
-use caly_core::integrations::speech::{Encoding, Espeak, Speech};
+use caly_core::integrations::speech::{Encoding, Espeak, Speech, SpeechToText};
+use caly_core::tenancy::profile;
 use caly_core::voice::VoiceSettings;
-use caly_entities::recording;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use caly_entities::{recording, turn, turn_audio};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,10 +17,16 @@ use std::time::{Duration, Instant};
 const RAHUL: &str = "+919812345678";
 
 async fn spawn(backend: Backend, heard: &[&str], delay: Duration, voice: VoiceSettings) -> TestApp {
-    let speech = Speech::with(
-        Some(Arc::new(ScriptedEars::new(heard, delay))),
-        Some(Arc::new(Espeak::default())),
-    );
+    let ears = Arc::new(ScriptedEars::new(heard, delay));
+    spawn_hearing(backend, ears, voice).await
+}
+
+async fn spawn_hearing(
+    backend: Backend,
+    ears: Arc<dyn SpeechToText>,
+    voice: VoiceSettings,
+) -> TestApp {
+    let speech = Speech::with(Some(ears), Some(Arc::new(Espeak::default())));
     let app = TestApp::spawn_opts(
         backend,
         Options {
@@ -328,4 +335,110 @@ async fn the_socket_checks_its_secret_answers_plain_gets_and_takes_basic_auth() 
     let row = app.call_by_sid(&sid).await;
     assert_eq!(row.outcome.as_deref(), Some("resolved"));
     assert_eq!(row.outcome_reason.as_deref(), Some("caller_hung_up"));
+}
+
+/// What the fake ears hear in every piece of speech: a phone number, an OTP and an order.
+const SECRETS: &str = "My number is 98765 43210 and the OTP is 482913, where is order 2041?";
+
+/// One short call: greeting, one caller turn and its reply, then the caller hangs up; then the
+/// post-call work runs.
+async fn short_call(app: &TestApp, sid: &str) -> Value {
+    let mut bot = FakeVoicebot::connect(&socket_url(app), None).await;
+    bot.start(sid, RAHUL, Encoding::Pcm16, 8000, false).await;
+    let greeting = bot.until_mark(Duration::from_secs(10)).await;
+    bot.echo_mark(&mark_of(&greeting)).await;
+    bot.utter("My number is nine eight seven six five, where is my order")
+        .await;
+    let reply = bot.until_mark(Duration::from_secs(20)).await;
+    bot.echo_mark(&mark_of(&reply)).await;
+    bot.stop("callended").await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    app.drain().await;
+    call_json(app, sid).await
+}
+
+fn segments(call: &Value) -> &Vec<Value> {
+    call["transcript"]["segments"]
+        .as_array()
+        .expect("transcript.segments")
+}
+
+#[tokio::test]
+async fn the_post_call_transcript_names_speakers_and_redacts_unless_kept() {
+    let ears = Arc::new(SameWords(SECRETS));
+    let app = spawn_hearing(Backend::Production, ears, VoiceSettings::default()).await;
+
+    let sid = format!("t1{}", uuid::Uuid::new_v4().simple());
+    let call = short_call(&app, &sid).await;
+    let said = segments(&call);
+    let speakers: Vec<&str> = said
+        .iter()
+        .map(|s| s["speaker"].as_str().unwrap())
+        .collect();
+    assert!(speakers.contains(&"bot"), "{call}");
+    assert!(speakers.contains(&"caller"), "{call}");
+    let mut last_start = 0;
+    for segment in said {
+        let (start, end) = (
+            segment["start_ms"].as_u64().unwrap(),
+            segment["end_ms"].as_u64().unwrap(),
+        );
+        assert!(start >= last_start && end > start, "{segment}");
+        last_start = start;
+        assert_eq!(segment["source"], "caly");
+        let text = segment["text"].as_str().unwrap();
+        assert_eq!(
+            text, "My number is [phone] and the OTP is [code], where is order 2041?",
+            "redacted by default; the order number stays"
+        );
+    }
+    assert_eq!(call["transcript"]["redacted"], true);
+    let turn_text = call["turns"][0]["text"].as_str().unwrap();
+    assert!(
+        turn_text.contains("[phone]") && !turn_text.contains("43210"),
+        "{call}"
+    );
+    // At rest too, and the per-turn audio is gone once the call is over.
+    let row = app.call_by_sid(&sid).await;
+    let turns = turn::Entity::find()
+        .filter(turn::Column::CallId.eq(row.id))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert!(
+        turns
+            .iter()
+            .all(|t| !t.input.contains("43210") && t.input.contains("[code]"))
+    );
+    let audio = turn_audio::Entity::find()
+        .filter(turn_audio::Column::CallId.eq(row.id))
+        .count(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(audio, 0, "the live stages' audio is forgotten");
+
+    // A store that keeps the text gets it as said.
+    let tenant = caly_core::TenantId(app.tenant.tenant.id);
+    let mut kept = profile::profile_of(&app.app.db, tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    kept.redact_transcripts = false;
+    profile::save_profile(&app.app.db, tenant, &kept, chrono::Utc::now())
+        .await
+        .unwrap();
+    let sid = format!("t2{}", uuid::Uuid::new_v4().simple());
+    let call = short_call(&app, &sid).await;
+    assert!(!segments(&call).is_empty(), "{call}");
+    assert!(
+        segments(&call).iter().all(|s| s["text"] == SECRETS),
+        "{call}"
+    );
+    assert_eq!(call["transcript"]["redacted"], false);
+    assert!(
+        call["turns"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("98765 43210")
+    );
 }

@@ -86,7 +86,12 @@ pub async fn answer_turn(
             }
         }
     };
-    let (answer, error) = match tokio::time::timeout(app.settings.agent_timeout, thinking).await {
+    let thinking_from = Instant::now();
+    let thought = tokio::time::timeout(app.settings.agent_timeout, thinking).await;
+    // The brain's own time (model or rules, with its Shopify calls), in microseconds: what a
+    // turn spends outside the pipeline.
+    let brain_us = thinking_from.elapsed().as_micros() as u64;
+    let (answer, error) = match thought {
         Ok(Ok(answer)) => {
             working.remember(&turn.input, &answer.reply);
             memory = working;
@@ -111,7 +116,8 @@ pub async fn answer_turn(
     let store_ms = tools.store_time.as_millis() as u64;
     let total_ms = started.elapsed().as_millis() as u64;
     let latency = json!({"queue": queued_ms, "shopify": store_ms,
-        "agent": total_ms.saturating_sub(store_ms), "total": queued_ms as u64 + total_ms});
+        "agent": total_ms.saturating_sub(store_ms), "total": queued_ms as u64 + total_ms,
+        "brain_us": brain_us});
     let answer = TurnAnswer {
         reply: answer.reply,
         intent: answer.intent.label().into(),

@@ -10,7 +10,10 @@ mod queries;
 pub mod recordings;
 pub mod state;
 pub mod tasks;
+pub mod transcript;
 pub mod turns;
 pub mod voice;
 
-pub use queries::{CallDetail, CallFilter, call_detail, find_call, find_recording, list_calls};
+pub use queries::{
+    CallDetail, CallFilter, call_detail, find_call, find_call_by_sid, find_recording, list_calls,
+};

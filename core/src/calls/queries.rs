@@ -83,6 +83,20 @@ pub async fn find_call(
         .ok_or(CoreError::NotFound("call"))
 }
 
+/// One of the tenant's calls by its CallSid.
+pub async fn find_call_by_sid(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    call_sid: &str,
+) -> Result<call::Model, CoreError> {
+    call::Entity::find()
+        .filter(call::Column::TenantId.eq(tenant.0))
+        .filter(call::Column::CallSid.eq(call_sid))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("call"))
+}
+
 /// A call with its events, stage runs, recordings, charge and adjustments.
 pub async fn call_detail(
     db: &impl ConnectionTrait,

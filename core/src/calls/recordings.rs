@@ -49,18 +49,26 @@ fn extension(content_type: &str) -> &'static str {
     }
 }
 
+/// The call's recording from `source`, if stored.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    call: CallId,
+    source: RecordingSource,
+) -> Result<Option<recording::Model>, CoreError> {
+    Ok(recording::Entity::find()
+        .filter(recording::Column::CallId.eq(call.0))
+        .filter(recording::Column::Source.eq(source.as_str()))
+        .one(db)
+        .await?)
+}
+
 /// True when the call's recording from `source` is already stored.
 pub async fn is_stored(
     db: &impl ConnectionTrait,
     call: CallId,
     source: RecordingSource,
 ) -> Result<bool, CoreError> {
-    Ok(recording::Entity::find()
-        .filter(recording::Column::CallId.eq(call.0))
-        .filter(recording::Column::Source.eq(source.as_str()))
-        .one(db)
-        .await?
-        .is_some())
+    Ok(find(db, call, source).await?.is_some())
 }
 
 /// A stored object, about to be recorded.

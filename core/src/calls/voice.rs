@@ -347,16 +347,17 @@ pub async fn reply_parts(
         .collect())
 }
 
-/// Records that all of a reply's parts are stored.
-pub async fn finish_reply(
+/// Forgets the call's per-turn audio (the working copies the live stages passed around); the
+/// recordings keep what was said.
+pub async fn forget_turn_audio(
     db: &impl ConnectionTrait,
-    turn: i64,
-    parts: i32,
-) -> Result<(), CoreError> {
-    turn::Entity::update_many()
-        .col_expr(turn::Column::ReplyParts, Expr::value(parts))
-        .filter(turn::Column::Id.eq(turn))
+    tenant: TenantId,
+    call: CallId,
+) -> Result<u64, CoreError> {
+    let deleted = turn_audio::Entity::delete_many()
+        .filter(turn_audio::Column::TenantId.eq(tenant.0))
+        .filter(turn_audio::Column::CallId.eq(call.0))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(deleted.rows_affected)
 }

@@ -52,6 +52,7 @@ impl StageRegistry {
             .with(stages::prefetch_caller::PrefetchCaller)
             .with(stages::turn_transcribe::TurnTranscribe)
             .with(stages::speak::Speak)
+            .with(stages::transcribe::Transcribe)
     }
 
     /// This registry with one more stage (tests register their own this way).
@@ -135,7 +136,7 @@ mod tests {
         let registry = StageRegistry::builtin();
         assert_eq!(
             registry.describe(),
-            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak"
+            "ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak, transcribe"
         );
         for stage in registry.iter() {
             for next in stage.spec().follow_ups {
@@ -151,9 +152,9 @@ mod tests {
         let err = registry.parse("transcode").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak")
+                .contains("ingest, recording_upload, charge, reconcile, vacuum_queue, agent_reply, prefetch_caller, turn_transcribe, speak, transcribe")
         );
-        assert_eq!(registry.parse_list(&[]).unwrap().len(), 9);
+        assert_eq!(registry.parse_list(&[]).unwrap().len(), 10);
     }
 
     #[test]

@@ -224,6 +224,14 @@ fn speech_settings() -> Result<crate::integrations::speech::SpeechSettings, Sett
         tts_model: var("CALY_TTS_MODEL").unwrap_or(d.tts_model),
         tts_voice: var("CALY_TTS_VOICE").unwrap_or(d.tts_voice),
         espeak_voice: var("CALY_ESPEAK_VOICE").unwrap_or(d.espeak_voice),
+        chunk_timeout: Duration::from_secs(parsed(
+            "CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS",
+            d.chunk_timeout.as_secs(),
+        )?),
+        transcript_timeout: Duration::from_secs(parsed(
+            "CALY_TRANSCRIBE_TIMEOUT_SECS",
+            d.transcript_timeout.as_secs(),
+        )?),
     })
 }
 
@@ -390,6 +398,20 @@ impl Settings {
             .trim_end_matches('/')
             .to_string()
     }
+
+    /// [`Settings::public_base`] as a websocket address.
+    pub fn public_ws_base(&self) -> String {
+        websocket_base(&self.public_base())
+    }
+}
+
+/// An http(s) base address as a websocket one: `wss://` for `https://`, else `ws://`.
+pub fn websocket_base(http_base: &str) -> String {
+    match http_base.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => format!("ws://{http_base}"),
+    }
 }
 
 #[cfg(test)]
@@ -407,5 +429,15 @@ mod tests {
         assert_eq!(retry.backoff(2), Duration::from_secs(4));
         assert_eq!(retry.backoff(3), Duration::from_secs(8));
         assert_eq!(retry.backoff(4), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn websocket_base_follows_the_http_scheme() {
+        assert_eq!(websocket_base("https://caly.example"), "wss://caly.example");
+        assert_eq!(
+            websocket_base("http://127.0.0.1:8080"),
+            "ws://127.0.0.1:8080"
+        );
+        assert_eq!(websocket_base("caly.example"), "ws://caly.example");
     }
 }

@@ -59,6 +59,14 @@ pub struct StoreProfile {
     /// Every call goes to a person.
     #[serde(default)]
     pub send_all_to_human: bool,
+    /// Phone numbers, card numbers and spoken codes are redacted from stored transcripts and
+    /// turn text (the recordings are untouched). On unless the store keeps the text.
+    #[serde(default = "redaction_default")]
+    pub redact_transcripts: bool,
+}
+
+fn redaction_default() -> bool {
+    true
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -181,6 +189,17 @@ pub async fn profile_of(
     let profile = serde_json::from_str(&row.profile)
         .map_err(|e| Rejection::InvalidProfile(format!("the stored profile is unreadable: {e}")))?;
     Ok(Some(profile))
+}
+
+/// Whether the tenant's transcripts and turn text are redacted: yes, unless its profile keeps
+/// the text.
+pub async fn redacts_transcripts(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<bool, CoreError> {
+    Ok(profile_of(db, tenant)
+        .await?
+        .is_none_or(|p| p.redact_transcripts))
 }
 
 #[cfg(test)]

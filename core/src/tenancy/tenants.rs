@@ -1,6 +1,7 @@
 //! Tenants: creation, listing, API-key authentication, webhook-secret checks and rotation, rates.
 
 use crate::platform::crypto::{MasterKey, constant_time_eq, hash_secret, random_token};
+use crate::platform::settings::websocket_base;
 use crate::{CoreError, Rejection};
 use caly_entities::{tenant, tenant_rate};
 use caly_jobs::TenantId;
@@ -217,13 +218,15 @@ pub fn exotel_credentials(
     })
 }
 
-/// The webhook URLs to configure in Exotel for a tenant.
+/// The addresses to configure in Exotel for a tenant: the Passthru, the StatusCallback and the
+/// Voicebot applet's socket.
 pub fn webhook_urls(
     base: &str,
     tenant: TenantId,
     secret: &SecretString,
-) -> [(&'static str, String); 2] {
+) -> [(&'static str, String); 3] {
     let (tenant_id, secret) = (tenant, secret.expose_secret());
+    let ws_base = websocket_base(base);
     [
         (
             "passthru",
@@ -232,6 +235,10 @@ pub fn webhook_urls(
         (
             "status_callback",
             format!("{base}/hooks/exotel/{tenant_id}/{secret}/status"),
+        ),
+        (
+            "voicebot",
+            format!("{ws_base}/voice/exotel/{tenant_id}/{secret}"),
         ),
     ]
 }

@@ -1,6 +1,6 @@
 //! How a live call ends: the outcome recorded before the socket closes (the sync Passthru that
 //! follows reads it), a callback task when no one is in to take a handoff, the session closed,
-//! and Caly's own two-channel recording stored beside Exotel's.
+//! and Caly's own two-channel recording stored beside Exotel's, its transcript armed.
 
 use super::outcome::{Outcome, Reason};
 use super::recorder::Recorder;
@@ -8,6 +8,8 @@ use crate::App;
 use crate::CoreError;
 use crate::calls::recordings::{self, RecordingSource, StoredRecording};
 use crate::calls::voice;
+use crate::pipeline::dispatch;
+use crate::pipeline::stages::transcribe;
 use caly_entities::{call, task};
 use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Utc};
@@ -95,5 +97,11 @@ pub async fn finish(
         },
         Utc::now(),
     )
-    .await
+    .await?;
+    // Its transcript, on the batch lane: the call is over.
+    let now = Utc::now();
+    if let Some(run) = transcribe::arm(&app.db, call, RecordingSource::Caly, now).await? {
+        dispatch::push_committed(app, &transcribe::NAME, &[run], now).await;
+    }
+    Ok(())
 }

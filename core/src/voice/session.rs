@@ -481,7 +481,10 @@ impl Session {
         if !self.speaking() {
             self.quiet_since = Some(Instant::now());
         }
-        if let Some(next) = self.queued.pop_front() {
+        // A call that is ending takes no more turns.
+        if self.ending.is_none()
+            && let Some(next) = self.queued.pop_front()
+        {
             self.start_turn(next).await;
         }
     }

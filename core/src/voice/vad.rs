@@ -56,7 +56,8 @@ pub struct Vad {
     max_len: usize,
 }
 
-fn rms(frame: &[i16]) -> u32 {
+/// The loudness of a frame: its root mean square.
+pub(crate) fn rms(frame: &[i16]) -> u32 {
     if frame.is_empty() {
         return 0;
     }

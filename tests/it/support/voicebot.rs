@@ -47,6 +47,21 @@ impl SpeechToText for ScriptedEars {
     }
 }
 
+/// Speech-to-text that hears the same words in every piece of speech (the post-call
+/// transcript's tests look at speakers, times and redaction, not at recognition).
+pub struct SameWords(pub &'static str);
+
+#[async_trait]
+impl SpeechToText for SameWords {
+    fn name(&self) -> String {
+        "same-words".into()
+    }
+
+    async fn transcribe(&self, _audio: &Audio) -> Result<String, SpeechError> {
+        Ok(self.0.to_string())
+    }
+}
+
 /// `text` spoken by espeak-ng at `rate`, as a phone line would carry it.
 pub async fn spoken(text: &str, rate: u32) -> Vec<i16> {
     Espeak::default()

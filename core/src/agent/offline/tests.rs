@@ -57,6 +57,7 @@ pub(crate) fn profile() -> StoreProfile {
         bot_name: "Meera".into(),
         greeting: "Namaste! I'm Meera, Kesar's AI assistant. This call is recorded.".into(),
         send_all_to_human: false,
+        redact_transcripts: true,
     }
 }
 

@@ -45,6 +45,12 @@ pub struct SpeechSettings {
     pub tts_voice: String,
     /// espeak-ng's voice (`CALY_ESPEAK_VOICE`, default `en-us`).
     pub espeak_voice: String,
+    /// Longest one post-call transcription request may take
+    /// (`CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS`, default 60).
+    pub chunk_timeout: std::time::Duration,
+    /// Longest a whole post-call transcript may take (`CALY_TRANSCRIBE_TIMEOUT_SECS`, default
+    /// 1,800); a recording not done by then fails visibly and is retried.
+    pub transcript_timeout: std::time::Duration,
 }
 
 impl Default for SpeechSettings {
@@ -55,6 +61,8 @@ impl Default for SpeechSettings {
             tts_model: "gpt-4o-mini-tts".into(),
             tts_voice: "alloy".into(),
             espeak_voice: "en-us".into(),
+            chunk_timeout: std::time::Duration::from_secs(60),
+            transcript_timeout: std::time::Duration::from_secs(1800),
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod prefetch_caller;
 pub mod reconcile;
 pub mod recording_upload;
 pub mod speak;
+pub mod transcribe;
 pub mod turn_transcribe;
 pub mod vacuum_queue;

@@ -1,6 +1,7 @@
 //! `recording_upload`: copies the call's private Exotel recording into the object store, once
 //! per (call, source), under a fixed key.
 
+use super::transcribe;
 use crate::App;
 use crate::calls::recordings::{self, RecordingSource, StoredRecording};
 use crate::integrations::exotel::ExotelError;
@@ -22,7 +23,7 @@ pub const NAME: StageName = StageName::new("recording_upload");
 /// whole attempt, upload included.
 pub const SPEC: StageSpec = StageSpec {
     name: NAME,
-    follow_ups: &[],
+    follow_ups: &[super::transcribe::NAME],
     timeout: Duration::from_secs(900),
     max_attempts: None,
     lane: Lane::Batch,
@@ -50,10 +51,7 @@ impl Stage for RecordingUpload {
         let (tenant_id, call_id) = (TenantId(call.tenant_id), CallId(call.id));
         let source = RecordingSource::Exotel;
         if recordings::is_stored(&app.db, call_id, source).await? {
-            return Ok(StageOutcome::note(
-                Some(call_id),
-                "recording already stored",
-            ));
+            return with_transcript(app, &call, "recording already stored", now).await;
         }
         let Some(url) = call.recording_url.as_deref() else {
             return Ok(StageOutcome::note(Some(call_id), "call has no recording"));
@@ -88,11 +86,22 @@ impl Stage for RecordingUpload {
             now,
         )
         .await?;
-        Ok(StageOutcome::note(
-            Some(call_id),
-            format!("stored {size} bytes"),
-        ))
+        with_transcript(app, &call, format!("stored {size} bytes"), now).await
     }
+}
+
+/// The outcome of a stored recording: its transcript armed (once).
+async fn with_transcript(
+    app: &App,
+    call: &call::Model,
+    note: impl Into<String>,
+    now: DateTime<Utc>,
+) -> Result<StageOutcome, StageError> {
+    let mut outcome = StageOutcome::note(Some(CallId(call.id)), note);
+    if let Some(id) = transcribe::arm(&app.db, call, RecordingSource::Exotel, now).await? {
+        outcome.follow_ups.push((transcribe::NAME, id));
+    }
+    Ok(outcome)
 }
 
 /// Exotel publishes recordings minutes after hang-up (up to 15 at peak): keep asking within

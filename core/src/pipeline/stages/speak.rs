@@ -68,14 +68,16 @@ impl Stage for Speak {
         let mut first_ms = None;
         let parts = sentences(&reply);
         for (i, sentence) in parts.iter().enumerate().skip(stored) {
+            let synthesis = Instant::now();
             let spoken =
                 tokio::time::timeout(app.settings.agent_timeout, tts.synthesize(sentence, rate))
                     .await
                     .map_err(|_| SpeechError::Provider("text-to-speech took too long".into()))
                     .and_then(|r| r)
                     .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
+            // The first sentence's synthesis alone: the provider's share of the wait.
+            first_ms.get_or_insert(synthesis.elapsed().as_millis() as u64);
             voice::store_reply_part(&app.db, &turn, i as i32, &spoken.samples, rate, now).await?;
-            first_ms.get_or_insert(started.elapsed().as_millis() as u64);
             app.handback.notify(&voice::handback_key(call.id)).await;
         }
         let took = started.elapsed().as_millis() as u64;

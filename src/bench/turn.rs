@@ -1,0 +1,222 @@
+//! `caly bench turn`: a live voice turn's time from the end of the caller's utterance to the
+//! first byte of reply audio, over the real Voicebot socket, on the configured database and
+//! queue, with the api and the workers in this process.
+//!
+//! The pipeline's own overhead is that time less what the providers spent (speech-to-text,
+//! the agent's brain, the first sentence's speech), as each stage recorded it: the voice-activity
+//! decision, the queue hops, the hand-back and the database writes. It is measured with the
+//! providers stubbed at zero latency, at 1 and 50 concurrent calls; then the end-to-end turn
+//! with the offline engines at 1 and 4.
+
+use super::stats::percentiles;
+use super::{BenchApp, bench_app};
+use crate::voice_client::{VoiceClient, tone};
+use async_trait::async_trait;
+use caly_core::integrations::speech::{
+    Audio, Espeak, Speech, SpeechError, SpeechToText, TextToSpeech,
+};
+use caly_core::platform::settings::websocket_base;
+use caly_core::{CallId, TenantId};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the stub ears hear: a question the offline agent answers from the profile.
+const HEARD: &str = "what are your working hours";
+/// The voice-activity detector's default silence that ends an utterance.
+const SILENCE_MS: u32 = 700;
+const RATE: u32 = 8000;
+
+/// Speech-to-text that hears [`HEARD`] at once.
+struct InstantEars;
+
+#[async_trait]
+impl SpeechToText for InstantEars {
+    fn name(&self) -> String {
+        "stub (zero latency)".into()
+    }
+
+    async fn transcribe(&self, _audio: &Audio) -> Result<String, SpeechError> {
+        Ok(HEARD.into())
+    }
+}
+
+/// Text-to-speech that answers each sentence with 300 ms of tone at once.
+struct InstantVoice;
+
+#[async_trait]
+impl TextToSpeech for InstantVoice {
+    fn name(&self) -> String {
+        "stub (zero latency)".into()
+    }
+
+    async fn synthesize(&self, _text: &str, rate: u32) -> Result<Audio, SpeechError> {
+        Ok(Audio::new(tone(300, rate), rate))
+    }
+}
+
+/// One turn as the caller saw it.
+struct TurnTime {
+    call_sid: String,
+    seq: usize,
+    end_to_end: Duration,
+}
+
+/// Runs the benchmark and prints its tables.
+pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::Result<()> {
+    let bench = bench_app("turn", 5000).await?;
+    let _store = bench.connect_local_store().await?;
+    println!(
+        "caly bench turn: end of utterance → first reply byte over the Voicebot socket, \
+         {turns} turns per call"
+    );
+    println!("pipeline overhead = turn time − speech-to-text − brain − first sentence's speech");
+    let stub = Speech::with(Some(Arc::new(InstantEars)), Some(Arc::new(InstantVoice)));
+    println!("\nproviders stubbed at zero latency (offline rules agent)");
+    measure(&bench, stub, turns, stubbed).await?;
+
+    if Espeak::installed().await {
+        // Offline speech-to-text (Whisper) is not built yet: the ears stay stubbed.
+        let offline_speech = Speech::with(
+            Some(Arc::new(InstantEars)),
+            Some(Arc::new(Espeak::default())),
+        );
+        println!(
+            "\noffline engines: espeak-ng speech, stub speech-to-text (offline Whisper not built yet)"
+        );
+        measure(&bench, offline_speech, turns, offline).await?;
+    } else {
+        println!("\noffline engines: espeak-ng is not installed (apt-get install espeak-ng)");
+    }
+    Ok(())
+}
+
+async fn measure(
+    bench: &BenchApp,
+    speech: Speech,
+    turns: usize,
+    levels: &[usize],
+) -> anyhow::Result<()> {
+    let app = bench.app.clone().with_speech(speech);
+    let serving = BenchApp {
+        app: app.clone(),
+        tenant: bench.tenant.clone(),
+        base: Default::default(),
+    };
+    let (_, stop) = serving.serve_api().await?;
+    let concurrency = levels.iter().copied().max().unwrap_or(1).max(4);
+    let workers = super::spawn_workers(&app, concurrency, &stop);
+    let url = format!(
+        "{}/voice/exotel/{}/{}",
+        websocket_base(&serving.base_url()),
+        bench.tenant.tenant.id,
+        bench.tenant.webhook_secret.expose_secret()
+    );
+    println!(
+        "{:>6} {:>7} {:>22} {:>22} {:>22}",
+        "calls", "turns", "turn p50/p99 ms", "providers p50/p99", "overhead p50/p99"
+    );
+    for (round, &level) in levels.iter().enumerate() {
+        let mut tasks = Vec::new();
+        for c in 0..level.max(1) {
+            let sid = format!("bt{round}x{c}x{}", uuid_like());
+            tasks.push(tokio::spawn(one_call(url.clone(), sid, c, turns)));
+        }
+        let mut times = Vec::new();
+        for task in tasks {
+            times.extend(task.await??);
+        }
+        let tenant = TenantId(bench.tenant.tenant.id);
+        let (mut total, mut providers, mut overhead) = (Vec::new(), Vec::new(), Vec::new());
+        for time in &times {
+            let spent = provider_time(&app, tenant, time).await?;
+            total.push(time.end_to_end);
+            providers.push(spent);
+            overhead.push(time.end_to_end.saturating_sub(spent));
+        }
+        let pair = |values: &mut Vec<Duration>| {
+            let (p50, p99) = percentiles(values);
+            format!("{p50:.1} / {p99:.1}")
+        };
+        println!(
+            "{:>6} {:>7} {:>22} {:>22} {:>22}",
+            level,
+            times.len(),
+            pair(&mut total),
+            pair(&mut providers),
+            pair(&mut overhead)
+        );
+    }
+    stop.cancel();
+    let _ = workers.await;
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    let digest =
+        caly_core::platform::crypto::digest_hex(&format!("{:?}", std::time::SystemTime::now()));
+    digest[..12].to_string()
+}
+
+/// One call: greeted, then `turns` utterances, each timed from the frame that completes the
+/// silence ending it to the first frame of the reply.
+async fn one_call(
+    url: String,
+    call_sid: String,
+    n: usize,
+    turns: usize,
+) -> anyhow::Result<Vec<TurnTime>> {
+    let mut client = VoiceClient::connect(&url).await?;
+    let caller = format!("+9198{:08}", 20_000_000 + n);
+    client.start(&call_sid, "bench", &caller, RATE).await?;
+    let greeting = client.until_mark(Duration::from_secs(15)).await?;
+    let mark = greeting
+        .mark
+        .ok_or_else(|| anyhow::anyhow!("no greeting on {call_sid}"))?;
+    client.echo_mark(&mark).await?;
+    let mut times = Vec::new();
+    let last_frame = (RATE / 10) as usize;
+    for seq in 1..=turns {
+        let mut speech = tone(600, RATE);
+        // All but the last 100 ms of the silence that ends the utterance...
+        speech.extend(vec![0i16; (SILENCE_MS * RATE / 1000) as usize - last_frame]);
+        client.send_audio(&speech).await?;
+        // ...then the frame that completes it: the detector decides on this one.
+        let sent = Instant::now();
+        client.send_audio(&vec![0i16; last_frame]).await?;
+        let reply = client.until_mark(Duration::from_secs(30)).await?;
+        let first = reply
+            .first_audio
+            .ok_or_else(|| anyhow::anyhow!("no reply audio on {call_sid} turn {seq}"))?;
+        times.push(TurnTime {
+            call_sid: call_sid.clone(),
+            seq,
+            end_to_end: first.saturating_duration_since(sent),
+        });
+        match reply.mark {
+            Some(mark) => client.echo_mark(&mark).await?,
+            None => anyhow::bail!("turn {seq} of {call_sid} ended without a mark"),
+        }
+    }
+    client.stop("callended").await?;
+    Ok(times)
+}
+
+/// What the providers spent on a turn, as its stages recorded it.
+async fn provider_time(
+    app: &caly_core::App,
+    tenant: TenantId,
+    time: &TurnTime,
+) -> anyhow::Result<Duration> {
+    let call = caly_core::calls::find_call_by_sid(&app.db, tenant, &time.call_sid).await?;
+    let turns = caly_core::calls::turns::turns_of_call(&app.db, tenant, CallId(call.id)).await?;
+    let turn = turns
+        .iter()
+        .find(|t| t.seq as usize == time.seq)
+        .ok_or_else(|| anyhow::anyhow!("turn {} of {} not stored", time.seq, time.call_sid))?;
+    let latency: &Value = &turn.latency_ms;
+    let ms = |key: &str| Duration::from_millis(latency[key].as_u64().unwrap_or(0));
+    let brain = Duration::from_micros(latency["brain_us"].as_u64().unwrap_or(0));
+    Ok(ms("transcribe") + brain + ms("speak_first"))
+}
