@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev)
-# on 127.0.0.1, reuses whatever already runs, then: fmt check, clippy, and the test suite
-# (nextest, installed when missing) on the embedded default and on PG + Redis + s3s-fs.
+# on 127.0.0.1, reuses whatever already runs, plus espeak-ng, cmake and the offline Whisper model,
+# then: fmt check, clippy, and the test suite (nextest, installed when missing; built with the
+# `whisper` feature) on the embedded default and on PG + Redis + s3s-fs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,10 +74,15 @@ fi
 # --- espeak-ng (offline text-to-speech; the voice tests speak through it) -------------------
 command -v espeak-ng >/dev/null || apt_install espeak-ng
 
+# --- offline Whisper (speech-to-text): cmake for the CTranslate2 build, and the model ---------
+command -v cmake >/dev/null || apt_install cmake
+export CALY_TEST_WHISPER_MODEL="${CALY_TEST_WHISPER_MODEL:-$TOOLS/whisper-tiny.en}"
+bash scripts/install-whisper-model.sh "$CALY_TEST_WHISPER_MODEL"
+
 # --- nextest (each test in its own process: one test installs a global log capture) ----------
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 
 # --- checks and tests -------------------------------------------------------------------------
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo nextest run --workspace --no-fail-fast
+cargo clippy --workspace --all-targets --features whisper --quiet -- -D warnings
+cargo nextest run --workspace --features whisper --no-fail-fast

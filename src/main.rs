@@ -12,6 +12,7 @@ mod ops;
 mod processes;
 mod shopify_cli;
 mod simulate;
+mod simulate_voice;
 mod voice_client;
 
 use clap::Parser;

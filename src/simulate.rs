@@ -1,6 +1,8 @@
 //! `caly simulate`: realistic Exotel traffic (Passthru GETs with and without `Stream[...]`,
 //! StatusCallbacks as JSON and form) for N calls at a chosen rate and concurrency, with a
 //! recording server behind Basic auth, then a summary once the recordings were fetched.
+//! `--voice` runs whole phone conversations over the Voicebot socket instead
+//! ([`crate::simulate_voice`]).
 
 use crate::demo::DemoTenant;
 use anyhow::Context;
@@ -53,6 +55,16 @@ pub struct SimulateArgs {
     /// How long to wait for the recordings to be fetched.
     #[arg(long, default_value_t = 120)]
     wait_secs: u64,
+    /// Whole phone conversations over the Voicebot websocket instead: espeak-ng speaks the
+    /// caller, the agent's audio is written to a WAV per call, each turn is printed.
+    #[arg(long)]
+    voice: bool,
+    /// With --voice: the tenant's Exotel account SID (the demo tenant's is `demo`).
+    #[arg(long, default_value = "demo")]
+    account_sid: String,
+    /// With --voice: where the WAV files go.
+    #[arg(long, default_value = "caly-voice-calls")]
+    out: std::path::PathBuf,
 }
 
 struct Target {
@@ -60,8 +72,8 @@ struct Target {
     tenant: i64,
     secret: String,
     api_key: Option<String>,
-    key: String,
-    token: String,
+    key: Option<String>,
+    token: Option<String>,
 }
 
 async fn target(args: &SimulateArgs) -> anyhow::Result<Target> {
@@ -83,12 +95,14 @@ async fn target(args: &SimulateArgs) -> anyhow::Result<Target> {
             .api_key
             .clone()
             .or(demo.as_ref().map(|d| d.api_key.clone())),
-        key: pick(&args.exotel_key, |d| d.exotel_key.clone(), "exotel-key")?,
+        // Only the recording server needs them (not --voice).
+        key: pick(&args.exotel_key, |d| d.exotel_key.clone(), "exotel-key").ok(),
         token: pick(
             &args.exotel_token,
             |d| d.exotel_token.clone(),
             "exotel-token",
-        )?,
+        )
+        .ok(),
     })
 }
 
@@ -218,10 +232,23 @@ async fn send(client: &reqwest::Client, hook_base: &str, hook: Webhook) -> Resul
 /// Runs the simulation.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let target = target(&args).await?;
+    if args.voice {
+        let voice = crate::simulate_voice::VoiceTarget {
+            base: target.base,
+            tenant: target.tenant,
+            secret: target.secret,
+            account_sid: args.account_sid,
+            api_key: target.api_key,
+        };
+        return crate::simulate_voice::run(voice, args.calls, args.concurrency, args.out).await;
+    }
+    let (key, token) = (
+        target.key.clone().context("pass --exotel-key")?,
+        target.token.clone().context("pass --exotel-token")?,
+    );
     let expected_auth = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", target.key, target.token))
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:{token}"))
     );
     let server = RecordingServer {
         expected_auth,

@@ -91,6 +91,25 @@ impl VoiceClient {
         Ok(())
     }
 
+    /// Sends caller audio in real time (one 100 ms frame every 100 ms), as a phone line does.
+    pub async fn speak_in_real_time(&mut self, samples: &[i16]) -> anyhow::Result<()> {
+        let frame = (self.rate / 10).max(1) as usize;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        for piece in samples.chunks(frame) {
+            tick.tick().await;
+            self.send_audio(piece).await?;
+        }
+        Ok(())
+    }
+
+    /// A keypad digit.
+    pub async fn dtmf(&mut self, digit: char) -> anyhow::Result<()> {
+        let sid = self.stream_sid.clone();
+        self.send(json!({"event": "dtmf", "stream_sid": sid,
+            "dtmf": {"digit": digit.to_string(), "duration": "100"}}))
+            .await
+    }
+
     /// Echoes a mark: the audio before it has played.
     pub async fn echo_mark(&mut self, name: &str) -> anyhow::Result<()> {
         let sid = self.stream_sid.clone();

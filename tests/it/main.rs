@@ -25,3 +25,4 @@ mod shopify;
 mod test_stage;
 mod turns;
 mod voice;
+mod whisper;

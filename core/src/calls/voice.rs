@@ -16,8 +16,9 @@ use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession,
+    TransactionTrait,
 };
 
 /// A session that stopped renewing its heartbeat this long ago no longer counts as live.
@@ -252,7 +253,7 @@ pub async fn start_voice_turn(
     .insert(&txn)
     .await?;
     if let VoiceInput::Speech(samples) = &input {
-        turn_audio::Entity::insert(turn_audio::ActiveModel {
+        let audio = turn_audio::ActiveModel {
             tenant_id: Set(call.tenant_id),
             call_id: Set(call.id),
             turn_id: Set(row.id),
@@ -262,9 +263,8 @@ pub async fn start_voice_turn(
             samples: Set(Encoding::Pcm16.encode(samples)),
             created_at: Set(now),
             ..Default::default()
-        })
-        .exec_without_returning(&txn)
-        .await?;
+        };
+        insert_audio(&txn, audio).await?;
     }
     let new = NewRun::for_call_keyed(&stage, call, format!("turn:{}", row.id));
     let run = runs::insert_if_absent(&txn, new, true, now)
@@ -301,7 +301,7 @@ pub async fn store_reply_part(
     rate: u32,
     now: DateTime<Utc>,
 ) -> Result<(), CoreError> {
-    turn_audio::Entity::insert(turn_audio::ActiveModel {
+    let audio = turn_audio::ActiveModel {
         tenant_id: Set(turn.tenant_id),
         call_id: Set(turn.call_id),
         turn_id: Set(turn.id),
@@ -311,8 +311,19 @@ pub async fn store_reply_part(
         samples: Set(Encoding::Pcm16.encode(samples)),
         created_at: Set(now),
         ..Default::default()
-    })
-    .on_conflict(
+    };
+    insert_audio(db, audio).await
+}
+
+/// Inserts a piece of turn audio (once per turn, kind and part). On PostgreSQL the statement
+/// goes as one simple-protocol query with the audio inlined: a prepared insert sends its large
+/// bound value and the rest of the request in two writes, and the client's Nagle delay waits
+/// ~40 ms for the server's delayed acknowledgement on every live turn.
+async fn insert_audio(
+    db: &impl ConnectionTrait,
+    audio: turn_audio::ActiveModel,
+) -> Result<(), CoreError> {
+    let insert = turn_audio::Entity::insert(audio).on_conflict(
         OnConflict::columns([
             turn_audio::Column::TurnId,
             turn_audio::Column::Kind,
@@ -320,9 +331,15 @@ pub async fn store_reply_part(
         ])
         .do_nothing()
         .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    );
+    if db.get_database_backend() == DbBackend::Postgres {
+        let sql = insert
+            .into_query()
+            .to_string(sea_orm::sea_query::PostgresQueryBuilder);
+        db.execute_unprepared(&sql).await?;
+    } else {
+        insert.exec_without_returning(db).await?;
+    }
     Ok(())
 }
 

@@ -4,9 +4,10 @@
 //! lost notice costs a short wait, never an answer.
 
 use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{OnceCell, broadcast};
 
 /// Where notices travel.
 #[derive(Clone)]
@@ -19,6 +20,9 @@ pub enum Handback {
         client: redis::Client,
         /// Channel prefix.
         namespace: String,
+        /// One reconnecting connection for every notice this process sends, opened on first use
+        /// (a connection per notice would cost a handshake on every live turn).
+        publisher: Arc<OnceCell<ConnectionManager>>,
     },
 }
 
@@ -50,6 +54,7 @@ impl Handback {
         Ok(Handback::Redis {
             client: redis::Client::open(url)?,
             namespace: namespace.to_string(),
+            publisher: Arc::default(),
         })
     }
 
@@ -62,7 +67,9 @@ impl Handback {
     pub async fn subscribe(&self, key: &str) -> Result<Waiter, redis::RedisError> {
         match self {
             Handback::Local(sender) => Ok(Waiter::Local(sender.subscribe(), key.to_string())),
-            Handback::Redis { client, namespace } => {
+            Handback::Redis {
+                client, namespace, ..
+            } => {
                 let mut pubsub = client.get_async_pubsub().await?;
                 pubsub.subscribe(Self::channel(namespace, key)).await?;
                 Ok(Waiter::Redis(Box::new(pubsub)))
@@ -77,10 +84,17 @@ impl Handback {
             Handback::Local(sender) => {
                 let _ = sender.send(key.to_string());
             }
-            Handback::Redis { client, namespace } => {
+            Handback::Redis {
+                client,
+                namespace,
+                publisher,
+            } => {
                 let sent = async {
-                    let mut conn = client.get_multiplexed_async_connection().await?;
-                    conn.publish::<_, _, i64>(Self::channel(namespace, key), "done")
+                    let conn = publisher
+                        .get_or_try_init(|| ConnectionManager::new(client.clone()))
+                        .await?;
+                    conn.clone()
+                        .publish::<_, _, i64>(Self::channel(namespace, key), "done")
                         .await
                 };
                 if let Err(error) = sent.await {

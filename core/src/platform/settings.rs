@@ -224,6 +224,12 @@ fn speech_settings() -> Result<crate::integrations::speech::SpeechSettings, Sett
         tts_model: var("CALY_TTS_MODEL").unwrap_or(d.tts_model),
         tts_voice: var("CALY_TTS_VOICE").unwrap_or(d.tts_voice),
         espeak_voice: var("CALY_ESPEAK_VOICE").unwrap_or(d.espeak_voice),
+        whisper_model: var("CALY_WHISPER_MODEL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(var("CALY_DATA_DIR").unwrap_or_else(|| "caly-data".into()))
+                    .join("models/whisper")
+            }),
         chunk_timeout: Duration::from_secs(parsed(
             "CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS",
             d.chunk_timeout.as_secs(),

@@ -314,6 +314,11 @@ impl Session {
             Inbound::Mark(name) => {
                 if self.awaiting_mark.as_ref().is_some_and(|(m, _)| *m == name) {
                     self.awaiting_mark = None;
+                    // Exotel has played everything before the mark: the next reply starts
+                    // now, not one frame after audio it no longer holds.
+                    if self.playback.is_empty() {
+                        self.next_send_at = Instant::now();
+                    }
                     self.after_playback();
                 }
             }
@@ -348,6 +353,8 @@ impl Session {
                 turn.skip_audio = true;
             }
             let _ = self.out.send(protocol::clear(&self.start.stream_sid)).await;
+            // Exotel dropped what it held: nothing is ahead any more.
+            self.next_send_at = Instant::now();
         }
     }
 

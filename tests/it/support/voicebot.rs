@@ -267,3 +267,27 @@ impl FakeVoicebot {
         got
     }
 }
+
+/// The offline engines as a deployment detects them: the local Whisper model that
+/// `scripts/test.sh` installs (`CALY_TEST_WHISPER_MODEL`) and espeak-ng. Fails, saying what is
+/// missing, when this build has no Whisper (`--features whisper`) or the model is not there.
+pub async fn offline_speech() -> caly_core::integrations::speech::Speech {
+    use caly_core::integrations::speech::{Speech, SpeechEngine, SpeechSettings};
+    let model = std::env::var("CALY_TEST_WHISPER_MODEL").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.cache/caly-tools/whisper-tiny.en")
+    });
+    let settings = SpeechSettings {
+        engine: SpeechEngine::Offline,
+        whisper_model: model.into(),
+        ..SpeechSettings::default()
+    };
+    let speech = Speech::detect(&settings, None, &super::loopback_egress()).await;
+    assert!(
+        speech.is_complete(),
+        "the offline engines are missing (bash scripts/test.sh builds with --features whisper \
+         and installs the model):\n{}",
+        speech.report()
+    );
+    speech
+}

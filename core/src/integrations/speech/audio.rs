@@ -2,6 +2,7 @@
 //! WAV files (mono for speech engines, stereo for Caly's own two-channel recording).
 
 use super::SpeechError;
+pub use super::resample::resample;
 
 /// Mono 16-bit PCM at a sample rate.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -118,51 +119,6 @@ pub fn mulaw_decode(byte: u8) -> i16 {
     } else {
         magnitude as i16
     }
-}
-
-/// Resamples by linear interpolation, after a moving-average low-pass when going down (enough
-/// for speech between the telephone's 8 kHz and the engines' 16–24 kHz).
-pub fn resample(samples: &[i16], from: u32, to: u32) -> Vec<i16> {
-    if from == to || samples.is_empty() || from == 0 || to == 0 {
-        return samples.to_vec();
-    }
-    let smoothed;
-    let input = if to < from {
-        let width = (from as usize).div_ceil(to as usize).max(1);
-        smoothed = moving_average(samples, width);
-        &smoothed[..]
-    } else {
-        samples
-    };
-    let out_len = (input.len() as u64 * u64::from(to) / u64::from(from)) as usize;
-    let step = f64::from(from) / f64::from(to);
-    (0..out_len)
-        .map(|i| {
-            let pos = i as f64 * step;
-            let at = pos.floor() as usize;
-            let frac = pos - at as f64;
-            let a = f64::from(input[at.min(input.len() - 1)]);
-            let b = f64::from(input[(at + 1).min(input.len() - 1)]);
-            (a + (b - a) * frac).round() as i16
-        })
-        .collect()
-}
-
-fn moving_average(samples: &[i16], width: usize) -> Vec<i16> {
-    if width <= 1 {
-        return samples.to_vec();
-    }
-    let mut out = Vec::with_capacity(samples.len());
-    let mut sum: i64 = 0;
-    for (i, &s) in samples.iter().enumerate() {
-        sum += i64::from(s);
-        if i >= width {
-            sum -= i64::from(samples[i - width]);
-        }
-        let n = (i + 1).min(width) as i64;
-        out.push((sum / n) as i16);
-    }
-    out
 }
 
 /// A 16-bit PCM WAV file of interleaved `samples`.
@@ -311,21 +267,6 @@ mod tests {
         let mulaw = Encoding::Mulaw.encode(&samples);
         assert_eq!(mulaw.len(), 5);
         assert_eq!(Encoding::Mulaw.decode(&mulaw).len(), 5);
-    }
-
-    #[test]
-    fn resampling_keeps_duration_and_a_tone() {
-        let tone: Vec<i16> = (0..8000)
-            .map(|i| {
-                ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 10000.0) as i16
-            })
-            .collect();
-        let up = resample(&tone, 8000, 16000);
-        assert_eq!(up.len(), 16000);
-        let down = resample(&up, 16000, 8000);
-        assert_eq!(down.len(), 8000);
-        let peak = down.iter().map(|s| i32::from(*s).abs()).max().unwrap();
-        assert!(peak > 8000, "a 440 Hz tone survives: peak {peak}");
     }
 
     #[test]

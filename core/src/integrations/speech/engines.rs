@@ -45,6 +45,9 @@ pub struct SpeechSettings {
     pub tts_voice: String,
     /// espeak-ng's voice (`CALY_ESPEAK_VOICE`, default `en-us`).
     pub espeak_voice: String,
+    /// The offline Whisper model's folder (`CALY_WHISPER_MODEL`, default
+    /// `{CALY_DATA_DIR}/models/whisper`; `bash scripts/run.sh` installs it there).
+    pub whisper_model: std::path::PathBuf,
     /// Longest one post-call transcription request may take
     /// (`CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS`, default 60).
     pub chunk_timeout: std::time::Duration,
@@ -61,6 +64,7 @@ impl Default for SpeechSettings {
             tts_model: "gpt-4o-mini-tts".into(),
             tts_voice: "alloy".into(),
             espeak_voice: "en-us".into(),
+            whisper_model: std::path::PathBuf::from("caly-data/models/whisper"),
             chunk_timeout: std::time::Duration::from_secs(60),
             transcript_timeout: std::time::Duration::from_secs(1800),
         }
@@ -175,7 +179,17 @@ impl Speech {
     }
 }
 
-/// Offline speech-to-text (a local Whisper model) is not part of this build yet.
+/// Offline speech-to-text: the local Whisper model, when this build has the engine and the
+/// model is installed.
+#[cfg(feature = "whisper")]
+fn offline_stt(settings: &SpeechSettings) -> Result<Arc<dyn SpeechToText>, String> {
+    super::whisper::LocalWhisper::load(&settings.whisper_model)
+        .map(|w| Arc::new(w) as Arc<dyn SpeechToText>)
+        .map_err(|e| format!("speech-to-text: {e}; bash scripts/run.sh installs the model"))
+}
+
+/// Offline speech-to-text: this build has no Whisper engine (the `whisper` feature).
+#[cfg(not(feature = "whisper"))]
 fn offline_stt(_settings: &SpeechSettings) -> Result<Arc<dyn SpeechToText>, String> {
-    Err("speech-to-text: no offline engine in this build yet; configure an OpenAI-compatible endpoint (CALY_LLM_API_KEY, CALY_LLM_MODEL, CALY_LLM_BASE_URL) for speech-to-text".into())
+    Err("speech-to-text: this build has no offline Whisper (run bash scripts/run.sh, which builds with --features whisper and installs the model), or configure an OpenAI-compatible endpoint (CALY_LLM_API_KEY, CALY_LLM_MODEL, CALY_LLM_BASE_URL)".into())
 }

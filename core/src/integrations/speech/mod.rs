@@ -1,13 +1,17 @@
 //! Speech, both ways, behind two traits: [`SpeechToText`] and [`TextToSpeech`]. Engines: an
 //! OpenAI-compatible API (`/v1/audio/transcriptions`, `/v1/audio/speech`) online; offline,
-//! espeak-ng (offline speech-to-text is not built yet). [`Speech`] holds the engines a
-//! deployment has and says which are missing; stages and the voice socket only see the traits.
+//! espeak-ng and, with the `whisper` feature, a local Whisper model (CTranslate2 through ct2rs).
+//! [`Speech`] holds the engines a deployment has and says which are missing; stages and the voice
+//! socket only see the traits.
 
 pub mod audio;
 mod engines;
 mod espeak;
 mod openai;
+mod resample;
 mod text;
+#[cfg(feature = "whisper")]
+mod whisper;
 
 pub use audio::{Audio, Encoding};
 pub use engines::{Speech, SpeechEngine, SpeechSettings};
