@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const RATE: u32 = 8000;
-/// The pause after each utterance: longer than the detector's silence, so the turn ends.
-const PAUSE_MS: u32 = 1000;
 
 /// What a caller does next.
 #[derive(Debug, Clone, Copy)]
@@ -171,8 +169,7 @@ async fn one_call(
         }
         let said = match *step {
             Step::Say(text) => {
-                let mut samples = espeak.speak_native(text).await?.resampled(RATE).samples;
-                samples.extend(vec![0i16; (PAUSE_MS * RATE / 1000) as usize]);
+                let samples = espeak.speak_native(text).await?.resampled(RATE).samples;
                 client.speak_in_real_time(&samples).await?;
                 text.to_string()
             }
@@ -183,8 +180,11 @@ async fn one_call(
                 format!("(keypad) {digits}")
             }
         };
+        // The line stays open, carrying silence, until the agent's reply has played.
         let ended_speaking = Instant::now();
-        let reply = client.until_mark(Duration::from_secs(30)).await?;
+        let reply = client
+            .until_mark_on_a_quiet_line(Duration::from_secs(30))
+            .await?;
         agent_audio.extend_from_slice(&reply.audio);
         turns.push(TurnLog {
             said,

@@ -127,10 +127,33 @@ impl VoiceClient {
 
     /// Collects what Caly plays until its next mark, the socket closes, or `wait` passes.
     pub async fn until_mark(&mut self, wait: Duration) -> anyhow::Result<Played> {
+        self.listen(wait, false).await
+    }
+
+    /// As [`VoiceClient::until_mark`], while the line carries silence in real time (100 ms
+    /// frames), as a phone line does after the caller stops talking.
+    pub async fn until_mark_on_a_quiet_line(&mut self, wait: Duration) -> anyhow::Result<Played> {
+        self.listen(wait, true).await
+    }
+
+    async fn listen(&mut self, wait: Duration, quiet_line: bool) -> anyhow::Result<Played> {
         let deadline = tokio::time::Instant::now() + wait;
         let mut played = Played::default();
+        let frame = Duration::from_millis(100);
+        let mut next_frame = tokio::time::Instant::now() + frame;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
+            let until = if quiet_line {
+                next_frame.min(deadline)
+            } else {
+                deadline
+            };
+            let next = tokio::time::timeout_at(until, self.socket.next()).await;
+            if next.is_err() && quiet_line && until < deadline {
+                let silence = vec![0i16; (self.rate / 10).max(1) as usize];
+                self.send_audio(&silence).await?;
+                next_frame += frame;
+                continue;
+            }
             let message = match next {
                 Err(_) => return Ok(played),
                 Ok(None) | Ok(Some(Err(_))) => {

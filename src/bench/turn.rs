@@ -6,15 +6,18 @@
 //! the agent's brain, the first sentence's speech), as each stage recorded it: the voice-activity
 //! decision, the queue hops, the hand-back and the database writes. It is measured with the
 //! providers stubbed at zero latency, at 1 and 50 concurrent calls; then the end-to-end turn
-//! with the offline engines at 1 and 4.
+//! with the offline engines (espeak-ng, and Whisper when built with `--features whisper`) at 1
+//! and 4, the caller's question spoken by espeak-ng.
 
 use super::stats::percentiles;
 use super::{BenchApp, bench_app};
 use crate::voice_client::{VoiceClient, tone};
 use async_trait::async_trait;
 use caly_core::integrations::speech::{
-    Audio, Espeak, Speech, SpeechError, SpeechToText, TextToSpeech,
+    Audio, Speech, SpeechEngine, SpeechError, SpeechSettings, SpeechToText, TextToSpeech,
 };
+use caly_core::platform::egress::EgressSettings;
+use caly_core::platform::settings::Settings;
 use caly_core::platform::settings::websocket_base;
 use caly_core::{CallId, TenantId};
 use secrecy::ExposeSecret;
@@ -74,21 +77,31 @@ pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::
     println!("pipeline overhead = turn time − speech-to-text − brain − first sentence's speech");
     let stub = Speech::with(Some(Arc::new(InstantEars)), Some(Arc::new(InstantVoice)));
     println!("\nproviders stubbed at zero latency (offline rules agent)");
-    measure(&bench, stub, turns, stubbed).await?;
+    measure(&bench, stub, turns, stubbed, &tone(600, RATE)).await?;
 
-    if Espeak::installed().await {
-        // Offline speech-to-text (Whisper) is not built yet: the ears stay stubbed.
-        let offline_speech = Speech::with(
-            Some(Arc::new(InstantEars)),
-            Some(Arc::new(Espeak::default())),
-        );
-        println!(
-            "\noffline engines: espeak-ng speech, stub speech-to-text (offline Whisper not built yet)"
-        );
-        measure(&bench, offline_speech, turns, offline).await?;
+    let settings = SpeechSettings {
+        engine: SpeechEngine::Offline,
+        ..Settings::from_env()?.speech
+    };
+    let offline_speech = Speech::detect(&settings, None, &EgressSettings::loopback()).await;
+    let Some(tts) = offline_speech.tts.clone() else {
+        println!("\noffline engines: missing\n{}", offline_speech.report());
+        return Ok(());
+    };
+    // The caller's words, spoken: what the offline engines hear.
+    let question = tts.synthesize(HEARD, RATE).await?.samples;
+    let offline_speech = if offline_speech.stt.is_some() {
+        offline_speech
     } else {
-        println!("\noffline engines: espeak-ng is not installed (apt-get install espeak-ng)");
-    }
+        println!("\n{}", offline_speech.report());
+        println!("(speech-to-text stubbed: build with --features whisper for the offline Whisper)");
+        Speech::with(Some(Arc::new(InstantEars)), Some(tts))
+    };
+    println!(
+        "\noffline engines, end to end (the caller says {HEARD:?}): {}",
+        offline_speech.report().replace('\n', "; ")
+    );
+    measure(&bench, offline_speech, turns, offline, &question).await?;
     Ok(())
 }
 
@@ -97,6 +110,7 @@ async fn measure(
     speech: Speech,
     turns: usize,
     levels: &[usize],
+    utterance: &[i16],
 ) -> anyhow::Result<()> {
     let app = bench.app.clone().with_speech(speech);
     let serving = BenchApp {
@@ -121,7 +135,14 @@ async fn measure(
         let mut tasks = Vec::new();
         for c in 0..level.max(1) {
             let sid = format!("bt{round}x{c}x{}", uuid_like());
-            tasks.push(tokio::spawn(one_call(url.clone(), sid, c, turns)));
+            let utterance = utterance.to_vec();
+            tasks.push(tokio::spawn(one_call(
+                url.clone(),
+                sid,
+                c,
+                turns,
+                utterance,
+            )));
         }
         let mut times = Vec::new();
         for task in tasks {
@@ -159,13 +180,14 @@ fn uuid_like() -> String {
     digest[..12].to_string()
 }
 
-/// One call: greeted, then `turns` utterances, each timed from the frame that completes the
-/// silence ending it to the first frame of the reply.
+/// One call: greeted, then `turns` times the `utterance`, each timed from the frame that
+/// completes the silence ending it to the first frame of the reply.
 async fn one_call(
     url: String,
     call_sid: String,
     n: usize,
     turns: usize,
+    utterance: Vec<i16>,
 ) -> anyhow::Result<Vec<TurnTime>> {
     let mut client = VoiceClient::connect(&url).await?;
     let caller = format!("+9198{:08}", 20_000_000 + n);
@@ -178,7 +200,7 @@ async fn one_call(
     let mut times = Vec::new();
     let last_frame = (RATE / 10) as usize;
     for seq in 1..=turns {
-        let mut speech = tone(600, RATE);
+        let mut speech = utterance.clone();
         // All but the last 100 ms of the silence that ends the utterance...
         speech.extend(vec![0i16; (SILENCE_MS * RATE / 1000) as usize - last_frame]);
         client.send_audio(&speech).await?;
