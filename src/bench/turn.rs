@@ -16,8 +16,6 @@ use async_trait::async_trait;
 use caly_core::integrations::speech::{
     Audio, Speech, SpeechEngine, SpeechError, SpeechSettings, SpeechToText, TextToSpeech,
 };
-use caly_core::platform::egress::EgressSettings;
-use caly_core::platform::settings::Settings;
 use caly_core::platform::settings::websocket_base;
 use caly_core::{CallId, TenantId};
 use secrecy::ExposeSecret;
@@ -81,9 +79,9 @@ pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::
 
     let settings = SpeechSettings {
         engine: SpeechEngine::Offline,
-        ..Settings::from_env()?.speech
+        ..bench.app.settings.speech.clone()
     };
-    let offline_speech = Speech::detect(&settings, None, &EgressSettings::loopback()).await;
+    let offline_speech = Speech::detect(&settings, None, &bench.app.settings.egress).await;
     let Some(tts) = offline_speech.tts.clone() else {
         println!("\noffline engines: missing\n{}", offline_speech.report());
         return Ok(());

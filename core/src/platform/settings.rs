@@ -3,7 +3,7 @@
 use crate::platform::egress::exotel_hosts::DEFAULT_EXOTEL_API_HOSTS;
 use crate::platform::egress::{AllowList, EgressSettings, ExotelHosts};
 use secrecy::{ExposeSecret, SecretString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Why the configuration is unusable.
@@ -216,7 +216,9 @@ fn voice_settings() -> Result<crate::voice::VoiceSettings, SettingsError> {
     })
 }
 
-fn speech_settings() -> Result<crate::integrations::speech::SpeechSettings, SettingsError> {
+fn speech_settings(
+    data_dir: &Path,
+) -> Result<crate::integrations::speech::SpeechSettings, SettingsError> {
     let d = crate::integrations::speech::SpeechSettings::default();
     Ok(crate::integrations::speech::SpeechSettings {
         engine: parsed("CALY_SPEECH_ENGINE", d.engine)?,
@@ -226,10 +228,7 @@ fn speech_settings() -> Result<crate::integrations::speech::SpeechSettings, Sett
         espeak_voice: var("CALY_ESPEAK_VOICE").unwrap_or(d.espeak_voice),
         whisper_model: var("CALY_WHISPER_MODEL")
             .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(var("CALY_DATA_DIR").unwrap_or_else(|| "caly-data".into()))
-                    .join("models/whisper")
-            }),
+            .unwrap_or_else(|| data_dir.join("models/whisper")),
         chunk_timeout: Duration::from_secs(parsed(
             "CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS",
             d.chunk_timeout.as_secs(),
@@ -378,7 +377,7 @@ impl Settings {
             db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
             voice: voice_settings()?,
-            speech: speech_settings()?,
+            speech: speech_settings(&data_dir)?,
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
                 max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,
