@@ -37,7 +37,9 @@ pub struct Played {
 impl VoiceClient {
     /// Connects to a Voicebot socket URL (`ws://…/voice/exotel/{tenant}/{secret}`).
     pub async fn connect(url: &str) -> anyhow::Result<VoiceClient> {
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // Nagle off, as a telephony platform's media socket would have it: the frame that ends
+        // an utterance goes at once, not after the previous frame's acknowledgement.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .with_context(|| format!("connecting to {url}"))?;
         Ok(VoiceClient {

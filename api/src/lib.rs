@@ -66,12 +66,20 @@ pub fn build(app: App) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Serves the api on `listener` until `shutdown` resolves.
+/// Serves the api on `listener` until `shutdown` resolves. Nagle's algorithm is off on every
+/// connection: a Voicebot reply is a run of small socket writes, and a write held back for the
+/// peer's delayed acknowledgement would add up to 40 ms to what the caller hears.
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+        }
+    });
     axum::serve(listener, build(app))
         .with_graceful_shutdown(shutdown)
         .await

@@ -10,6 +10,7 @@ use crate::platform::gauge::DepthGauge;
 use crate::platform::handback::Handback;
 use crate::platform::mailer::Mailer;
 use crate::platform::queue::JobQueue;
+use crate::platform::scratch::Scratch;
 use crate::platform::settings::{Settings, SettingsError};
 use crate::platform::storage::ObjectStore;
 use crate::voice::phrases::PhraseCache;
@@ -41,6 +42,8 @@ pub struct App {
     pub stages: StageRegistry,
     /// Tells waiting API requests that a worker stored their answer.
     pub handback: Handback,
+    /// Short-lived bytes between nodes: a live turn's audio (Redis, or process memory).
+    pub scratch: Scratch,
     /// Shopify's rate budget per store, shared by every process of the deployment.
     pub shopify_budget: Arc<dyn RateBudget>,
     /// Speech engines (what is missing is reported at start-up).
@@ -118,18 +121,23 @@ impl App {
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
-        let (handback, shopify_budget): (Handback, Arc<dyn RateBudget>) = match &settings.redis_url
-        {
-            Some(url) => {
-                let ns = &settings.queue_namespace;
-                let redis = |e| crate::platform::queue::QueueError::from(e);
-                (
-                    Handback::redis(url.expose_secret(), ns).map_err(redis)?,
-                    Arc::new(RedisBudget::new(url.expose_secret(), ns).map_err(redis)?),
-                )
-            }
-            None => (Handback::local(), Arc::new(MemoryBudget::default())),
-        };
+        let (handback, scratch, shopify_budget): (Handback, Scratch, Arc<dyn RateBudget>) =
+            match &settings.redis_url {
+                Some(url) => {
+                    let ns = &settings.queue_namespace;
+                    let redis = |e| crate::platform::queue::QueueError::from(e);
+                    (
+                        Handback::redis(url.expose_secret(), ns).map_err(redis)?,
+                        Scratch::redis(url.expose_secret(), ns).map_err(redis)?,
+                        Arc::new(RedisBudget::new(url.expose_secret(), ns).map_err(redis)?),
+                    )
+                }
+                None => (
+                    Handback::local(),
+                    Scratch::local(),
+                    Arc::new(MemoryBudget::default()),
+                ),
+            };
         let http = settings.egress.client();
         let mailer = Mailer::new(
             settings.smtp_url.as_ref(),
@@ -147,6 +155,7 @@ impl App {
             phrases: Arc::default(),
             voice_calls: Arc::new(NodeCalls::new(node_name())),
             handback,
+            scratch,
             shopify_budget,
             mailer,
             db,

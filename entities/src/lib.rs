@@ -19,5 +19,4 @@ pub mod tenant;
 pub mod tenant_rate;
 pub mod transcript;
 pub mod turn;
-pub mod turn_audio;
 pub mod voice_session;

@@ -16,6 +16,7 @@ mod m20261122_000009_proof_failures;
 mod m20261122_000010_caller_prefetches;
 mod m20261122_000011_voice;
 mod m20261122_000012_transcripts;
+mod m20261203_000001_turn_audio_to_scratch;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_caller_prefetches::Migration),
             Box::new(m20261122_000011_voice::Migration),
             Box::new(m20261122_000012_transcripts::Migration),
+            Box::new(m20261203_000001_turn_audio_to_scratch::Migration),
         ]
     }
 }

@@ -5,11 +5,12 @@
 
 use crate::support::voicebot::{FakeVoicebot, Received, SameWords, ScriptedEars};
 use crate::support::{Backend, Options, TestApp};
+use caly_core::calls::voice;
 use caly_core::integrations::speech::{Encoding, Espeak, Speech, SpeechToText};
 use caly_core::tenancy::profile;
 use caly_core::voice::VoiceSettings;
-use caly_entities::{recording, turn, turn_audio};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use caly_entities::{recording, turn};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -149,6 +150,11 @@ async fn answered_and_resolved(backend: Backend) {
         "{call}"
     );
     assert!(turns[0]["latency_ms"]["transcribe"].is_u64(), "{call}");
+    assert_eq!(
+        turns[1]["reply"],
+        caly_core::voice::phrases::GOODBYE,
+        "the goodbye turn keeps the words the caller heard: {call}"
+    );
     let row = app.call_by_sid(&sid).await;
     assert_eq!(row.outcome.as_deref(), Some("resolved"));
     assert_eq!(row.outcome_reason.as_deref(), Some("goodbye"));
@@ -410,12 +416,19 @@ async fn the_post_call_transcript_names_speakers_and_redacts_unless_kept() {
             .iter()
             .all(|t| !t.input.contains("43210") && t.input.contains("[code]"))
     );
-    let audio = turn_audio::Entity::find()
-        .filter(turn_audio::Column::CallId.eq(row.id))
-        .count(&app.app.db)
-        .await
-        .unwrap();
-    assert_eq!(audio, 0, "the live stages' audio is forgotten");
+    for turn in &turns {
+        let scratch = &app.app.scratch;
+        assert!(
+            voice::caller_audio(scratch, turn).await.is_err(),
+            "the live stages' audio is forgotten"
+        );
+        assert!(
+            voice::reply_parts(scratch, turn.id, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     // A store that keeps the text gets it as said.
     let tenant = caly_core::TenantId(app.tenant.tenant.id);

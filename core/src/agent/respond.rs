@@ -64,9 +64,13 @@ pub async fn answer_turn(
     let tenant = TenantId(call.tenant_id);
     let queued_ms = (now - turn.created_at).num_milliseconds().max(0);
     let started = Instant::now();
-    let mut memory = turns::memory_of(&app.db, call).await?;
-    let client = shopify::connected_client(app, tenant).await?;
-    let profile = profile::profile_of(&app.db, tenant).await?;
+    // Independent reads, together: a caller may be waiting on this turn.
+    let (mut memory, client, profile, brain) = tokio::try_join!(
+        turns::memory_of(&app.db, call),
+        shopify::connected_client(app, tenant),
+        profile::profile_of(&app.db, tenant),
+        brain_for(app, tenant),
+    )?;
     let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
     let guard = DbProofGuard {
         db: app.db.clone(),
@@ -75,7 +79,6 @@ pub async fn answer_turn(
         now,
     };
     let mut tools = Toolbox::new(store, profile.as_ref(), now).with_guard(&guard);
-    let brain = brain_for(app, tenant).await?;
     let mut working = memory.clone();
     let thinking = async {
         match &brain {

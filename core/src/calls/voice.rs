@@ -1,24 +1,24 @@
 //! A voice call's rows: opening it from the Voicebot `start` (the raw event kept, the call row
-//! created or updated at once, the session recorded), its turns (the utterance's audio or the
-//! keypad digits stored with the turn's first stage run, in one transaction), the reply audio
-//! the `speak` stage stores part by part, the live-call count for limits, and how it ended.
+//! created or updated at once, the session recorded), its turns (stored with the turn's first
+//! stage run, in one transaction; an utterance's audio in scratch), the reply audio the `speak`
+//! stage stores in scratch part by part, the live-call count for limits, and how it ended.
 
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
 use crate::integrations::speech::Encoding;
 use crate::pipeline::intake::{self, NewEvent};
 use crate::pipeline::runs::{self, NewRun};
 use crate::pipeline::stages::{agent_reply, turn_transcribe};
+use crate::platform::scratch::Scratch;
 use crate::voice::outcome::{Outcome, Reason};
 use crate::voice::protocol::Start;
 use crate::{App, CoreError, Rejection};
-use caly_entities::{call, tenant, turn, turn_audio, voice_session};
+use caly_entities::{call, tenant, turn, voice_session};
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 /// A session that stopped renewing its heartbeat this long ago no longer counts as live.
@@ -221,9 +221,11 @@ pub async fn session_of(
 }
 
 /// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
-/// for keypad digits), already marked dispatched: the caller pushes it at once.
+/// for keypad digits), already marked dispatched: the caller pushes it at once. An utterance's
+/// audio goes to scratch before the run is committed, so no worker looks for it too early.
 pub async fn start_voice_turn(
     db: &impl TransactionTrait,
+    scratch: &Scratch,
     call: &call::Model,
     input: VoiceInput,
     rate: u32,
@@ -253,18 +255,9 @@ pub async fn start_voice_turn(
     .insert(&txn)
     .await?;
     if let VoiceInput::Speech(samples) = &input {
-        let audio = turn_audio::ActiveModel {
-            tenant_id: Set(call.tenant_id),
-            call_id: Set(call.id),
-            turn_id: Set(row.id),
-            kind: Set("caller".into()),
-            part: Set(0),
-            sample_rate: Set(rate as i32),
-            samples: Set(Encoding::Pcm16.encode(samples)),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        insert_audio(&txn, audio).await?;
+        scratch
+            .put(&audio_key(row.id), CALLER, &pack(samples, rate))
+            .await?;
     }
     let new = NewRun::for_call_keyed(&stage, call, format!("turn:{}", row.id));
     let run = runs::insert_if_absent(&txn, new, true, now)
@@ -274,107 +267,88 @@ pub async fn start_voice_turn(
     Ok((row, stage, run))
 }
 
-/// The caller's utterance of a voice turn.
-pub async fn caller_audio(
-    db: &impl ConnectionTrait,
-    turn: &turn::Model,
-) -> Result<crate::integrations::speech::Audio, CoreError> {
-    let row = turn_audio::Entity::find()
-        .filter(turn_audio::Column::TurnId.eq(turn.id))
-        .filter(turn_audio::Column::TenantId.eq(turn.tenant_id))
-        .filter(turn_audio::Column::Kind.eq("caller"))
-        .one(db)
-        .await?
-        .ok_or(Rejection::InvalidTurn("the voice turn has no audio".into()))?;
-    Ok(crate::integrations::speech::Audio::new(
-        Encoding::Pcm16.decode(&row.samples),
-        row.sample_rate as u32,
-    ))
+/// Where a turn's audio waits in scratch: the caller's utterance and the reply's parts.
+fn audio_key(turn: i64) -> String {
+    format!("turn-audio:{turn}")
 }
 
-/// Stores one synthesised part of a reply (a redelivered `speak` finds it already there).
+const CALLER: &str = "caller";
+const REPLY: &str = "reply:";
+
+/// Audio as scratch keeps it: the sample rate (4 bytes, little-endian), then PCM16.
+fn pack(samples: &[i16], rate: u32) -> Vec<u8> {
+    let mut bytes = rate.to_le_bytes().to_vec();
+    bytes.extend(Encoding::Pcm16.encode(samples));
+    bytes
+}
+
+fn unpack(bytes: &[u8]) -> Option<(Vec<i16>, u32)> {
+    let rate = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
+    Some((Encoding::Pcm16.decode(&bytes[4..]), rate))
+}
+
+/// The caller's utterance of a voice turn.
+pub async fn caller_audio(
+    scratch: &Scratch,
+    turn: &turn::Model,
+) -> Result<crate::integrations::speech::Audio, CoreError> {
+    let (samples, rate) = scratch
+        .get(&audio_key(turn.id), CALLER)
+        .await?
+        .as_deref()
+        .and_then(unpack)
+        .ok_or(Rejection::InvalidTurn("the voice turn has no audio".into()))?;
+    Ok(crate::integrations::speech::Audio::new(samples, rate))
+}
+
+/// Stores one synthesised part of a reply (a redelivered `speak` overwrites it with the same).
 pub async fn store_reply_part(
-    db: &impl ConnectionTrait,
+    scratch: &Scratch,
     turn: &turn::Model,
     part: i32,
     samples: &[i16],
     rate: u32,
-    now: DateTime<Utc>,
 ) -> Result<(), CoreError> {
-    let audio = turn_audio::ActiveModel {
-        tenant_id: Set(turn.tenant_id),
-        call_id: Set(turn.call_id),
-        turn_id: Set(turn.id),
-        kind: Set("reply".into()),
-        part: Set(part),
-        sample_rate: Set(rate as i32),
-        samples: Set(Encoding::Pcm16.encode(samples)),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    insert_audio(db, audio).await
-}
-
-/// Inserts a piece of turn audio (once per turn, kind and part). On PostgreSQL the statement
-/// goes as one simple-protocol query with the audio inlined: a prepared insert sends its large
-/// bound value and the rest of the request in two writes, and the client's Nagle delay waits
-/// ~40 ms for the server's delayed acknowledgement on every live turn.
-async fn insert_audio(
-    db: &impl ConnectionTrait,
-    audio: turn_audio::ActiveModel,
-) -> Result<(), CoreError> {
-    let insert = turn_audio::Entity::insert(audio).on_conflict(
-        OnConflict::columns([
-            turn_audio::Column::TurnId,
-            turn_audio::Column::Kind,
-            turn_audio::Column::Part,
-        ])
-        .do_nothing()
-        .to_owned(),
-    );
-    if db.get_database_backend() == DbBackend::Postgres {
-        let sql = insert
-            .into_query()
-            .to_string(sea_orm::sea_query::PostgresQueryBuilder);
-        db.execute_unprepared(&sql).await?;
-    } else {
-        insert.exec_without_returning(db).await?;
-    }
+    let field = format!("{REPLY}{part:05}");
+    scratch
+        .put(&audio_key(turn.id), &field, &pack(samples, rate))
+        .await?;
     Ok(())
 }
 
 /// The reply parts from `from` on, in order.
 pub async fn reply_parts(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scratch: &Scratch,
     turn: i64,
     from: i32,
 ) -> Result<Vec<(i32, Vec<i16>)>, CoreError> {
-    let rows = turn_audio::Entity::find()
-        .filter(turn_audio::Column::TurnId.eq(turn))
-        .filter(turn_audio::Column::TenantId.eq(tenant.0))
-        .filter(turn_audio::Column::Kind.eq("reply"))
-        .filter(turn_audio::Column::Part.gte(from))
-        .order_by_asc(turn_audio::Column::Part)
-        .all(db)
-        .await?;
-    Ok(rows
+    let fields = scratch.fields(&audio_key(turn), REPLY).await?;
+    Ok(fields
         .into_iter()
-        .map(|r| (r.part, Encoding::Pcm16.decode(&r.samples)))
+        .filter_map(|(name, bytes)| {
+            let part: i32 = name.strip_prefix(REPLY)?.parse().ok()?;
+            let (samples, _) = unpack(&bytes)?;
+            (part >= from).then_some((part, samples))
+        })
         .collect())
 }
 
 /// Forgets the call's per-turn audio (the working copies the live stages passed around); the
-/// recordings keep what was said.
+/// recordings keep what was said. Returns how many turns had some.
 pub async fn forget_turn_audio(
     db: &impl ConnectionTrait,
+    scratch: &Scratch,
     tenant: TenantId,
     call: CallId,
 ) -> Result<u64, CoreError> {
-    let deleted = turn_audio::Entity::delete_many()
-        .filter(turn_audio::Column::TenantId.eq(tenant.0))
-        .filter(turn_audio::Column::CallId.eq(call.0))
-        .exec(db)
+    let turns: Vec<i64> = turn::Entity::find()
+        .select_only()
+        .column(turn::Column::Id)
+        .filter(turn::Column::TenantId.eq(tenant.0))
+        .filter(turn::Column::CallId.eq(call.0))
+        .into_tuple()
+        .all(db)
         .await?;
-    Ok(deleted.rows_affected)
+    let keys: Vec<String> = turns.into_iter().map(audio_key).collect();
+    Ok(scratch.forget(&keys).await?)
 }

@@ -219,6 +219,15 @@ pub async fn reserve_direct_push(app: &App, stage: &StageName) -> Result<bool, C
     Ok(room)
 }
 
+/// Pushes a live-lane run that was inserted already marked dispatched (a caller waits on it):
+/// no depth check and no marking, one push. If the push fails, the dispatcher offers the run
+/// again once its dispatch is stale, and the turn's own deadline answers the caller first.
+pub async fn push_live(app: &App, stage: &StageName, id: StageRunId) {
+    if let Err(err) = app.queue.push(StageJob::new(id, stage.clone())).await {
+        tracing::warn!(%stage, stage_run = %id, error = %err, "live push failed; the dispatcher will retry");
+    }
+}
+
 /// Pushes runs created by a committed transaction at once, when their queue has room; the
 /// dispatcher picks up whatever is held back or fails to push.
 pub async fn push_committed(app: &App, stage: &StageName, ids: &[StageRunId], now: DateTime<Utc>) {

@@ -114,6 +114,22 @@ async fn attempt(
     let finished = Utc::now();
     match outcome {
         Ok(outcome) => {
+            for (next, _) in &outcome.follow_ups {
+                debug_assert!(
+                    spec.follow_ups.contains(next),
+                    "{} armed {next}, which its spec does not declare",
+                    spec.name
+                );
+            }
+            // A caller waits on live follow-ups: they are committed (inserted already marked
+            // dispatched), so they go before this run's own success is written.
+            let (live, later): (Vec<_>, Vec<_>) = outcome
+                .follow_ups
+                .into_iter()
+                .partition(|(next, _)| app.queue.is_live(next));
+            for (next, id) in live {
+                dispatch::push_live(app, &next, id).await;
+            }
             let owned =
                 runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished).await?;
             if !owned {
@@ -121,12 +137,7 @@ async fn attempt(
                 return Ok(JobResult::LostLease);
             }
             tracing::info!(note = %outcome.note, "stage succeeded");
-            for (next, id) in outcome.follow_ups {
-                debug_assert!(
-                    spec.follow_ups.contains(&next),
-                    "{} armed {next}, which its spec does not declare",
-                    spec.name
-                );
+            for (next, id) in later {
                 dispatch::push_committed(app, &next, &[id], finished).await;
             }
             Ok(JobResult::Succeeded)

@@ -52,7 +52,7 @@ impl Handback {
     /// Notices through the Redis at `url`.
     pub fn redis(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
         Ok(Handback::Redis {
-            client: redis::Client::open(url)?,
+            client: super::redis_client::client(url)?,
             namespace: namespace.to_string(),
             publisher: Arc::default(),
         })

@@ -12,6 +12,8 @@ pub mod locks;
 pub mod mailer;
 pub mod pagination;
 pub mod queue;
+pub mod redis_client;
+pub mod scratch;
 pub mod settings;
 pub mod storage;
 pub mod telemetry;

@@ -89,12 +89,12 @@ fn backend_error(operation: &'static str, err: impl std::fmt::Display) -> QueueE
 impl JobQueue {
     /// Connects to Redis.
     pub async fn redis(url: &str, namespace: &str) -> Result<Self, QueueError> {
-        let conn = apalis_redis::connect(url)
+        let conn = apalis_redis::connect(super::redis_client::connection_info(url)?)
             .await
             .map_err(|e| backend_error("connect", e))?;
         Ok(JobQueue::Redis {
             conn,
-            client: redis::Client::open(url)?,
+            client: super::redis_client::client(url)?,
             namespace: namespace.to_string(),
             live: LiveStages::default(),
         })

@@ -229,6 +229,10 @@ fn speech_settings(
         whisper_model: var("CALY_WHISPER_MODEL")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("models/whisper")),
+        whisper_tuning: crate::integrations::speech::WhisperTuning {
+            beam_size: parsed("CALY_WHISPER_BEAM_SIZE", d.whisper_tuning.beam_size)?.max(1),
+            int8: parsed("CALY_WHISPER_INT8", d.whisper_tuning.int8)?,
+        },
         chunk_timeout: Duration::from_secs(parsed(
             "CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS",
             d.chunk_timeout.as_secs(),

@@ -384,7 +384,16 @@ impl Session {
         }
         let rate = self.start.format.rate;
         let now = Utc::now();
-        match voice::start_voice_turn(&self.app.db, &self.call, input, rate, now).await {
+        match voice::start_voice_turn(
+            &self.app.db,
+            &self.app.scratch,
+            &self.call,
+            input,
+            rate,
+            now,
+        )
+        .await
+        {
             Ok((turn, stage, run)) => {
                 if let Err(error) = self.app.queue.push(StageJob::new(run, stage)).await {
                     tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
@@ -438,8 +447,7 @@ impl Session {
         let Some(flight) = self.turn.as_mut() else {
             return;
         };
-        let tenant = TenantId(self.call.tenant_id);
-        let parts = voice::reply_parts(&self.app.db, tenant, row.id, flight.next_part)
+        let parts = voice::reply_parts(&self.app.scratch, row.id, flight.next_part)
             .await
             .unwrap_or_default();
         for (part, samples) in parts {

@@ -128,7 +128,7 @@ impl RedisBudget {
     /// Buckets in the Redis at `url`, keys prefixed with `namespace`.
     pub fn new(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
         Ok(RedisBudget {
-            client: redis::Client::open(url)?,
+            client: crate::platform::redis_client::client(url)?,
             namespace: namespace.to_string(),
         })
     }

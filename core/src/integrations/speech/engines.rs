@@ -32,6 +32,26 @@ impl std::str::FromStr for SpeechEngine {
     }
 }
 
+/// How the offline Whisper model runs: the speed a caller waits for against accuracy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WhisperTuning {
+    /// Beam width when decoding (`CALY_WHISPER_BEAM_SIZE`, default 5; 1, greedy, is faster, but
+    /// tiny.en then mishears digits on 8 kHz audio).
+    pub beam_size: usize,
+    /// Weights quantised to 8-bit integers when loaded (`CALY_WHISPER_INT8`, default true):
+    /// faster on CPUs; false keeps 32-bit floats.
+    pub int8: bool,
+}
+
+impl Default for WhisperTuning {
+    fn default() -> Self {
+        WhisperTuning {
+            beam_size: 5,
+            int8: true,
+        }
+    }
+}
+
 /// Speech configuration.
 #[derive(Debug, Clone)]
 pub struct SpeechSettings {
@@ -48,6 +68,8 @@ pub struct SpeechSettings {
     /// The offline Whisper model's folder (`CALY_WHISPER_MODEL`, default
     /// `{CALY_DATA_DIR}/models/whisper`; `bash scripts/run.sh` installs it there).
     pub whisper_model: std::path::PathBuf,
+    /// How the offline Whisper decodes (`CALY_WHISPER_BEAM_SIZE`, `CALY_WHISPER_INT8`).
+    pub whisper_tuning: WhisperTuning,
     /// Longest one post-call transcription request may take
     /// (`CALY_TRANSCRIBE_CHUNK_TIMEOUT_SECS`, default 60).
     pub chunk_timeout: std::time::Duration,
@@ -65,6 +87,7 @@ impl Default for SpeechSettings {
             tts_voice: "alloy".into(),
             espeak_voice: "en-us".into(),
             whisper_model: std::path::PathBuf::from("caly-data/models/whisper"),
+            whisper_tuning: WhisperTuning::default(),
             chunk_timeout: std::time::Duration::from_secs(60),
             transcript_timeout: std::time::Duration::from_secs(1800),
         }
@@ -183,7 +206,7 @@ impl Speech {
 /// model is installed.
 #[cfg(feature = "whisper")]
 fn offline_stt(settings: &SpeechSettings) -> Result<Arc<dyn SpeechToText>, String> {
-    super::whisper::LocalWhisper::load(&settings.whisper_model)
+    super::whisper::LocalWhisper::load(&settings.whisper_model, settings.whisper_tuning)
         .map(|w| Arc::new(w) as Arc<dyn SpeechToText>)
         .map_err(|e| format!("speech-to-text: {e}; bash scripts/run.sh installs the model"))
 }

@@ -14,7 +14,7 @@ mod text;
 mod whisper;
 
 pub use audio::{Audio, Encoding};
-pub use engines::{Speech, SpeechEngine, SpeechSettings};
+pub use engines::{Speech, SpeechEngine, SpeechSettings, WhisperTuning};
 pub use espeak::Espeak;
 pub use openai::{OpenAiSpeech, OpenAiTranscriber};
 pub use text::{normalise_spoken_numbers, sentences};

@@ -6,9 +6,11 @@ use crate::App;
 use crate::agent::respond::answer_turn;
 use crate::calls::turns::{self, PENDING};
 use crate::calls::voice;
-use crate::pipeline::runs::{self, NewRun, Rearm};
+use crate::pipeline::runs::{self, NewRun};
 use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec};
 use crate::pipeline::stages::speak;
+use crate::voice::farewell::is_farewell;
+use crate::voice::phrases;
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
 use caly_jobs::{CallId, StageName, TenantId};
@@ -55,7 +57,14 @@ impl Stage for AgentReply {
                 format!("turn already {}", turn.status),
             ));
         }
-        let (answer, memory) = answer_turn(app, &call, &turn, now).await?;
+        let (mut answer, memory) = answer_turn(app, &call, &turn, now).await?;
+        // A caller's goodbye on the phone ends the call: the socket node says the cached
+        // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
+        // else?".
+        let goodbye = turn.source != "text" && is_farewell(&turn.input) && !answer.handoff;
+        if goodbye {
+            answer.reply = phrases::GOODBYE.to_string();
+        }
         let note = format!("answered by {}", answer.agent);
         let stored = turns::record_answer(
             &app.db,
@@ -73,11 +82,14 @@ impl Stage for AgentReply {
             return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
         }
         let mut outcome = StageOutcome::note(call_id, note);
-        if turn.source != "text" {
+        if turn.source != "text" && !goodbye {
             let new = NewRun::for_call_keyed(&speak::NAME, &call, format!("turn:{}", turn.id));
-            if let Some(id) = runs::ensure(&app.db, new, Rearm::Never, "to speak", now).await? {
+            // Inserted already dispatched: the runner pushes it at once (live lane).
+            if let Some(id) = runs::insert_if_absent(&app.db, new, true, now).await? {
                 outcome.follow_ups.push((speak::NAME, id));
             }
+        }
+        if turn.source != "text" {
             app.handback.notify(&voice::handback_key(call.id)).await;
         }
         Ok(outcome)

@@ -42,7 +42,7 @@ impl Stage for Speak {
         app: &App,
         run: &stage_run::Model,
         call: call::Model,
-        now: DateTime<Utc>,
+        _now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
         let tenant = TenantId(call.tenant_id);
@@ -63,7 +63,7 @@ impl Stage for Speak {
             .clone()
             .ok_or_else(|| SpeechError::Unavailable("no text-to-speech engine".into()))
             .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
-        let stored = voice::reply_parts(&app.db, tenant, turn.id, 0).await?.len();
+        let stored = voice::reply_parts(&app.scratch, turn.id, 0).await?.len();
         let started = Instant::now();
         let mut first_ms = None;
         let parts = sentences(&reply);
@@ -77,7 +77,7 @@ impl Stage for Speak {
                     .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
             // The first sentence's synthesis alone: the provider's share of the wait.
             first_ms.get_or_insert(synthesis.elapsed().as_millis() as u64);
-            voice::store_reply_part(&app.db, &turn, i as i32, &spoken.samples, rate, now).await?;
+            voice::store_reply_part(&app.scratch, &turn, i as i32, &spoken.samples, rate).await?;
             app.handback.notify(&voice::handback_key(call.id)).await;
         }
         let took = started.elapsed().as_millis() as u64;

@@ -151,7 +151,7 @@ async fn after_the_call(
     } else {
         0
     };
-    let forgotten = voice::forget_turn_audio(&app.db, tenant, call).await?;
+    let forgotten = voice::forget_turn_audio(&app.db, &app.scratch, tenant, call).await?;
     Ok(format!(
         "; {redacted} turns redacted, {forgotten} turn audio pieces forgotten"
     ))

@@ -7,7 +7,7 @@ use super::agent_reply;
 use crate::App;
 use crate::calls::{turns, voice};
 use crate::integrations::speech::SpeechError;
-use crate::pipeline::runs::{self, NewRun, Rearm};
+use crate::pipeline::runs::{self, NewRun};
 use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
 use async_trait::async_trait;
 use caly_entities::{call, stage_run};
@@ -87,7 +87,8 @@ impl Stage for TurnTranscribe {
         let txn = app.db.begin().await?;
         turns::set_transcript(&txn, &turn, &text, took).await?;
         let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", turn.id));
-        let next = runs::ensure(&txn, new, Rearm::Never, "transcribed", now).await?;
+        // Inserted already dispatched: the runner pushes it at once (live lane).
+        let next = runs::insert_if_absent(&txn, new, true, now).await?;
         txn.commit().await?;
         Ok(StageOutcome {
             note: format!("heard {} characters", text.chars().count()),
@@ -106,7 +107,7 @@ async fn transcribe(
         .stt
         .clone()
         .ok_or_else(|| SpeechError::Unavailable("no speech-to-text engine".into()))?;
-    let audio = voice::caller_audio(&app.db, turn)
+    let audio = voice::caller_audio(&app.scratch, turn)
         .await
         .map_err(|e| SpeechError::Unreadable(e.to_string()))?;
     let started = Instant::now();

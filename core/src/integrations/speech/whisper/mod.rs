@@ -8,9 +8,9 @@
 mod mel;
 mod tokens;
 
-use super::{Audio, SpeechError, SpeechToText};
+use super::{Audio, SpeechError, SpeechToText, WhisperTuning};
 use async_trait::async_trait;
-use ct2rs::sys::{Config, Device, StorageView, Whisper, WhisperOptions};
+use ct2rs::sys::{ComputeType, Config, Device, StorageView, Whisper, WhisperOptions};
 use mel::MelFeatures;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,20 +24,37 @@ pub struct LocalWhisper {
 struct Loaded {
     whisper: Whisper,
     features: MelFeatures,
+    options: WhisperOptions,
 }
 
 impl LocalWhisper {
     /// Loads the CTranslate2 Whisper model in `dir` (`model.bin`, `config.json`,
-    /// `vocabulary.txt`).
-    pub fn load(dir: &Path) -> Result<Self, String> {
+    /// `vocabulary.txt`), to run as `tuning` says.
+    pub fn load(dir: &Path, tuning: WhisperTuning) -> Result<Self, String> {
         if !dir.join("model.bin").is_file() {
             return Err(format!("no Whisper model in {}", dir.display()));
         }
-        let whisper = Whisper::new(dir, Config::default())
+        let config = Config {
+            compute_type: if tuning.int8 {
+                ComputeType::INT8
+            } else {
+                ComputeType::FLOAT32
+            },
+            ..Config::default()
+        };
+        let whisper = Whisper::new(dir, config)
             .map_err(|e| format!("the Whisper model in {} did not load: {e}", dir.display()))?;
         let features = MelFeatures::new(whisper.n_mels());
+        let options = WhisperOptions {
+            beam_size: tuning.beam_size.max(1),
+            ..WhisperOptions::default()
+        };
         Ok(LocalWhisper {
-            model: Arc::new(Loaded { whisper, features }),
+            model: Arc::new(Loaded {
+                whisper,
+                features,
+                options,
+            }),
             dir: dir.to_path_buf(),
         })
     }
@@ -55,7 +72,7 @@ impl Loaded {
             let prompt = self.prompt(&view)?;
             let results = self
                 .whisper
-                .generate(&view, &[prompt], &WhisperOptions::default())
+                .generate(&view, &[prompt], &self.options)
                 .map_err(|e| e.to_string())?;
             if let Some(best) = results
                 .into_iter()
