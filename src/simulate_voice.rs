@@ -170,7 +170,10 @@ async fn one_call(
         let said = match *step {
             Step::Say(text) => {
                 let samples = espeak.speak_native(text).await?.resampled(RATE).samples;
-                client.speak_in_real_time(&samples).await?;
+                if !client.speak_in_real_time(&samples).await? {
+                    closed = true;
+                    break;
+                }
                 text.to_string()
             }
             Step::Keys(digits) => {
@@ -213,8 +216,11 @@ async fn one_call(
 /// Echoes the mark that ended what Caly played (Exotel does once the audio has played); true
 /// when Caly closed the socket instead.
 async fn acknowledge(client: &mut VoiceClient, played: &Played) -> anyhow::Result<bool> {
-    if let Some(mark) = &played.mark {
-        client.echo_mark(mark).await?;
+    if let Some(mark) = &played.mark
+        && client.echo_mark(mark).await.is_err()
+    {
+        // Caly closed the socket right after its last words.
+        return Ok(true);
     }
     Ok(played.closed)
 }

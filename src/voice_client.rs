@@ -94,14 +94,17 @@ impl VoiceClient {
     }
 
     /// Sends caller audio in real time (one 100 ms frame every 100 ms), as a phone line does.
-    pub async fn speak_in_real_time(&mut self, samples: &[i16]) -> anyhow::Result<()> {
+    /// Returns false when Caly closed the socket meanwhile (a handoff ends the bot's leg).
+    pub async fn speak_in_real_time(&mut self, samples: &[i16]) -> anyhow::Result<bool> {
         let frame = (self.rate / 10).max(1) as usize;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         for piece in samples.chunks(frame) {
             tick.tick().await;
-            self.send_audio(piece).await?;
+            if self.send_audio(piece).await.is_err() {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// A keypad digit.
@@ -152,7 +155,11 @@ impl VoiceClient {
             let next = tokio::time::timeout_at(until, self.socket.next()).await;
             if next.is_err() && quiet_line && until < deadline {
                 let silence = vec![0i16; (self.rate / 10).max(1) as usize];
-                self.send_audio(&silence).await?;
+                if self.send_audio(&silence).await.is_err() {
+                    // Caly closed the socket: the call is over for the bot.
+                    played.closed = true;
+                    return Ok(played);
+                }
                 next_frame += frame;
                 continue;
             }
