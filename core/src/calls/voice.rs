@@ -256,7 +256,7 @@ pub async fn start_voice_turn(
     .await?;
     if let VoiceInput::Speech(samples) = &input {
         scratch
-            .put(&audio_key(row.id), CALLER, &pack(samples, rate))
+            .put(&caller_key(row.id), UTTERANCE, &pack(samples, rate))
             .await?;
     }
     let new = NewRun::for_call_keyed(&stage, call, format!("turn:{}", row.id));
@@ -267,13 +267,17 @@ pub async fn start_voice_turn(
     Ok((row, stage, run))
 }
 
-/// Where a turn's audio waits in scratch: the caller's utterance and the reply's parts.
-fn audio_key(turn: i64) -> String {
-    format!("turn-audio:{turn}")
+/// Where a turn's utterance waits in scratch (one field, [`UTTERANCE`]).
+fn caller_key(turn: i64) -> String {
+    format!("turn-audio:{turn}:caller")
 }
 
-const CALLER: &str = "caller";
-const REPLY: &str = "reply:";
+/// Where a turn's reply waits in scratch: one field per part, numbered so they sort in order.
+fn reply_key(turn: i64) -> String {
+    format!("turn-audio:{turn}:reply")
+}
+
+const UTTERANCE: &str = "utterance";
 
 /// Audio as scratch keeps it: the sample rate (4 bytes, little-endian), then PCM16.
 fn pack(samples: &[i16], rate: u32) -> Vec<u8> {
@@ -293,7 +297,7 @@ pub async fn caller_audio(
     turn: &turn::Model,
 ) -> Result<crate::integrations::speech::Audio, CoreError> {
     let (samples, rate) = scratch
-        .get(&audio_key(turn.id), CALLER)
+        .get(&caller_key(turn.id), UTTERANCE)
         .await?
         .as_deref()
         .and_then(unpack)
@@ -309,9 +313,12 @@ pub async fn store_reply_part(
     samples: &[i16],
     rate: u32,
 ) -> Result<(), CoreError> {
-    let field = format!("{REPLY}{part:05}");
     scratch
-        .put(&audio_key(turn.id), &field, &pack(samples, rate))
+        .put(
+            &reply_key(turn.id),
+            &format!("{part:05}"),
+            &pack(samples, rate),
+        )
         .await?;
     Ok(())
 }
@@ -322,19 +329,18 @@ pub async fn reply_parts(
     turn: i64,
     from: i32,
 ) -> Result<Vec<(i32, Vec<i16>)>, CoreError> {
-    let fields = scratch.fields(&audio_key(turn), REPLY).await?;
+    let fields = scratch.fields(&reply_key(turn)).await?;
     Ok(fields
         .into_iter()
         .filter_map(|(name, bytes)| {
-            let part: i32 = name.strip_prefix(REPLY)?.parse().ok()?;
-            let (samples, _) = unpack(&bytes)?;
-            (part >= from).then_some((part, samples))
+            let part: i32 = name.parse().ok().filter(|part| *part >= from)?;
+            Some((part, unpack(&bytes)?.0))
         })
         .collect())
 }
 
 /// Forgets the call's per-turn audio (the working copies the live stages passed around); the
-/// recordings keep what was said. Returns how many turns had some.
+/// recordings keep what was said. Returns how many pieces (utterances, replies) were kept.
 pub async fn forget_turn_audio(
     db: &impl ConnectionTrait,
     scratch: &Scratch,
@@ -349,6 +355,9 @@ pub async fn forget_turn_audio(
         .into_tuple()
         .all(db)
         .await?;
-    let keys: Vec<String> = turns.into_iter().map(audio_key).collect();
+    let keys: Vec<String> = turns
+        .into_iter()
+        .flat_map(|turn| [caller_key(turn), reply_key(turn)])
+        .collect();
     Ok(scratch.forget(&keys).await?)
 }

@@ -129,13 +129,9 @@ impl Scratch {
         }
     }
 
-    /// Every field of `key` whose name starts with `prefix`, in name order.
-    pub async fn fields(
-        &self,
-        key: &str,
-        prefix: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>, QueueError> {
-        let all: Vec<(String, Vec<u8>)> = match self {
+    /// Every field of `key`, in name order.
+    pub async fn fields(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, QueueError> {
+        let mut all: Vec<(String, Vec<u8>)> = match self {
             Scratch::Local(map) => Self::with_local(map, |map| {
                 map.get(key)
                     .map(|e| e.fields.clone().into_iter().collect())
@@ -147,12 +143,8 @@ impl Scratch {
                 all.into_iter().collect()
             }
         };
-        let mut wanted: Vec<_> = all
-            .into_iter()
-            .filter(|(name, _)| name.starts_with(prefix))
-            .collect();
-        wanted.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(wanted)
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(all)
     }
 
     /// Forgets `keys`; returns how many existed.
@@ -180,21 +172,22 @@ mod tests {
     #[tokio::test]
     async fn local_scratch_keeps_fields_in_order_and_forgets_them() {
         let scratch = Scratch::local();
-        scratch.put("turn:1", "reply:0001", b"b").await.unwrap();
-        scratch.put("turn:1", "reply:0000", b"a").await.unwrap();
-        scratch.put("turn:1", "caller", b"c").await.unwrap();
+        scratch.put("turn:1", "0001", b"b").await.unwrap();
+        scratch.put("turn:1", "0000", b"a").await.unwrap();
+        scratch.put("turn:3", "caller", b"c").await.unwrap();
         assert_eq!(
-            scratch.get("turn:1", "caller").await.unwrap(),
+            scratch.get("turn:3", "caller").await.unwrap(),
             Some(b"c".to_vec())
         );
-        let replies = scratch.fields("turn:1", "reply:").await.unwrap();
+        let replies = scratch.fields("turn:1").await.unwrap();
         let names: Vec<_> = replies.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["reply:0000", "reply:0001"]);
+        assert_eq!(names, ["0000", "0001"]);
         let gone = scratch
             .forget(&["turn:1".to_string(), "turn:2".to_string()])
             .await
             .unwrap();
         assert_eq!(gone, 1);
-        assert_eq!(scratch.get("turn:1", "caller").await.unwrap(), None);
+        assert!(scratch.fields("turn:1").await.unwrap().is_empty());
+        assert!(scratch.get("turn:3", "caller").await.unwrap().is_some());
     }
 }

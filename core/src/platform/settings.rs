@@ -230,7 +230,7 @@ fn speech_settings(
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("models/whisper")),
         whisper_tuning: crate::integrations::speech::WhisperTuning {
-            beam_size: parsed("CALY_WHISPER_BEAM_SIZE", d.whisper_tuning.beam_size)?.max(1),
+            beam_size: parsed("CALY_WHISPER_BEAM_SIZE", d.whisper_tuning.beam_size)?,
             int8: parsed("CALY_WHISPER_INT8", d.whisper_tuning.int8)?,
         },
         chunk_timeout: Duration::from_secs(parsed(
