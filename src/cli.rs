@@ -189,7 +189,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Scheduler => processes::run_scheduler().await,
         Command::Migrate => {
             let settings = Settings::from_env()?;
-            let conn = db::connect(&settings.database_url, settings.db_pool_size).await?;
+            let conn = db::connect(
+                &settings.database_url,
+                settings.db_pool_size,
+                db::Commit::Durable,
+            )
+            .await?;
             db::migrate(&conn).await?;
             println!("migrations applied");
             Ok(())

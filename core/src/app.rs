@@ -5,7 +5,7 @@ use crate::integrations::shopify::budget::{MemoryBudget, RateBudget, RedisBudget
 use crate::integrations::speech::Speech;
 use crate::pipeline::StageRegistry;
 use crate::platform::crypto::MasterKey;
-use crate::platform::db;
+use crate::platform::db::{self, Commit};
 use crate::platform::gauge::DepthGauge;
 use crate::platform::handback::Handback;
 use crate::platform::mailer::Mailer;
@@ -24,6 +24,11 @@ use std::sync::Arc;
 pub struct App {
     /// The database (the truth).
     pub db: DatabaseConnection,
+    /// The same database as a live turn writes to it: on PostgreSQL a pool whose commits do not
+    /// wait for the log to reach disk (see [`db::Commit::Deferred`]), so a caller does not wait
+    /// for a flush per write; on SQLite the same pool as `db`. Only live-lane work uses it, through
+    /// [`App::on_live_lane`].
+    pub live_db: DatabaseConnection,
     /// The job queue (dispatch only).
     pub queue: JobQueue,
     /// Recordings.
@@ -104,10 +109,25 @@ impl App {
             })?;
         }
         let key = master_key(&settings).await?;
-        let db = db::connect(&settings.database_url, settings.db_pool_size).await?;
+        let db = db::connect(
+            &settings.database_url,
+            settings.db_pool_size,
+            Commit::Durable,
+        )
+        .await?;
         if migrate {
             db::migrate(&db).await?;
         }
+        let live_db = if settings.is_sqlite() {
+            db.clone()
+        } else {
+            db::connect(
+                &settings.database_url,
+                settings.db_pool_size,
+                Commit::Deferred,
+            )
+            .await?
+        };
         let queue = match &settings.redis_url {
             Some(url) => JobQueue::redis(url.expose_secret(), &settings.queue_namespace).await?,
             None if settings.is_sqlite() => {
@@ -159,6 +179,7 @@ impl App {
             shopify_budget,
             mailer,
             db,
+            live_db,
             queue,
             store,
             settings: Arc::new(settings),
@@ -173,6 +194,14 @@ impl App {
     pub fn with_speech(mut self, speech: Speech) -> Self {
         self.speech = speech;
         self
+    }
+
+    /// This context for live-lane work (a live turn's stages and the socket's turn writes): the
+    /// same in all but `db`, which is [`App::live_db`].
+    pub fn on_live_lane(&self) -> Self {
+        let mut live = self.clone();
+        live.db = self.live_db.clone();
+        live
     }
 
     /// This context with another stage registry (tests add their own stages this way).

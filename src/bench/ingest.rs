@@ -13,7 +13,12 @@ async fn raw_insert_rate(
     concurrency: usize,
     n: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let db = caly_core::platform::db::connect(url, concurrency.max(1) as u32).await?;
+    let db = caly_core::platform::db::connect(
+        url,
+        concurrency.max(1) as u32,
+        caly_core::platform::db::Commit::Durable,
+    )
+    .await?;
     let create = match backend {
         DbBackend::Postgres => {
             "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"

@@ -455,3 +455,27 @@ async fn the_post_call_transcript_names_speakers_and_redacts_unless_kept() {
             .contains("98765 43210")
     );
 }
+
+/// The setting one connection of `db` runs with.
+async fn synchronous_commit(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SHOW synchronous_commit",
+        ))
+        .await
+        .unwrap()
+        .expect("one row");
+    row.try_get_by_index::<String>(0).unwrap()
+}
+
+#[tokio::test]
+async fn live_turn_writes_do_not_wait_for_the_disk_and_the_rest_does() {
+    let app = TestApp::spawn(Backend::Production).await;
+    assert_eq!(synchronous_commit(&app.app.live_db).await, "off");
+    assert_eq!(synchronous_commit(&app.app.db).await, "on");
+    // A live stage's context writes through the live pool; every other stage's through `db`.
+    assert_eq!(synchronous_commit(&app.app.on_live_lane().db).await, "off");
+    app.stop().await;
+}

@@ -5,7 +5,7 @@
 use super::dispatch;
 use super::registry::RegisteredStage;
 use super::runs::{self, FailureKind, chrono_of};
-use super::stage::{Failure, StageError, StageOutcome};
+use super::stage::{Failure, Lane, StageError, StageOutcome};
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
 use caly_jobs::StageJob;
@@ -59,6 +59,14 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
     let Some(stage) = app.stages.get(job.stage().as_str()) else {
         tracing::error!(stage = %job.stage(), stage_run = %job.stage_run_id(), "no such stage in this process's registry");
         return Ok(JobResult::Skipped);
+    };
+    // A caller waits on a live stage: its writes do not wait for the log flush.
+    let live;
+    let app = if stage.spec().lane == Lane::Live {
+        live = app.on_live_lane();
+        &live
+    } else {
+        app
     };
     let now = Utc::now();
     let Some(run) = runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now).await? else {

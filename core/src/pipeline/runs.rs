@@ -320,7 +320,7 @@ pub async fn claim(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<stage_run::Model>, CoreError> {
-    let result = stage_run::Entity::update_many()
+    let claim = stage_run::Entity::update_many()
         .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Running))
         .col_expr(
             stage_run::Column::Attempts,
@@ -333,10 +333,12 @@ pub async fn claim(
         .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
         .filter(stage_run::Column::Id.eq(run_id.0))
         .filter(stage_run::Column::Status.eq(RunStatus::Pending))
-        .filter(stage_run::Column::NextRunAt.lte(now))
-        .exec(db)
-        .await?;
-    if result.rows_affected != 1 {
+        .filter(stage_run::Column::NextRunAt.lte(now));
+    // One round trip where the database returns the claimed row (a live turn claims three).
+    if db.support_returning() {
+        return Ok(claim.exec_with_returning(db).await?.into_iter().next());
+    }
+    if claim.exec(db).await?.rows_affected != 1 {
         return Ok(None);
     }
     Ok(stage_run::Entity::find_by_id(run_id.0).one(db).await?)

@@ -6,9 +6,25 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
+/// When a commit returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// After the write-ahead log is on disk: webhooks, charges, the ledger, everything by default.
+    Durable,
+    /// Before the log is flushed (PostgreSQL's `synchronous_commit = off`): the writes of a live
+    /// turn, which a caller is waiting on. Visibility and order are unchanged; a database crash
+    /// may lose the last fraction of a second of such commits, never corrupt them.
+    Deferred,
+}
+
 /// Connects to `url` (creating the SQLite file and folder when needed) with up to `pool_size`
-/// PostgreSQL connections (SQLite uses 8).
-pub async fn connect(url: &SecretString, pool_size: u32) -> Result<DatabaseConnection, CoreError> {
+/// PostgreSQL connections (SQLite uses 8) whose commits return as `commit` says (SQLite's are
+/// always durable).
+pub async fn connect(
+    url: &SecretString,
+    pool_size: u32,
+    commit: Commit,
+) -> Result<DatabaseConnection, CoreError> {
     let url = url.expose_secret();
     if let Some(path) = sqlite_path(url)
         && let Some(parent) = std::path::Path::new(path).parent()
@@ -31,6 +47,9 @@ pub async fn connect(url: &SecretString, pool_size: u32) -> Result<DatabaseConne
         });
     } else {
         options.max_connections(pool_size).min_connections(1);
+        if commit == Commit::Deferred {
+            options.map_sqlx_postgres_opts(|o| o.options([("synchronous_commit", "off")]));
+        }
     }
     Ok(Database::connect(options).await?)
 }

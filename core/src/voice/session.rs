@@ -384,8 +384,9 @@ impl Session {
         }
         let rate = self.start.format.rate;
         let now = Utc::now();
+        // The turn's own writes are live-lane writes: they do not wait for the log flush.
         match voice::start_voice_turn(
-            &self.app.db,
+            &self.app.live_db,
             &self.app.scratch,
             &self.call,
             input,
@@ -419,7 +420,7 @@ impl Session {
             return;
         };
         let tenant = TenantId(self.call.tenant_id);
-        let row = match turns::find_turn(&self.app.db, tenant, flight.id).await {
+        let row = match turns::find_turn(&self.app.live_db, tenant, flight.id).await {
             Ok(row) => row,
             Err(error) => {
                 tracing::warn!(%error, "could not read the turn");
@@ -627,7 +628,7 @@ impl Session {
             if now >= flight.deadline {
                 let (id, tenant) = (flight.id, TenantId(self.call.tenant_id));
                 let why = "the agent did not answer in time";
-                match turns::fail_turn(&self.app.db, tenant, id, why, Utc::now()).await {
+                match turns::fail_turn(&self.app.live_db, tenant, id, why, Utc::now()).await {
                     Ok(row) if row.status == TIMED_OUT => self.poll_turn().await,
                     // Answered, but its speech never finished: the fallback, then a person.
                     _ => {
