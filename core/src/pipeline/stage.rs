@@ -8,7 +8,7 @@ use crate::App;
 use crate::CoreError;
 use crate::pipeline::failure_code::FailureCode;
 use async_trait::async_trait;
-use caly_entities::{call, raw_event, stage_run, tenant};
+use caly_entities::{call, raw_event, stage_run, tenant, turn};
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -76,6 +76,36 @@ impl Subject for call::Model {
             .call_id
             .ok_or(StageError::Permanent(Failure::NoSubject("call")))?;
         Ok(crate::calls::find_call(&app.db, TenantId(run.tenant_id), CallId(call_id)).await?)
+    }
+}
+
+/// The subject of a live turn's run (`turn:{id}`): the call and the turn, read together, since a
+/// caller waits on every round trip.
+#[derive(Debug, Clone)]
+pub struct TurnSubject {
+    /// The call.
+    pub call: call::Model,
+    /// The turn.
+    pub turn: turn::Model,
+}
+
+/// The turn a live-turn run is about (`turn:{id}`).
+fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
+    run.dedupe_key
+        .strip_prefix("turn:")
+        .and_then(|id| id.parse().ok())
+        .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
+}
+
+#[async_trait]
+impl Subject for TurnSubject {
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        let turn_id = turn_of_run(run)?;
+        let tenant = TenantId(run.tenant_id);
+        let (call, turn) = tokio::try_join!(call::Model::load(app, run), async {
+            Ok::<_, StageError>(crate::calls::turns::find_turn(&app.db, tenant, turn_id).await?)
+        },)?;
+        Ok(TurnSubject { call, turn })
     }
 }
 

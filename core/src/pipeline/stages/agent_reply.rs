@@ -7,13 +7,13 @@ use crate::agent::respond::answer_turn;
 use crate::calls::turns::{self, PENDING};
 use crate::calls::voice;
 use crate::pipeline::runs::{self, NewRun};
-use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject};
 use crate::pipeline::stages::speak;
 use crate::voice::farewell::is_farewell;
 use crate::voice::phrases;
 use async_trait::async_trait;
-use caly_entities::{call, stage_run};
-use caly_jobs::{CallId, StageName, TenantId};
+use caly_entities::stage_run;
+use caly_jobs::{CallId, StageName};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ pub struct AgentReply;
 
 #[async_trait]
 impl Stage for AgentReply {
-    type Subject = call::Model;
+    type Subject = TurnSubject;
 
     fn spec(&self) -> StageSpec {
         SPEC
@@ -44,13 +44,11 @@ impl Stage for AgentReply {
     async fn run(
         &self,
         app: &App,
-        run: &stage_run::Model,
-        call: call::Model,
+        _run: &stage_run::Model,
+        TurnSubject { call, turn }: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
-        let turn_id = super::turn_transcribe::turn_of_run(run)?;
-        let turn = turns::find_turn(&app.db, TenantId(call.tenant_id), turn_id).await?;
         if turn.status != PENDING {
             return Ok(StageOutcome::note(
                 call_id,

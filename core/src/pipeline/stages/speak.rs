@@ -2,14 +2,15 @@
 //! it is ready and telling the call's socket node, so speaking starts after the first sentence.
 //! Live lane, one run per turn (`turn:{id}`); a redelivered run skips the parts already stored.
 
-use super::turn_transcribe::turn_of_run;
 use crate::App;
 use crate::calls::{turns, voice};
 use crate::integrations::speech::{SpeechError, sentences};
-use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{
+    Failure, Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject,
+};
 use async_trait::async_trait;
-use caly_entities::{call, stage_run};
-use caly_jobs::{CallId, StageName, TenantId};
+use caly_entities::stage_run;
+use caly_jobs::{CallId, StageName};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ pub struct Speak;
 
 #[async_trait]
 impl Stage for Speak {
-    type Subject = call::Model;
+    type Subject = TurnSubject;
 
     fn spec(&self) -> StageSpec {
         SPEC
@@ -40,30 +41,30 @@ impl Stage for Speak {
     async fn run(
         &self,
         app: &App,
-        run: &stage_run::Model,
-        call: call::Model,
+        _run: &stage_run::Model,
+        TurnSubject { call, turn }: TurnSubject,
         _now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
-        let tenant = TenantId(call.tenant_id);
-        let turn = turns::find_turn(&app.db, tenant, turn_of_run(run)?).await?;
         let Some(reply) = turn.reply.clone() else {
             return Ok(StageOutcome::note(call_id, "no reply to speak"));
         };
         if turn.reply_parts.is_some() {
             return Ok(StageOutcome::note(call_id, "already spoken"));
         }
-        let rate = voice::session_of(&app.db, CallId(call.id))
-            .await?
-            .map(|s| s.sample_rate as u32)
-            .unwrap_or(8000);
+        // The socket's sample rate and the parts a redelivered run stored already, together.
+        let (session, stored) = tokio::try_join!(
+            voice::session_of(&app.db, CallId(call.id)),
+            voice::reply_parts(&app.scratch, turn.id, 0),
+        )?;
+        let rate = session.map(|s| s.sample_rate as u32).unwrap_or(8000);
+        let stored = stored.len();
         let tts = app
             .speech
             .tts
             .clone()
             .ok_or_else(|| SpeechError::Unavailable("no text-to-speech engine".into()))
             .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
-        let stored = voice::reply_parts(&app.scratch, turn.id, 0).await?.len();
         let started = Instant::now();
         let mut first_ms = None;
         let parts = sentences(&reply);

@@ -8,9 +8,11 @@ use crate::App;
 use crate::calls::{turns, voice};
 use crate::integrations::speech::SpeechError;
 use crate::pipeline::runs::{self, NewRun};
-use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
+use crate::pipeline::stage::{
+    Failure, Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject,
+};
 use async_trait::async_trait;
-use caly_entities::{call, stage_run};
+use caly_entities::stage_run;
 use caly_jobs::{CallId, StageName, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
@@ -32,17 +34,9 @@ pub const SPEC: StageSpec = StageSpec {
 /// The stage.
 pub struct TurnTranscribe;
 
-/// The turn a live-turn run is about (`turn:{id}`).
-pub(crate) fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
-    run.dedupe_key
-        .strip_prefix("turn:")
-        .and_then(|id| id.parse().ok())
-        .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
-}
-
 #[async_trait]
 impl Stage for TurnTranscribe {
-    type Subject = call::Model;
+    type Subject = TurnSubject;
 
     fn spec(&self) -> StageSpec {
         SPEC
@@ -51,12 +45,11 @@ impl Stage for TurnTranscribe {
     async fn run(
         &self,
         app: &App,
-        run: &stage_run::Model,
-        call: call::Model,
+        _run: &stage_run::Model,
+        TurnSubject { call, turn }: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let tenant = TenantId(call.tenant_id);
-        let turn = turns::find_turn(&app.db, tenant, turn_of_run(run)?).await?;
         if turn.status != turns::PENDING {
             return Ok(StageOutcome::note(
                 Some(CallId(call.id)),
