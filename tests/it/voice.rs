@@ -479,3 +479,50 @@ async fn live_turn_writes_do_not_wait_for_the_disk_and_the_rest_does() {
     assert_eq!(synchronous_commit(&app.app.on_live_lane().db).await, "off");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() {
+    use caly_core::pipeline::stage::{Subject, TurnSubject};
+    use caly_entities::stage_run;
+    let app = spawn(
+        Backend::Production,
+        &[SECRETS],
+        Duration::ZERO,
+        Default::default(),
+    )
+    .await;
+    let sid = format!("ra{}", uuid::Uuid::new_v4().simple());
+    short_call(&app, &sid).await;
+    let call = app.call_by_sid(&sid).await;
+    let runs = stage_run::Entity::find()
+        .filter(stage_run::Column::CallId.eq(call.id))
+        .filter(stage_run::Column::Stage.is_in(["turn_transcribe", "agent_reply", "speak"]))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 3, "one run of each live stage for the one turn");
+    for run in &runs {
+        let ahead = TurnSubject::read_ahead(&app.app, caly_jobs::StageRunId(run.id))
+            .await
+            .unwrap_or_else(|| panic!("{} read nothing ahead", run.stage));
+        let loaded = TurnSubject::load(&app.app, run).await.unwrap();
+        assert_eq!(ahead.call, loaded.call, "{}", run.stage);
+        assert_eq!(ahead.turn, loaded.turn, "{}", run.stage);
+        assert_eq!(ahead.sample_rate, Some(8000), "{}", run.stage);
+        assert_eq!(ahead.sample_rate, loaded.sample_rate, "{}", run.stage);
+    }
+    // A run about something else reads nothing ahead: the runner loads it after the claim.
+    let other = stage_run::Entity::find()
+        .filter(stage_run::Column::CallId.eq(call.id))
+        .filter(stage_run::Column::Stage.is_not_in(["turn_transcribe", "agent_reply", "speak"]))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .expect("a post-call run of the call");
+    assert!(
+        TurnSubject::read_ahead(&app.app, caly_jobs::StageRunId(other.id))
+            .await
+            .is_none()
+    );
+    app.stop().await;
+}

@@ -2,6 +2,7 @@
 //! kept, text conversations and voice calls with their turns and the tasks they record for staff, and the tenant-scoped queries the API reads them with.
 
 pub mod conversations;
+mod live_writes;
 pub mod merge;
 pub mod phone;
 pub mod prefetch;

@@ -3,11 +3,13 @@
 //! redelivered run or a late answer after the API gave up changes nothing), or given up on by
 //! the API after its wait (`timed_out`, with the fallback line and a human offered).
 
+use super::live_writes;
 use crate::agent::brain::FALLBACK_LINE;
 use crate::agent::conversation::Conversation;
 use crate::agent::tools::{TaskRequest, ToolCall};
 use crate::pipeline::runs::{self, NewRun, Rearm};
 use crate::pipeline::stages::agent_reply;
+use crate::platform::db::is_postgres;
 use crate::{CoreError, Rejection};
 use caly_entities::status::Channel;
 use caly_entities::{call, conversation, task, turn};
@@ -202,7 +204,7 @@ pub(crate) async fn next_seq(txn: &impl ConnectionTrait, call: i64) -> Result<i3
     Ok(last.unwrap_or(0) + 1)
 }
 
-fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+pub(super) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     let text = err.to_string().to_lowercase();
     text.contains("unique") || text.contains("duplicate")
 }
@@ -291,57 +293,108 @@ pub struct TurnAnswer {
     pub tasks: Vec<TaskRequest>,
 }
 
-/// Stores the answer, the new memory and the tasks in one transaction, if the turn is still
-/// pending; false when it was answered or given up on already.
+/// What storing an answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The turn was answered or given up on already: nothing stored.
+    Stale,
+    /// Stored, with the follow-up run it armed (`None` when there was none to arm or it
+    /// existed already).
+    Stored(Option<StageRunId>),
+}
+
+/// An answer as its row stores it.
+pub(super) struct AnswerRow {
+    pub(super) reply: String,
+    pub(super) intent: String,
+    pub(super) agent: String,
+    pub(super) confidence: f64,
+    pub(super) verified: bool,
+    pub(super) handoff: bool,
+    /// JSON.
+    pub(super) tool_calls: String,
+    /// JSON: the turn's latency so far and the answer's.
+    pub(super) latency: String,
+    pub(super) error: Option<String>,
+    /// The conversation's memory, JSON.
+    pub(super) memory: String,
+    pub(super) tasks: Vec<TaskRequest>,
+    /// The caller's number, for the tasks.
+    pub(super) caller: Option<String>,
+}
+
+impl AnswerRow {
+    fn new(
+        turn: &turn::Model,
+        memory: &Conversation,
+        answer: TurnAnswer,
+        caller: Option<String>,
+    ) -> Self {
+        let steps: Vec<(&str, u64)> = answer
+            .latency
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        AnswerRow {
+            latency: merged_latency(&turn.latency, &steps),
+            reply: answer.reply,
+            intent: answer.intent,
+            agent: answer.agent,
+            confidence: answer.confidence,
+            verified: answer.verified,
+            handoff: answer.handoff,
+            tool_calls: serde_json::to_string(&answer.tool_calls).unwrap_or_else(|_| "[]".into()),
+            error: answer.error,
+            memory: serde_json::to_string(memory).unwrap_or_else(|_| "{}".into()),
+            tasks: answer.tasks,
+            caller,
+        }
+    }
+}
+
+/// Stores the answer, the new memory and the tasks, and arms `next` (already marked
+/// dispatched: the caller pushes it), all in one commit, if the turn is still pending.
 pub async fn record_answer(
     db: &DatabaseConnection,
     turn: &turn::Model,
     memory: &Conversation,
     answer: TurnAnswer,
     caller: Option<String>,
+    next: Option<NewRun>,
     now: DateTime<Utc>,
-) -> Result<bool, CoreError> {
+) -> Result<Recorded, CoreError> {
+    let row = AnswerRow::new(turn, memory, answer, caller);
+    if is_postgres(db) {
+        return live_writes::store_answer(db, turn, row, next.as_ref(), now).await;
+    }
     let txn = db.begin().await?;
     let updated = turn::Entity::update_many()
         .col_expr(turn::Column::Status, Expr::value(ANSWERED))
-        .col_expr(turn::Column::Reply, Expr::value(answer.reply))
-        .col_expr(turn::Column::Intent, Expr::value(answer.intent))
-        .col_expr(turn::Column::Agent, Expr::value(answer.agent))
-        .col_expr(turn::Column::Confidence, Expr::value(answer.confidence))
-        .col_expr(turn::Column::Verified, Expr::value(answer.verified))
-        .col_expr(turn::Column::Handoff, Expr::value(answer.handoff))
-        .col_expr(
-            turn::Column::ToolCalls,
-            Expr::value(serde_json::to_string(&answer.tool_calls).unwrap_or_else(|_| "[]".into())),
-        )
-        .col_expr(
-            turn::Column::Latency,
-            Expr::value(merged_latency(
-                &turn.latency,
-                &answer
-                    .latency
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|(k, v)| Some((k.as_str(), v.as_u64()?)))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default(),
-            )),
-        )
-        .col_expr(turn::Column::Error, Expr::value(answer.error))
+        .col_expr(turn::Column::Reply, Expr::value(row.reply))
+        .col_expr(turn::Column::Intent, Expr::value(row.intent))
+        .col_expr(turn::Column::Agent, Expr::value(row.agent))
+        .col_expr(turn::Column::Confidence, Expr::value(row.confidence))
+        .col_expr(turn::Column::Verified, Expr::value(row.verified))
+        .col_expr(turn::Column::Handoff, Expr::value(row.handoff))
+        .col_expr(turn::Column::ToolCalls, Expr::value(row.tool_calls))
+        .col_expr(turn::Column::Latency, Expr::value(row.latency))
+        .col_expr(turn::Column::Error, Expr::value(row.error))
         .col_expr(turn::Column::AnsweredAt, Expr::value(now))
         .filter(turn::Column::Id.eq(turn.id))
         .filter(turn::Column::Status.eq(PENDING))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
-        return Ok(false);
+        return Ok(Recorded::Stale);
     }
     conversation::Entity::insert(conversation::ActiveModel {
         call_id: Set(turn.call_id),
         tenant_id: Set(turn.tenant_id),
-        memory: Set(serde_json::to_string(memory).unwrap_or_else(|_| "{}".into())),
+        memory: Set(row.memory),
         updated_at: Set(now),
     })
     .on_conflict(
@@ -354,7 +407,7 @@ pub async fn record_answer(
     )
     .exec_without_returning(&txn)
     .await?;
-    for request in answer.tasks {
+    for request in row.tasks {
         task::Entity::insert(task::ActiveModel {
             tenant_id: Set(turn.tenant_id),
             call_id: Set(turn.call_id),
@@ -362,7 +415,7 @@ pub async fn record_answer(
             kind: Set(request.kind.label().into()),
             status: Set("open".into()),
             order_name: Set(request.order),
-            caller: Set(caller.clone()),
+            caller: Set(row.caller.clone()),
             details: Set(request.details),
             created_at: Set(now),
             ..Default::default()
@@ -375,8 +428,12 @@ pub async fn record_answer(
         .exec_without_returning(&txn)
         .await?;
     }
+    let run = match next {
+        Some(next) => runs::insert_if_absent(&txn, next, true, now).await?,
+        None => None,
+    };
     txn.commit().await?;
-    Ok(true)
+    Ok(Recorded::Stored(run))
 }
 
 /// Adds `more` (milliseconds per step) to the turn's stored latency.
@@ -389,24 +446,35 @@ fn merged_latency(stored: &str, more: &[(&str, u64)]) -> String {
     Value::Object(latency).to_string()
 }
 
-/// Stores what speech-to-text heard for a voice turn, and how long it took.
+/// Stores what speech-to-text heard for a voice turn and how long it took, and arms `next`
+/// (already marked dispatched: the caller pushes it), in one commit, if the turn is still
+/// pending. Returns the new run, or `None` when the turn was not pending or the run existed.
 pub async fn set_transcript(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     turn: &turn::Model,
     text: &str,
     took_ms: u64,
-) -> Result<(), CoreError> {
-    turn::Entity::update_many()
+    next: NewRun,
+    now: DateTime<Utc>,
+) -> Result<Option<StageRunId>, CoreError> {
+    let latency = merged_latency(&turn.latency, &[("transcribe", took_ms)]);
+    if is_postgres(db) {
+        return live_writes::store_transcript(db, turn, text, latency, &next, now).await;
+    }
+    let txn = db.begin().await?;
+    let updated = turn::Entity::update_many()
         .col_expr(turn::Column::Input, Expr::value(text))
-        .col_expr(
-            turn::Column::Latency,
-            Expr::value(merged_latency(&turn.latency, &[("transcribe", took_ms)])),
-        )
+        .col_expr(turn::Column::Latency, Expr::value(latency))
         .filter(turn::Column::Id.eq(turn.id))
         .filter(turn::Column::Status.eq(PENDING))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    Ok(())
+    if updated.rows_affected == 0 {
+        return Ok(None);
+    }
+    let run = runs::insert_if_absent(&txn, next, true, now).await?;
+    txn.commit().await?;
+    Ok(run)
 }
 
 /// Records that a voice turn's reply is all synthesised, in `parts` parts.

@@ -8,6 +8,7 @@ use crate::integrations::speech::Encoding;
 use crate::pipeline::intake::{self, NewEvent};
 use crate::pipeline::runs::{self, NewRun};
 use crate::pipeline::stages::{agent_reply, turn_transcribe};
+use crate::platform::db::is_postgres;
 use crate::platform::scratch::Scratch;
 use crate::voice::outcome::{Outcome, Reason};
 use crate::voice::protocol::Start;
@@ -17,8 +18,8 @@ use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 /// A session that stopped renewing its heartbeat this long ago no longer counts as live.
@@ -221,23 +222,67 @@ pub async fn session_of(
 }
 
 /// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
-/// for keypad digits), already marked dispatched: the caller pushes it at once. An utterance's
-/// audio goes to scratch before the run is committed, so no worker looks for it too early.
+/// for keypad digits) in one commit, the run already marked dispatched: the caller pushes it
+/// at once, after this returns. An utterance's audio is in scratch before this returns, so
+/// before any worker is told to look for it.
 pub async fn start_voice_turn(
-    db: &impl TransactionTrait,
+    db: &DatabaseConnection,
     scratch: &Scratch,
     call: &call::Model,
     input: VoiceInput,
     rate: u32,
     now: DateTime<Utc>,
 ) -> Result<(turn::Model, StageName, StageRunId), CoreError> {
-    let txn = db.begin().await?;
-    super::turns::lock_call(&txn, call.id).await?;
-    let seq = super::turns::next_seq(&txn, call.id).await?;
     let (source, text, stage) = match &input {
         VoiceInput::Speech(_) => ("voice", String::new(), turn_transcribe::NAME),
         VoiceInput::Keypad(digits) => ("dtmf", digits.clone(), agent_reply::NAME),
     };
+    let (row, run) = if is_postgres(db) {
+        insert_voice_turn_retrying(db, call, source, &text, &stage, now).await?
+    } else {
+        insert_voice_turn_portable(db, call, source, text, &stage, now).await?
+    };
+    let run = run.ok_or(CoreError::NotFound("voice turn run"))?;
+    if let VoiceInput::Speech(samples) = &input {
+        scratch
+            .put(&caller_key(row.id), UTTERANCE, &pack(samples, rate))
+            .await?;
+    }
+    Ok((row, stage, run))
+}
+
+/// PostgreSQL: one statement; a turn that lost the race for its number tries again.
+async fn insert_voice_turn_retrying(
+    db: &DatabaseConnection,
+    call: &call::Model,
+    source: &str,
+    text: &str,
+    stage: &StageName,
+    now: DateTime<Utc>,
+) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+    let mut tries = 0;
+    loop {
+        match super::live_writes::insert_voice_turn(db, call, source, text, stage, now).await {
+            Err(CoreError::Db(err)) if tries < 3 && super::turns::is_unique_violation(&err) => {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Elsewhere: one transaction, the call row locked while the turn's number is chosen.
+async fn insert_voice_turn_portable(
+    db: &DatabaseConnection,
+    call: &call::Model,
+    source: &str,
+    text: String,
+    stage: &StageName,
+    now: DateTime<Utc>,
+) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+    let txn = db.begin().await?;
+    super::turns::lock_call(&txn, call.id).await?;
+    let seq = super::turns::next_seq(&txn, call.id).await?;
     let row = turn::ActiveModel {
         tenant_id: Set(call.tenant_id),
         call_id: Set(call.id),
@@ -254,17 +299,10 @@ pub async fn start_voice_turn(
     }
     .insert(&txn)
     .await?;
-    if let VoiceInput::Speech(samples) = &input {
-        scratch
-            .put(&caller_key(row.id), UTTERANCE, &pack(samples, rate))
-            .await?;
-    }
-    let new = NewRun::for_call_keyed(&stage, call, format!("turn:{}", row.id));
-    let run = runs::insert_if_absent(&txn, new, true, now)
-        .await?
-        .ok_or(CoreError::NotFound("voice turn run"))?;
+    let new = NewRun::for_call_keyed(stage, call, format!("turn:{}", row.id));
+    let run = runs::insert_if_absent(&txn, new, true, now).await?;
     txn.commit().await?;
-    Ok((row, stage, run))
+    Ok((row, run))
 }
 
 /// Where a turn's utterance waits in scratch (one field, [`UTTERANCE`]).

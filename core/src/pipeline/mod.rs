@@ -12,6 +12,7 @@ pub mod runner;
 pub mod runs;
 pub mod stage;
 pub mod stages;
+mod turn_subject;
 
 pub use failure_code::FailureCode;
 pub use registry::StageRegistry;

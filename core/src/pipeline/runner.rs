@@ -5,7 +5,7 @@
 use super::dispatch;
 use super::registry::RegisteredStage;
 use super::runs::{self, FailureKind, chrono_of};
-use super::stage::{Failure, Lane, StageError, StageOutcome};
+use super::stage::{Failure, Lane, ReadAhead, StageError, StageOutcome};
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
 use caly_jobs::StageJob;
@@ -69,7 +69,12 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         app
     };
     let now = Utc::now();
-    let Some(run) = runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now).await? else {
+    // A live turn's subject is read alongside the claim (discarded if the claim fails).
+    let (claimed, ahead) = tokio::join!(
+        runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now),
+        stage.handler().read_ahead(app, job.stage_run_id()),
+    );
+    let Some(run) = claimed? else {
         tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
         return Ok(JobResult::Skipped);
     };
@@ -81,7 +86,7 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         tenant = run.tenant_id,
         attempt = run.attempts
     );
-    attempt(app, stage, run).instrument(span).await
+    attempt(app, stage, run, ahead).instrument(span).await
 }
 
 /// Keeps a running attempt's lease alive: renews it every third of the lease, never past
@@ -106,11 +111,15 @@ async fn attempt(
     app: &App,
     stage: &RegisteredStage,
     run: stage_run::Model,
+    ahead: Option<ReadAhead>,
 ) -> Result<JobResult, CoreError> {
     let spec = stage.spec();
     let now = Utc::now();
     let ceiling = now + chrono_of(spec.timeout) + chrono_of(app.settings.lease);
-    let handler = guarded(spec.timeout, stage.handler().load_and_run(app, &run, now));
+    let handler = guarded(
+        spec.timeout,
+        stage.handler().load_and_run(app, &run, ahead, now),
+    );
     let outcome = tokio::select! {
         biased;
         outcome = handler => outcome,

@@ -4,6 +4,7 @@
 use super::failure_code::FailureCode;
 use super::stage::StageSpec;
 use crate::platform::pagination::{Page, PageRequest, paginate};
+use crate::platform::pg_statement::PgStatement;
 use crate::platform::settings::RetrySettings;
 use crate::{CoreError, RunStatus};
 use caly_entities::stage_run;
@@ -152,6 +153,41 @@ pub async fn insert_scheduled(
         TryInsertResult::Inserted(done) => Some(StageRunId(done.last_insert_id)),
         TryInsertResult::Conflicted | TryInsertResult::Empty => None,
     })
+}
+
+/// PostgreSQL: the SQL of an `INSERT` that arms `new`, already marked dispatched (the caller
+/// pushes it at once), for each row of the CTE `source` (none when `source` has no rows),
+/// unless a run with the same stage and key exists; it returns the new run's `id`. `key` is an
+/// SQL expression over `source` for the natural key, or `None` for `new.dedupe_key`. Used
+/// inside one statement with the write the run follows, so both commit together.
+pub(crate) fn insert_dispatched_from(
+    statement: &mut PgStatement,
+    source: &str,
+    new: &NewRun,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+) -> String {
+    let key = match key {
+        Some(expression) => expression.to_string(),
+        None => statement.bind(new.dedupe_key.clone()),
+    };
+    let tenant = statement.bind(new.tenant_id.0);
+    let subject = statement.bind(new.subject);
+    let call_sid = statement.bind(new.call_sid.clone());
+    let call = statement.bind(new.call_id.map(|c| c.0));
+    let stage = statement.bind(new.stage.as_str());
+    let raw_event = statement.bind(new.raw_event_id);
+    let scheduled = statement.bind(new.scheduled_for);
+    let pending = statement.bind(RunStatus::Pending);
+    let at = statement.bind(now);
+    format!(
+        "INSERT INTO stage_runs (tenant_id, subject, call_sid, call_id, stage, dedupe_key, \
+            raw_event_id, scheduled_for, status, attempts, polls, next_run_at, dispatched_at, \
+            created_at, updated_at) \
+         SELECT {tenant}, {subject}, {call_sid}, {call}, {stage}, {key}, {raw_event}, \
+            {scheduled}, {pending}, 0, 0, {at}, {at}, {at}, {at} FROM {source} \
+         ON CONFLICT (stage, dedupe_key) DO NOTHING RETURNING id"
+    )
 }
 
 /// Which finished runs may be armed again.

@@ -8,7 +8,7 @@ use crate::App;
 use crate::CoreError;
 use crate::pipeline::failure_code::FailureCode;
 use async_trait::async_trait;
-use caly_entities::{call, raw_event, stage_run, tenant, turn};
+use caly_entities::{call, raw_event, stage_run, tenant};
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -50,10 +50,20 @@ impl StageSpec {
 
 /// The row a stage run is about, loaded by the runner before the stage runs.
 #[async_trait]
-pub trait Subject: Sized + Send + Sync {
+pub trait Subject: Sized + Send + Sync + 'static {
     /// Loads the subject of a claimed run, within the run's tenant.
     async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError>;
+
+    /// Reads the subject of run `run` alongside its claim rather than after it, where a caller
+    /// waits (one round trip less). `None`, the default, when there is no such read or it
+    /// found nothing: the runner then uses [`Subject::load`], which says what is missing.
+    async fn read_ahead(_app: &App, _run: StageRunId) -> Option<Self> {
+        None
+    }
 }
+
+/// A subject read ahead of the claim, its type erased (the registry holds every stage).
+pub(crate) type ReadAhead = Box<dyn std::any::Any + Send>;
 
 #[async_trait]
 impl Subject for raw_event::Model {
@@ -79,35 +89,7 @@ impl Subject for call::Model {
     }
 }
 
-/// The subject of a live turn's run (`turn:{id}`): the call and the turn, read together, since a
-/// caller waits on every round trip.
-#[derive(Debug, Clone)]
-pub struct TurnSubject {
-    /// The call.
-    pub call: call::Model,
-    /// The turn.
-    pub turn: turn::Model,
-}
-
-/// The turn a live-turn run is about (`turn:{id}`).
-fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
-    run.dedupe_key
-        .strip_prefix("turn:")
-        .and_then(|id| id.parse().ok())
-        .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
-}
-
-#[async_trait]
-impl Subject for TurnSubject {
-    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
-        let turn_id = turn_of_run(run)?;
-        let tenant = TenantId(run.tenant_id);
-        let (call, turn) = tokio::try_join!(call::Model::load(app, run), async {
-            Ok::<_, StageError>(crate::calls::turns::find_turn(&app.db, tenant, turn_id).await?)
-        },)?;
-        Ok(TurnSubject { call, turn })
-    }
-}
+pub use super::turn_subject::TurnSubject;
 
 /// The subject of a run about one tenant: the tenant and the run's natural key
 /// (`invoice:{tenant}:2026-11`).
@@ -183,23 +165,35 @@ pub trait Stage: Send + Sync + 'static {
 #[async_trait]
 pub(crate) trait ErasedStage: Send + Sync {
     /// Loads the subject, then runs the stage.
+    async fn read_ahead(&self, app: &App, run: StageRunId) -> Option<ReadAhead>;
     async fn load_and_run(
         &self,
         app: &App,
         run: &stage_run::Model,
+        ahead: Option<ReadAhead>,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError>;
 }
 
 #[async_trait]
 impl<S: Stage> ErasedStage for S {
+    async fn read_ahead(&self, app: &App, run: StageRunId) -> Option<ReadAhead> {
+        S::Subject::read_ahead(app, run)
+            .await
+            .map(|subject| Box::new(subject) as ReadAhead)
+    }
+
     async fn load_and_run(
         &self,
         app: &App,
         run: &stage_run::Model,
+        ahead: Option<ReadAhead>,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
-        let subject = S::Subject::load(app, run).await?;
+        let subject = match ahead.and_then(|a| a.downcast::<S::Subject>().ok()) {
+            Some(subject) => *subject,
+            None => S::Subject::load(app, run).await?,
+        };
         self.run(app, run, subject, now).await
     }
 }

@@ -11,6 +11,7 @@ pub mod live_queue;
 pub mod locks;
 pub mod mailer;
 pub mod pagination;
+pub mod pg_statement;
 pub mod queue;
 pub mod redis_client;
 pub mod scratch;

@@ -419,8 +419,15 @@ impl Session {
         let Some(flight) = self.turn.as_ref() else {
             return;
         };
+        let (id, from) = (flight.id, flight.next_part);
+        // The reply audio first: it is usually why the socket was woken, and the caller hears
+        // it before the turn's row is read.
+        let parts = voice::reply_parts(&self.app.scratch, id, from)
+            .await
+            .unwrap_or_default();
+        self.play_parts(parts).await;
         let tenant = TenantId(self.call.tenant_id);
-        let row = match turns::find_turn(&self.app.live_db, tenant, flight.id).await {
+        let row = match turns::find_turn(&self.app.live_db, tenant, id).await {
             Ok(row) => row,
             Err(error) => {
                 tracing::warn!(%error, "could not read the turn");
@@ -440,17 +447,18 @@ impl Session {
                 self.ending = Some((Outcome::Resolved, Reason::Goodbye));
                 self.say_phrase(phrases::GOODBYE).await;
             }
-            _ => self.play_reply(row).await,
+            _ => self.finish_reply(row).await,
         }
     }
 
-    async fn play_reply(&mut self, row: caly_entities::turn::Model) {
+    /// Queues reply parts of the turn in flight and sends what is due.
+    async fn play_parts(&mut self, parts: Vec<(i32, Vec<i16>)>) {
         let Some(flight) = self.turn.as_mut() else {
             return;
         };
-        let parts = voice::reply_parts(&self.app.scratch, row.id, flight.next_part)
-            .await
-            .unwrap_or_default();
+        if parts.is_empty() {
+            return;
+        }
         for (part, samples) in parts {
             flight.next_part = part + 1;
             flight.deadline = Instant::now() + self.app.settings.voice.turn_timeout;
@@ -460,12 +468,30 @@ impl Session {
                 self.playback.extend(self.framing.chunks(&wire));
             }
         }
+        if !flight.skip_audio {
+            self.send_due().await;
+        }
+    }
+
+    /// After the turn's row is read: the parts stored since the audio was read, then, once the
+    /// whole reply is queued, its mark and what follows it (a handoff, a callback, the next
+    /// turn).
+    async fn finish_reply(&mut self, row: caly_entities::turn::Model) {
+        let Some(flight) = self.turn.as_ref() else {
+            return;
+        };
+        if row.reply_parts.is_some_and(|n| flight.next_part < n) {
+            let parts = voice::reply_parts(&self.app.scratch, row.id, flight.next_part)
+                .await
+                .unwrap_or_default();
+            self.play_parts(parts).await;
+        }
+        let Some(flight) = self.turn.as_ref() else {
+            return;
+        };
         let skip = flight.skip_audio;
         let seq = flight.seq;
         let complete = row.reply_parts.is_some_and(|n| flight.next_part >= n);
-        if !skip {
-            self.send_due().await;
-        }
         if !complete {
             return;
         }

@@ -4,9 +4,9 @@
 
 use crate::App;
 use crate::agent::respond::answer_turn;
-use crate::calls::turns::{self, PENDING};
+use crate::calls::turns::{self, PENDING, Recorded};
 use crate::calls::voice;
-use crate::pipeline::runs::{self, NewRun};
+use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject};
 use crate::pipeline::stages::speak;
 use crate::voice::farewell::is_farewell;
@@ -45,7 +45,7 @@ impl Stage for AgentReply {
         &self,
         app: &App,
         _run: &stage_run::Model,
-        TurnSubject { call, turn }: TurnSubject,
+        TurnSubject { call, turn, .. }: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
@@ -59,37 +59,38 @@ impl Stage for AgentReply {
         // A caller's goodbye on the phone ends the call: the socket node says the cached
         // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
         // else?".
-        let goodbye = turn.source != "text" && is_farewell(&turn.input) && !answer.handoff;
+        let voice = turn.source != "text";
+        let goodbye = voice && is_farewell(&turn.input) && !answer.handoff;
         if goodbye {
             answer.reply = phrases::GOODBYE.to_string();
         }
         let note = format!("answered by {}", answer.agent);
-        let stored = turns::record_answer(
+        // A spoken reply needs `speak`, armed with the answer (already dispatched: the runner
+        // pushes it at once); a goodbye is the socket's own cached phrase.
+        let speak = (voice && !goodbye)
+            .then(|| NewRun::for_call_keyed(&speak::NAME, &call, format!("turn:{}", turn.id)));
+        let recorded = turns::record_answer(
             &app.db,
             &turn,
             &memory,
             answer,
             call.from_number.clone(),
+            speak,
             now,
         )
         .await?;
-        if turn.source == "text" {
+        // Whoever waits hears now, except a voice socket whose reply this armed `speak` for:
+        // it hears from `speak`, once there is audio to play.
+        if !voice {
             app.handback.notify(&turns::handback_key(turn.id)).await;
-        }
-        if !stored {
-            return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
-        }
-        let mut outcome = StageOutcome::note(call_id, note);
-        if turn.source != "text" && !goodbye {
-            let new = NewRun::for_call_keyed(&speak::NAME, &call, format!("turn:{}", turn.id));
-            // Inserted already dispatched: the runner pushes it at once (live lane).
-            if let Some(id) = runs::insert_if_absent(&app.db, new, true, now).await? {
-                outcome.follow_ups.push((speak::NAME, id));
-            }
-        }
-        if turn.source != "text" {
+        } else if !matches!(recorded, Recorded::Stored(Some(_))) {
             app.handback.notify(&voice::handback_key(call.id)).await;
         }
+        let Recorded::Stored(next) = recorded else {
+            return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
+        };
+        let mut outcome = StageOutcome::note(call_id, note);
+        outcome.follow_ups.extend(next.map(|id| (speak::NAME, id)));
         Ok(outcome)
     }
 }

@@ -41,8 +41,12 @@ impl Stage for Speak {
     async fn run(
         &self,
         app: &App,
-        _run: &stage_run::Model,
-        TurnSubject { call, turn }: TurnSubject,
+        run: &stage_run::Model,
+        TurnSubject {
+            call,
+            turn,
+            sample_rate,
+        }: TurnSubject,
         _now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let call_id = Some(CallId(call.id));
@@ -52,13 +56,14 @@ impl Stage for Speak {
         if turn.reply_parts.is_some() {
             return Ok(StageOutcome::note(call_id, "already spoken"));
         }
-        // The socket's sample rate and the parts a redelivered run stored already, together.
-        let (session, stored) = tokio::try_join!(
-            voice::session_of(&app.db, CallId(call.id)),
-            voice::reply_parts(&app.scratch, turn.id, 0),
-        )?;
-        let rate = session.map(|s| s.sample_rate as u32).unwrap_or(8000);
-        let stored = stored.len();
+        let rate = sample_rate.unwrap_or(8000);
+        // The parts an earlier attempt stored already (only a run taken back after its lease
+        // lapsed has one).
+        let stored = if run.attempts > 1 {
+            voice::reply_parts(&app.scratch, turn.id, 0).await?.len()
+        } else {
+            0
+        };
         let tts = app
             .speech
             .tts

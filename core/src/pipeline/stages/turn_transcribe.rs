@@ -7,7 +7,7 @@ use super::agent_reply;
 use crate::App;
 use crate::calls::{turns, voice};
 use crate::integrations::speech::SpeechError;
-use crate::pipeline::runs::{self, NewRun};
+use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{
     Failure, Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject,
 };
@@ -15,7 +15,6 @@ use async_trait::async_trait;
 use caly_entities::stage_run;
 use caly_jobs::{CallId, StageName, TenantId};
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use std::time::{Duration, Instant};
 
 /// The stage's name.
@@ -46,7 +45,7 @@ impl Stage for TurnTranscribe {
         &self,
         app: &App,
         _run: &stage_run::Model,
-        TurnSubject { call, turn }: TurnSubject,
+        TurnSubject { call, turn, .. }: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let tenant = TenantId(call.tenant_id);
@@ -77,12 +76,9 @@ impl Stage for TurnTranscribe {
             app.handback.notify(&voice::handback_key(call.id)).await;
             return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
         }
-        let txn = app.db.begin().await?;
-        turns::set_transcript(&txn, &turn, &text, took).await?;
         let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", turn.id));
-        // Inserted already dispatched: the runner pushes it at once (live lane).
-        let next = runs::insert_if_absent(&txn, new, true, now).await?;
-        txn.commit().await?;
+        // Armed already dispatched, with the transcript: the runner pushes it at once.
+        let next = turns::set_transcript(&app.db, &turn, &text, took, new, now).await?;
         Ok(StageOutcome {
             note: format!("heard {} characters", text.chars().count()),
             call_id: Some(CallId(call.id)),

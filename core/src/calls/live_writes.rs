@@ -1,0 +1,165 @@
+//! A live turn's writes on PostgreSQL, each in one statement: one round trip, atomic on its
+//! own, because a caller waits on every one of them. Each does what the portable transaction
+//! beside its caller does (in [`super::turns`] and [`super::voice`]): the turn's row, the
+//! conversation's memory, the staff tasks and the next stage's run commit together.
+
+use super::turns::{ANSWERED, AnswerRow, PENDING, Recorded};
+use crate::CoreError;
+use crate::pipeline::runs::{NewRun, insert_dispatched_from};
+use crate::platform::pg_statement::PgStatement;
+use caly_entities::{call, turn};
+use caly_jobs::{StageName, StageRunId};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde_json::json;
+
+/// Stores a voice call's next turn (numbered after the call's last) and its first stage run,
+/// keyed `turn:{id}`. Two turns racing for one number fail on the unique `(call_id, seq)`;
+/// the caller retries.
+pub(super) async fn insert_voice_turn(
+    db: &impl ConnectionTrait,
+    call: &call::Model,
+    source: &str,
+    input: &str,
+    stage: &StageName,
+    now: DateTime<Utc>,
+) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+    let mut statement = PgStatement::new();
+    let tenant = statement.bind(call.tenant_id);
+    let call_id = statement.bind(call.id);
+    let pending = statement.bind(PENDING);
+    let input = statement.bind(input);
+    let source = statement.bind(source);
+    let at = statement.bind(now);
+    // The run's key is the new turn's id: `'turn:' || t.id`.
+    let new = NewRun::for_call_keyed(stage, call, String::new());
+    let run = insert_dispatched_from(&mut statement, "t", &new, Some("'turn:' || t.id"), now);
+    statement.push(&format!(
+        "WITH t AS ( \
+           INSERT INTO turns (tenant_id, call_id, seq, status, input, source, tool_calls, \
+              latency, verified, handoff, created_at) \
+           SELECT {tenant}, {call_id}, COALESCE(MAX(seq), 0) + 1, {pending}, {input}, {source}, \
+              '[]', '{{}}', false, false, {at} FROM turns WHERE call_id = {call_id} \
+           RETURNING *), \
+         r AS ({run}) \
+         SELECT t.*, (SELECT id FROM r) AS run_id FROM t"
+    ));
+    let row = db
+        .query_one_raw(statement.build())
+        .await?
+        .ok_or(CoreError::NotFound("inserted turn"))?;
+    let turn = turn::Model::from_query_result(&row, "")?;
+    let run: Option<i64> = row.try_get("", "run_id")?;
+    Ok((turn, run.map(StageRunId)))
+}
+
+/// Stores what speech-to-text heard (with the turn's latency so far) and arms `next`, if the
+/// turn is still pending. Returns the new run, or `None` when the turn was not pending or
+/// the run existed already.
+pub(super) async fn store_transcript(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+    text: &str,
+    latency: String,
+    next: &NewRun,
+    now: DateTime<Utc>,
+) -> Result<Option<StageRunId>, CoreError> {
+    let mut statement = PgStatement::new();
+    let text = statement.bind(text);
+    let latency = statement.bind(latency);
+    let id = statement.bind(turn.id);
+    let pending = statement.bind(PENDING);
+    let run = insert_dispatched_from(&mut statement, "t", next, None, now);
+    statement.push(&format!(
+        "WITH t AS ( \
+           UPDATE turns SET input = {text}, latency = {latency} \
+           WHERE id = {id} AND status = {pending} RETURNING id) \
+         {run}"
+    ));
+    let row = db.query_one_raw(statement.build()).await?;
+    let run: Option<i64> = row.map(|r| r.try_get("", "id")).transpose()?;
+    Ok(run.map(StageRunId))
+}
+
+/// Stores the agent's answer, the conversation's new memory and the staff tasks, and arms
+/// `next`, if the turn is still pending.
+pub(super) async fn store_answer(
+    db: &impl ConnectionTrait,
+    turn: &turn::Model,
+    answer: AnswerRow,
+    next: Option<&NewRun>,
+    now: DateTime<Utc>,
+) -> Result<Recorded, CoreError> {
+    let mut statement = PgStatement::new();
+    let mut set = Vec::new();
+    for (column, placeholder) in [
+        ("status", statement.bind(ANSWERED)),
+        ("reply", statement.bind(answer.reply)),
+        ("intent", statement.bind(answer.intent)),
+        ("agent", statement.bind(answer.agent)),
+        ("confidence", statement.bind(answer.confidence)),
+        ("verified", statement.bind(answer.verified)),
+        ("handoff", statement.bind(answer.handoff)),
+        ("tool_calls", statement.bind(answer.tool_calls)),
+        ("latency", statement.bind(answer.latency)),
+        ("error", statement.bind(answer.error)),
+        ("answered_at", statement.bind(now)),
+    ] {
+        set.push(format!("{column} = {placeholder}"));
+    }
+    let id = statement.bind(turn.id);
+    let pending = statement.bind(PENDING);
+    let memory = statement.bind(answer.memory);
+    let at = statement.bind(now);
+    let mut sql = format!(
+        "WITH t AS ( \
+           UPDATE turns SET {} WHERE id = {id} AND status = {pending} \
+           RETURNING id, call_id, tenant_id), \
+         m AS ( \
+           INSERT INTO conversations (call_id, tenant_id, memory, updated_at) \
+           SELECT call_id, tenant_id, {memory}, {at} FROM t \
+           ON CONFLICT (call_id) DO UPDATE \
+           SET memory = excluded.memory, updated_at = excluded.updated_at)",
+        set.join(", ")
+    );
+    if !answer.tasks.is_empty() {
+        let tasks: Vec<_> = answer
+            .tasks
+            .iter()
+            .map(|t| json!({"kind": t.kind.label(), "order_name": t.order, "details": t.details}))
+            .collect();
+        let tasks = statement.bind(serde_json::Value::from(tasks).to_string());
+        let caller = statement.bind(answer.caller);
+        sql.push_str(&format!(
+            ", k AS ( \
+               INSERT INTO tasks (tenant_id, call_id, turn_id, kind, status, order_name, caller, \
+                  details, created_at) \
+               SELECT t.tenant_id, t.call_id, t.id, x.kind, 'open', x.order_name, {caller}, \
+                  x.details, {at} \
+               FROM t CROSS JOIN jsonb_to_recordset({tasks}::jsonb) \
+                  AS x(kind text, order_name text, details text) \
+               ON CONFLICT (turn_id, kind) DO NOTHING)"
+        ));
+    }
+    let run_id = match next {
+        Some(next) => {
+            let run = insert_dispatched_from(&mut statement, "t", next, None, now);
+            sql.push_str(&format!(", r AS ({run})"));
+            "(SELECT id FROM r)"
+        }
+        None => "NULL::bigint",
+    };
+    sql.push_str(&format!(
+        " SELECT EXISTS (SELECT 1 FROM t) AS stored, {run_id} AS run_id"
+    ));
+    statement.push(&sql);
+    let row = db
+        .query_one_raw(statement.build())
+        .await?
+        .ok_or(CoreError::NotFound("stored answer"))?;
+    if !row.try_get::<bool>("", "stored")? {
+        return Ok(Recorded::Stale);
+    }
+    let run: Option<i64> = row.try_get("", "run_id")?;
+    Ok(Recorded::Stored(run.map(StageRunId)))
+}

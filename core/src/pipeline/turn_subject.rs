@@ -1,0 +1,95 @@
+//! The subject of a live turn's run (`turn:{id}`): the call, the turn and the rate its socket
+//! speaks at. A caller waits on every round trip, so on PostgreSQL all three are read in one
+//! statement, keyed by the run's id, alongside the run's claim rather than after it.
+
+use super::stage::{Failure, StageError, Subject};
+use crate::App;
+use crate::platform::db::is_postgres;
+use crate::platform::pg_statement::PgStatement;
+use async_trait::async_trait;
+use caly_entities::{call, stage_run, turn};
+use caly_jobs::{CallId, StageRunId, TenantId};
+use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+
+/// A live turn's call and turn.
+#[derive(Debug, Clone)]
+pub struct TurnSubject {
+    /// The call.
+    pub call: call::Model,
+    /// The turn.
+    pub turn: turn::Model,
+    /// The sample rate of the call's Voicebot socket, for a voice call (`speak` synthesises
+    /// at it).
+    pub sample_rate: Option<u32>,
+}
+
+/// The turn a live-turn run is about (`turn:{id}`).
+fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
+    run.dedupe_key
+        .strip_prefix("turn:")
+        .and_then(|id| id.parse().ok())
+        .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
+}
+
+/// `alias."column" AS "prefix_column"` for each of an entity's columns, so two rows can share
+/// one result row.
+fn columns_of<C: Iterable + IdenStatic>(alias: &str, prefix: &str) -> String {
+    C::iter()
+        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[async_trait]
+impl Subject for TurnSubject {
+    async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError> {
+        let turn_id = turn_of_run(run)?;
+        let tenant = TenantId(run.tenant_id);
+        let (call, turn, session) = tokio::try_join!(
+            call::Model::load(app, run),
+            async { Ok(crate::calls::turns::find_turn(&app.db, tenant, turn_id).await?) },
+            async {
+                let call = CallId(run.call_id.unwrap_or_default());
+                Ok::<_, StageError>(crate::calls::voice::session_of(&app.db, call).await?)
+            },
+        )?;
+        Ok(TurnSubject {
+            call,
+            turn,
+            sample_rate: session.map(|s| s.sample_rate as u32),
+        })
+    }
+
+    async fn read_ahead(app: &App, run: StageRunId) -> Option<Self> {
+        if !is_postgres(&app.db) {
+            return None;
+        }
+        let mut statement = PgStatement::new();
+        let id = statement.bind(run.0);
+        statement.push(&format!(
+            "SELECT {}, {}, v.sample_rate AS v_sample_rate FROM stage_runs r \
+             JOIN turns t ON t.id = CAST(SUBSTR(r.dedupe_key, 6) AS BIGINT) \
+                AND t.tenant_id = r.tenant_id \
+             JOIN calls c ON c.id = t.call_id AND c.tenant_id = r.tenant_id \
+             LEFT JOIN voice_sessions v ON v.call_id = c.id \
+             WHERE r.id = {id} AND r.dedupe_key LIKE 'turn:%'",
+            columns_of::<turn::Column>("t", "t_"),
+            columns_of::<call::Column>("c", "c_"),
+        ));
+        let row = match app.db.query_one_raw(statement.build()).await {
+            Ok(row) => row?,
+            Err(error) => {
+                tracing::debug!(%error, "turn read-ahead failed; loading after the claim");
+                return None;
+            }
+        };
+        Some(TurnSubject {
+            turn: turn::Model::from_query_result(&row, "t_").ok()?,
+            call: call::Model::from_query_result(&row, "c_").ok()?,
+            sample_rate: row
+                .try_get::<Option<i32>>("", "v_sample_rate")
+                .ok()?
+                .map(|rate| rate as u32),
+        })
+    }
+}
