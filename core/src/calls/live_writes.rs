@@ -5,7 +5,7 @@
 
 use super::turns::{ANSWERED, AnswerRow, PENDING, Recorded};
 use crate::CoreError;
-use crate::pipeline::runs::{NewRun, insert_dispatched_from};
+use crate::pipeline::runs::{NewRun, TURN_KEY_PREFIX, insert_dispatched_from};
 use crate::platform::pg_statement::PgStatement;
 use caly_entities::{call, turn};
 use caly_jobs::{StageName, StageRunId};
@@ -31,9 +31,10 @@ pub(super) async fn insert_voice_turn(
     let input = statement.bind(input);
     let source = statement.bind(source);
     let at = statement.bind(now);
-    // The run's key is the new turn's id: `'turn:' || t.id`.
-    let new = NewRun::for_call_keyed(stage, call, String::new());
-    let run = insert_dispatched_from(&mut statement, "t", &new, Some("'turn:' || t.id"), now);
+    // The run's key is the new turn's: `'turn:' || t.id` (its `dedupe_key` here is unused).
+    let new = NewRun::for_turn(stage, call, 0);
+    let key = format!("'{TURN_KEY_PREFIX}' || t.id");
+    let run = insert_dispatched_from(&mut statement, "t", &new, Some(&key), now);
     statement.push(&format!(
         "WITH t AS ( \
            INSERT INTO turns (tenant_id, call_id, seq, status, input, source, tool_calls, \

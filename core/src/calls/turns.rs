@@ -171,7 +171,7 @@ pub async fn start_turn(
         Err(err) if is_unique_violation(&err) => return Err(Rejection::TurnInProgress.into()),
         Err(err) => return Err(err.into()),
     };
-    let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", row.id));
+    let new = NewRun::for_turn(&agent_reply::NAME, &call, row.id);
     let run = runs::ensure(&txn, new, Rearm::Never, "a turn to answer", now)
         .await?
         .ok_or(CoreError::NotFound("agent_reply run"))?;

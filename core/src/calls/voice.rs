@@ -299,7 +299,7 @@ async fn insert_voice_turn_portable(
     }
     .insert(&txn)
     .await?;
-    let new = NewRun::for_call_keyed(stage, call, format!("turn:{}", row.id));
+    let new = NewRun::for_turn(stage, call, row.id);
     let run = runs::insert_if_absent(&txn, new, true, now).await?;
     txn.commit().await?;
     Ok((row, run))

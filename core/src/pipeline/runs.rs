@@ -39,6 +39,14 @@ pub struct NewRun {
     pub scheduled_for: Option<DateTime<Utc>>,
 }
 
+/// How the natural key of a live turn's run starts; the turn's id follows.
+pub const TURN_KEY_PREFIX: &str = "turn:";
+
+/// The natural key of a run about turn `turn`: `turn:{id}`.
+pub fn turn_key(turn: i64) -> String {
+    format!("{TURN_KEY_PREFIX}{turn}")
+}
+
 /// The tenant id platform runs carry: no tenant's listings ever include them.
 pub const PLATFORM: TenantId = TenantId(0);
 
@@ -68,6 +76,12 @@ impl NewRun {
             raw_event_id: None,
             scheduled_for: None,
         }
+    }
+
+    /// A run of a live turn's stage (`turn_transcribe`, `agent_reply`, `speak`) for turn
+    /// `turn` of `call`, keyed [`turn_key`].
+    pub fn for_turn(stage: &StageName, call: &caly_entities::call::Model, turn: i64) -> Self {
+        Self::for_call_keyed(stage, call, turn_key(turn))
     }
 
     /// A run about one tenant under a natural key, e.g. `invoice:{tenant}:2026-11`.

@@ -2,6 +2,7 @@
 //! speaks at. A caller waits on every round trip, so on PostgreSQL all three are read in one
 //! statement, keyed by the run's id, alongside the run's claim rather than after it.
 
+use super::runs::TURN_KEY_PREFIX;
 use super::stage::{Failure, StageError, Subject};
 use crate::App;
 use crate::platform::db::is_postgres;
@@ -26,7 +27,7 @@ pub struct TurnSubject {
 /// The turn a live-turn run is about (`turn:{id}`).
 fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
     run.dedupe_key
-        .strip_prefix("turn:")
+        .strip_prefix(TURN_KEY_PREFIX)
         .and_then(|id| id.parse().ok())
         .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
 }
@@ -68,13 +69,15 @@ impl Subject for TurnSubject {
         let id = statement.bind(run.0);
         statement.push(&format!(
             "SELECT {}, {}, v.sample_rate AS v_sample_rate FROM stage_runs r \
-             JOIN turns t ON t.id = CAST(SUBSTR(r.dedupe_key, 6) AS BIGINT) \
+             JOIN turns t ON t.id = CAST(SUBSTR(r.dedupe_key, {from}) AS BIGINT) \
                 AND t.tenant_id = r.tenant_id \
              JOIN calls c ON c.id = t.call_id AND c.tenant_id = r.tenant_id \
              LEFT JOIN voice_sessions v ON v.call_id = c.id \
-             WHERE r.id = {id} AND r.dedupe_key LIKE 'turn:%'",
+             WHERE r.id = {id} AND r.dedupe_key LIKE '{TURN_KEY_PREFIX}%'",
             columns_of::<turn::Column>("t", "t_"),
             columns_of::<call::Column>("c", "c_"),
+            // SQL counts from 1: the id starts just after the prefix.
+            from = TURN_KEY_PREFIX.len() + 1,
         ));
         let row = match app.db.query_one_raw(statement.build()).await {
             Ok(row) => row?,

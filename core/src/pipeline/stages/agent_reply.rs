@@ -67,8 +67,7 @@ impl Stage for AgentReply {
         let note = format!("answered by {}", answer.agent);
         // A spoken reply needs `speak`, armed with the answer (already dispatched: the runner
         // pushes it at once); a goodbye is the socket's own cached phrase.
-        let speak = (voice && !goodbye)
-            .then(|| NewRun::for_call_keyed(&speak::NAME, &call, format!("turn:{}", turn.id)));
+        let speak = (voice && !goodbye).then(|| NewRun::for_turn(&speak::NAME, &call, turn.id));
         let recorded = turns::record_answer(
             &app.db,
             &turn,

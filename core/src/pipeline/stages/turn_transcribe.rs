@@ -76,7 +76,7 @@ impl Stage for TurnTranscribe {
             app.handback.notify(&voice::handback_key(call.id)).await;
             return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
         }
-        let new = NewRun::for_call_keyed(&agent_reply::NAME, &call, format!("turn:{}", turn.id));
+        let new = NewRun::for_turn(&agent_reply::NAME, &call, turn.id);
         // Armed already dispatched, with the transcript: the runner pushes it at once.
         let next = turns::set_transcript(&app.db, &turn, &text, took, new, now).await?;
         Ok(StageOutcome {
