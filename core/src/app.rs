@@ -15,6 +15,7 @@ use crate::platform::settings::{Settings, SettingsError};
 use crate::platform::storage::ObjectStore;
 use crate::voice::phrases::PhraseCache;
 use crate::voice::session::NodeCalls;
+use caly_jobs::StageName;
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -57,6 +58,10 @@ pub struct App {
     pub phrases: Arc<PhraseCache>,
     /// The live voice calls this process holds (the per-node limit).
     pub voice_calls: Arc<NodeCalls>,
+    /// The live stages this process's workers consume. A live stage hands its follow-up
+    /// straight to the worker it runs on when that stage is one of these (see
+    /// [`App::hand_on_lease`]); empty outside a worker.
+    pub live_here: Arc<Vec<StageName>>,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -174,6 +179,7 @@ impl App {
             speech,
             phrases: Arc::default(),
             voice_calls: Arc::new(NodeCalls::new(node_name())),
+            live_here: Arc::new(Vec::new()),
             handback,
             scratch,
             shopify_budget,
@@ -202,6 +208,25 @@ impl App {
         let mut live = self.clone();
         live.db = self.live_db.clone();
         live
+    }
+
+    /// This context in a worker that consumes `stages`: the live ones among them may be handed
+    /// on within the worker.
+    pub fn consuming(mut self, stages: &[StageName]) -> Self {
+        let live = stages.iter().filter(|s| self.queue.is_live(s)).cloned();
+        self.live_here = Arc::new(live.collect());
+        self
+    }
+
+    /// When a live stage running here may arm `next` already claimed and run it at once, on
+    /// this worker, rather than push it for any worker to take: the lease that claim holds
+    /// (from now). So it is when this worker consumes `next`, on PostgreSQL, where the arming
+    /// write claims the run in the same statement. A caller waits on each hop; handing on saves
+    /// a push, a pop and a claim. If this worker dies meanwhile, the claimed run's lease lapses
+    /// and the sweeper dispatches it again.
+    pub fn hand_on_lease(&self, next: &StageName) -> Option<chrono::DateTime<chrono::Utc>> {
+        (db::is_postgres(&self.db) && self.live_here.contains(next))
+            .then(|| chrono::Utc::now() + crate::pipeline::runs::chrono_of(self.settings.lease))
     }
 
     /// This context with another stage registry (tests add their own stages this way).

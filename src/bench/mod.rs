@@ -61,6 +61,10 @@ pub enum BenchCommand {
         /// Concurrent calls with the offline engines.
         #[arg(long, value_delimiter = ',', default_value = "1,4")]
         offline_calls: Vec<usize>,
+        /// Start every call at once and send each utterance as fast as the socket takes it,
+        /// instead of in real time with calls spread over one turn's length.
+        #[arg(long)]
+        burst: bool,
     },
     /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
     /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
@@ -89,7 +93,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             turns,
             calls,
             offline_calls,
-        } => turn::run(turns, &calls, &offline_calls).await,
+            burst,
+        } => {
+            let arrival = if burst {
+                turn::Arrival::Burst
+            } else {
+                turn::Arrival::PhoneLine
+            };
+            turn::run(turns, &calls, &offline_calls, arrival).await
+        }
     }
 }
 

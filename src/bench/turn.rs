@@ -7,11 +7,18 @@
 //! decision, the queue hops, the hand-back and the database writes. It is measured with the
 //! providers stubbed at zero latency, at 1 and 50 concurrent calls; then the end-to-end turn
 //! with the offline engines (espeak-ng, and Whisper when built with `--features whisper`) at 1
-//! and 4, the caller's question spoken by espeak-ng. Each table follows one uncounted warm-up call.
+//! and 4, the caller's question spoken by espeak-ng.
+//!
+//! Callers behave as a phone line does: audio arrives in real time, 100 ms frames, silence
+//! included while the agent answers, and concurrent calls start spread over one turn's length,
+//! so their utterances end at different moments. `--burst` instead starts every call at once
+//! and sends each utterance as fast as the socket takes it: all calls' turns reach the pipeline
+//! in the same millisecond, a worst case no phone line produces. Each table follows an
+//! uncounted warm-up call long enough to use every pooled connection.
 
 use super::stats::percentiles;
 use super::{BenchApp, bench_app};
-use crate::voice_client::{VoiceClient, tone};
+use crate::voice_client::{Played, VoiceClient, tone};
 use async_trait::async_trait;
 use caly_core::integrations::speech::{
     Audio, Speech, SpeechEngine, SpeechError, SpeechSettings, SpeechToText, TextToSpeech,
@@ -28,6 +35,20 @@ const HEARD: &str = "what are your working hours";
 /// The voice-activity detector's default silence that ends an utterance.
 const SILENCE_MS: u32 = 700;
 const RATE: u32 = 8000;
+/// Turns of the uncounted warm-up call: enough for each statement of a turn to have been
+/// prepared on every one of the live pool's connections, as on a server that has been up a while.
+const WARM_UP_TURNS: usize = 16;
+/// Concurrent calls start spread over this much time: about one turn (utterance, silence, reply).
+const STAGGER: Duration = Duration::from_secs(2);
+
+/// How the bench callers send their audio.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// As a phone line: in real time, with calls starting spread over [`STAGGER`].
+    PhoneLine,
+    /// Every call at once, each utterance as fast as the socket takes it.
+    Burst,
+}
 
 /// Speech-to-text that hears [`HEARD`] at once.
 struct InstantEars;
@@ -65,7 +86,12 @@ struct TurnTime {
 }
 
 /// Runs the benchmark and prints its tables.
-pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::Result<()> {
+pub async fn run(
+    turns: usize,
+    stubbed: &[usize],
+    offline: &[usize],
+    arrival: Arrival,
+) -> anyhow::Result<()> {
     let bench = bench_app("turn", 5000).await?;
     let _store = bench.connect_local_store().await?;
     println!(
@@ -73,9 +99,19 @@ pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::
          {turns} turns per call"
     );
     println!("pipeline overhead = turn time − speech-to-text − brain − first sentence's speech");
+    let how = match arrival {
+        Arrival::PhoneLine => {
+            "callers speak in real time; concurrent calls start spread over 2 s (--burst: all at once)"
+        }
+        Arrival::Burst => {
+            "--burst: every call starts at once and sends each utterance as fast as the socket takes it"
+        }
+    };
+    println!("{how}");
     let stub = Speech::with(Some(Arc::new(InstantEars)), Some(Arc::new(InstantVoice)));
     println!("\nproviders stubbed at zero latency (offline rules agent)");
-    measure(&bench, stub, turns, stubbed, &tone(600, RATE)).await?;
+    let line = Line { turns, arrival };
+    measure(&bench, stub, line, stubbed, &tone(600, RATE)).await?;
 
     let settings = SpeechSettings {
         engine: SpeechEngine::Offline,
@@ -99,14 +135,21 @@ pub async fn run(turns: usize, stubbed: &[usize], offline: &[usize]) -> anyhow::
         "\noffline engines, end to end (the caller says {HEARD:?}): {}",
         offline_speech.report().replace('\n', "; ")
     );
-    measure(&bench, offline_speech, turns, offline, &question).await?;
+    measure(&bench, offline_speech, line, offline, &question).await?;
     Ok(())
+}
+
+/// What each bench call does.
+#[derive(Clone, Copy)]
+struct Line {
+    turns: usize,
+    arrival: Arrival,
 }
 
 async fn measure(
     bench: &BenchApp,
     speech: Speech,
-    turns: usize,
+    line: Line,
     levels: &[usize],
     utterance: &[i16],
 ) -> anyhow::Result<()> {
@@ -130,34 +173,44 @@ async fn measure(
         "calls", "turns", "turn p50/p99 ms", "providers p50/p99", "overhead p50/p99"
     );
     // One call first, not counted: pools, prepared statements and subscriptions warm up.
+    let warm_up = Line {
+        turns: WARM_UP_TURNS,
+        arrival: Arrival::Burst,
+    };
     one_call(
         url.clone(),
         format!("bw{}", uuid_like()),
         0,
-        2,
+        warm_up,
         utterance.to_vec(),
     )
     .await?;
-    // ...and its post-call stages (recording, transcript) finish before the clock starts.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tenant = TenantId(bench.tenant.tenant.id);
+    // Each round starts once the post-call stages (recording, transcript, charge) of the calls
+    // before it have finished, with this table's engines: they would share the cores with the
+    // round's turns.
+    settle(&app, tenant).await?;
     for (round, &level) in levels.iter().enumerate() {
         let mut tasks = Vec::new();
-        for c in 0..level.max(1) {
+        let level = level.max(1);
+        for c in 0..level {
             let sid = format!("bt{round}x{c}x{}", uuid_like());
             let utterance = utterance.to_vec();
-            tasks.push(tokio::spawn(one_call(
-                url.clone(),
-                sid,
-                c,
-                turns,
-                utterance,
-            )));
+            let start_after = match line.arrival {
+                Arrival::PhoneLine => STAGGER * c as u32 / level as u32,
+                Arrival::Burst => Duration::ZERO,
+            };
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(start_after).await;
+                one_call(url, sid, c, line, utterance).await
+            }));
         }
         let mut times = Vec::new();
         for task in tasks {
             times.extend(task.await??);
         }
-        let tenant = TenantId(bench.tenant.tenant.id);
+        settle(&app, tenant).await?;
         let (mut total, mut providers, mut overhead) = (Vec::new(), Vec::new(), Vec::new());
         for time in &times {
             let spent = provider_time(&app, tenant, time).await?;
@@ -189,34 +242,42 @@ fn uuid_like() -> String {
     digest[..12].to_string()
 }
 
-/// One call: greeted, then `turns` times the `utterance`, each timed from the frame that
+/// One call: greeted, then `line.turns` times the `utterance`, each timed from the frame that
 /// completes the silence ending it to the first frame of the reply.
 async fn one_call(
     url: String,
     call_sid: String,
     n: usize,
-    turns: usize,
+    line: Line,
     utterance: Vec<i16>,
 ) -> anyhow::Result<Vec<TurnTime>> {
     let mut client = VoiceClient::connect(&url).await?;
     let caller = format!("+9198{:08}", 20_000_000 + n);
     client.start(&call_sid, "bench", &caller, RATE).await?;
-    let greeting = client.until_mark(Duration::from_secs(15)).await?;
+    let greeting = listen(&mut client, line.arrival).await?;
     let mark = greeting
         .mark
         .ok_or_else(|| anyhow::anyhow!("no greeting on {call_sid}"))?;
     client.echo_mark(&mark).await?;
     let mut times = Vec::new();
     let last_frame = (RATE / 10) as usize;
-    for seq in 1..=turns {
+    for seq in 1..=line.turns {
         let mut speech = utterance.clone();
         // All but the last 100 ms of the silence that ends the utterance...
         speech.extend(vec![0i16; (SILENCE_MS * RATE / 1000) as usize - last_frame]);
-        client.send_audio(&speech).await?;
+        match line.arrival {
+            Arrival::PhoneLine => {
+                if !client.speak_in_real_time(&speech).await? {
+                    anyhow::bail!("{call_sid} closed during turn {seq}");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Arrival::Burst => client.send_audio(&speech).await?,
+        }
         // ...then the frame that completes it: the detector decides on this one.
         let sent = Instant::now();
         client.send_audio(&vec![0i16; last_frame]).await?;
-        let reply = client.until_mark(Duration::from_secs(30)).await?;
+        let reply = listen(&mut client, line.arrival).await?;
         let first = reply
             .first_audio
             .ok_or_else(|| anyhow::anyhow!("no reply audio on {call_sid} turn {seq}"))?;
@@ -232,6 +293,42 @@ async fn one_call(
     }
     client.stop("callended").await?;
     Ok(times)
+}
+
+/// Waits (up to five minutes) until none of the tenant's stage runs is running or due.
+async fn settle(app: &caly_core::App, tenant: TenantId) -> anyhow::Result<()> {
+    use caly_core::RunStatus;
+    use caly_entities::stage_run;
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let busy = stage_run::Entity::find()
+            .filter(stage_run::Column::TenantId.eq(tenant.0))
+            .filter(
+                Condition::any()
+                    .add(stage_run::Column::Status.eq(RunStatus::Running))
+                    .add(
+                        Condition::all()
+                            .add(stage_run::Column::Status.eq(RunStatus::Pending))
+                            .add(stage_run::Column::NextRunAt.lte(chrono::Utc::now())),
+                    ),
+            )
+            .count(&app.db)
+            .await?;
+        if busy == 0 || Instant::now() > deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What Caly plays until its next mark; a phone line carries silence meanwhile.
+async fn listen(client: &mut VoiceClient, arrival: Arrival) -> anyhow::Result<Played> {
+    let wait = Duration::from_secs(30);
+    match arrival {
+        Arrival::PhoneLine => client.until_mark_on_a_quiet_line(wait).await,
+        Arrival::Burst => client.until_mark(wait).await,
+    }
 }
 
 /// What the providers spent on a turn, as its stages recorded it.

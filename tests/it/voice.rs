@@ -480,10 +480,8 @@ async fn live_turn_writes_do_not_wait_for_the_disk_and_the_rest_does() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() {
-    use caly_core::pipeline::stage::{Subject, TurnSubject};
-    use caly_entities::stage_run;
+/// A PostgreSQL + Redis app that has taken one [`short_call`] (CallSid `prefix…`), and its call.
+async fn one_short_call_on_postgres(prefix: &str) -> (TestApp, caly_entities::call::Model) {
     let app = spawn(
         Backend::Production,
         &[SECRETS],
@@ -491,9 +489,17 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
         Default::default(),
     )
     .await;
-    let sid = format!("ra{}", uuid::Uuid::new_v4().simple());
+    let sid = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
     short_call(&app, &sid).await;
     let call = app.call_by_sid(&sid).await;
+    (app, call)
+}
+
+#[tokio::test]
+async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() {
+    use caly_core::pipeline::stage::{Subject, TurnSubject};
+    use caly_entities::stage_run;
+    let (app, call) = one_short_call_on_postgres("ra").await;
     let runs = stage_run::Entity::find()
         .filter(stage_run::Column::CallId.eq(call.id))
         .filter(stage_run::Column::Stage.is_in(["turn_transcribe", "agent_reply", "speak"]))
@@ -524,5 +530,86 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
             .await
             .is_none()
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker() {
+    use caly_core::calls::turns::{self, Arm, Armed};
+    use caly_core::calls::voice::{VoiceInput, start_voice_turn};
+    use caly_core::pipeline::runs::NewRun;
+    use caly_core::pipeline::stages::{speak, transcribe};
+    use caly_entities::stage_run;
+    let (app, call) = one_short_call_on_postgres("ho").await;
+    // Only a worker that consumes the next stage hands it on.
+    assert!(app.app.hand_on_lease(&speak::NAME).is_none());
+    let worker = app.app.clone().consuming(&[speak::NAME]);
+    let lease = worker.hand_on_lease(&speak::NAME).expect("consumed here");
+    assert!(worker.hand_on_lease(&transcribe::NAME).is_none());
+
+    // A new turn (its own first run is only dispatched after a minute, so no worker takes it).
+    let now = chrono::Utc::now();
+    let db = &app.app.live_db;
+    let (turn, _, _) = start_voice_turn(
+        db,
+        &app.app.scratch,
+        &call,
+        VoiceInput::Keypad("12".into()),
+        8000,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let next = Arm {
+        run: NewRun::for_turn(&speak::NAME, &call, turn.id),
+        claimed_until: Some(lease),
+    };
+    let armed = turns::set_transcript(db, &turn, "one two", 7, next.clone(), now)
+        .await
+        .unwrap();
+    let Some(Armed::Claimed(claimed)) = armed else {
+        panic!("armed claimed: {armed:?}");
+    };
+    let run = &claimed.run;
+    assert_eq!((run.stage.as_str(), run.attempts), ("speak", 1));
+    assert_eq!(run.status, caly_core::RunStatus::Running);
+    let held = (run.locked_until.expect("leased") - lease).num_milliseconds();
+    assert_eq!(held, 0, "leased until the given time");
+    assert_eq!(claimed.turn.input, "one two", "the turn as written");
+    let latency: Value = serde_json::from_str(&claimed.turn.latency).unwrap();
+    assert_eq!(latency["transcribe"], 7);
+    let stored = stage_run::Entity::find_by_id(run.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        &stored, run,
+        "what the statement returned is what it stored"
+    );
+    // Armed once: the same run again is nothing new.
+    let again = turns::set_transcript(db, &turn, "one two", 7, next, now)
+        .await
+        .unwrap();
+    assert!(again.is_none(), "{again:?}");
+    // Without a lease, a follow-up is armed pending for any worker.
+    let other = Arm {
+        run: NewRun::for_turn(&transcribe::NAME, &call, turn.id),
+        claimed_until: None,
+    };
+    let armed = turns::set_transcript(db, &turn, "one two", 7, other, now)
+        .await
+        .unwrap();
+    let Some(Armed::Dispatched(id)) = armed else {
+        panic!("armed dispatched: {armed:?}");
+    };
+    let pending = stage_run::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.status, caly_core::RunStatus::Pending);
+    assert_eq!((pending.attempts, pending.locked_until), (0, None));
     app.stop().await;
 }

@@ -33,6 +33,8 @@ pub async fn run_workers<S>(app: App, options: WorkerOptions, shutdown: S) -> Re
 where
     S: Future<Output = std::io::Result<()>> + Send + 'static,
 {
+    // A live stage hands its follow-up on within this worker when the worker runs it too.
+    let app = app.consuming(&options.stages);
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let stop = CancellationToken::new();
     let mut live = Vec::new();

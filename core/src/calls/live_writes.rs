@@ -3,11 +3,11 @@
 //! beside its caller does (in [`super::turns`] and [`super::voice`]): the turn's row, the
 //! conversation's memory, the staff tasks and the next stage's run commit together.
 
-use super::turns::{ANSWERED, AnswerRow, PENDING, Recorded};
+use super::turns::{ANSWERED, AnswerRow, Arm, Armed, ClaimedRun, PENDING, Recorded};
 use crate::CoreError;
 use crate::pipeline::runs::{NewRun, TURN_KEY_PREFIX, insert_dispatched_from};
-use crate::platform::pg_statement::PgStatement;
-use caly_entities::{call, turn};
+use crate::platform::pg_statement::{PgStatement, columns_of};
+use caly_entities::{call, stage_run, turn};
 use caly_jobs::{StageName, StageRunId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
@@ -34,7 +34,7 @@ pub(super) async fn insert_voice_turn(
     // The run's key is the new turn's: `'turn:' || t.id` (its `dedupe_key` here is unused).
     let new = NewRun::for_turn(stage, call, 0);
     let key = format!("'{TURN_KEY_PREFIX}' || t.id");
-    let run = insert_dispatched_from(&mut statement, "t", &new, Some(&key), now);
+    let run = insert_dispatched_from(&mut statement, "t", &new, Some(&key), None, now);
     statement.push(&format!(
         "WITH t AS ( \
            INSERT INTO turns (tenant_id, call_id, seq, status, input, source, tool_calls, \
@@ -54,32 +54,60 @@ pub(super) async fn insert_voice_turn(
     Ok((turn, run.map(StageRunId)))
 }
 
-/// Stores what speech-to-text heard (with the turn's latency so far) and arms `next`, if the
-/// turn is still pending. Returns the new run, or `None` when the turn was not pending or
-/// the run existed already.
+/// The run a statement armed (its columns prefixed `r_`, NULL when nothing was armed), with
+/// the turn as written (prefixed `t_`) when the run was armed claimed.
+fn armed_from(row: &sea_orm::QueryResult, claimed: bool) -> Result<Option<Armed>, CoreError> {
+    let Some(id) = row.try_get::<Option<i64>>("", "r_id")? else {
+        return Ok(None);
+    };
+    if !claimed {
+        return Ok(Some(Armed::Dispatched(StageRunId(id))));
+    }
+    Ok(Some(Armed::Claimed(Box::new(ClaimedRun {
+        run: stage_run::Model::from_query_result(row, "r_")?,
+        turn: turn::Model::from_query_result(row, "t_")?,
+    }))))
+}
+
+/// `SELECT` list of a statement that armed a run in CTE `r` after writing a turn in CTE `t`.
+fn armed_columns() -> String {
+    format!(
+        "{}, {}",
+        columns_of::<stage_run::Column>("r", "r_"),
+        columns_of::<turn::Column>("t", "t_")
+    )
+}
+
+/// Stores what speech-to-text heard (with the turn's latency so far) and arms `next` (claimed
+/// until `claimed_until` when given), if the turn is still pending. Returns the new run, or
+/// `None` when the turn was not pending or the run existed already.
 pub(super) async fn store_transcript(
     db: &impl ConnectionTrait,
     turn: &turn::Model,
     text: &str,
     latency: String,
-    next: &NewRun,
+    next: &Arm,
     now: DateTime<Utc>,
-) -> Result<Option<StageRunId>, CoreError> {
+) -> Result<Option<Armed>, CoreError> {
+    let claimed_until = next.claimed_until;
     let mut statement = PgStatement::new();
     let text = statement.bind(text);
     let latency = statement.bind(latency);
     let id = statement.bind(turn.id);
     let pending = statement.bind(PENDING);
-    let run = insert_dispatched_from(&mut statement, "t", next, None, now);
+    let run = insert_dispatched_from(&mut statement, "t", &next.run, None, claimed_until, now);
     statement.push(&format!(
         "WITH t AS ( \
            UPDATE turns SET input = {text}, latency = {latency} \
-           WHERE id = {id} AND status = {pending} RETURNING id) \
-         {run}"
+           WHERE id = {id} AND status = {pending} RETURNING *), \
+         r AS ({run}) \
+         SELECT {} FROM r CROSS JOIN t",
+        armed_columns()
     ));
-    let row = db.query_one_raw(statement.build()).await?;
-    let run: Option<i64> = row.map(|r| r.try_get("", "id")).transpose()?;
-    Ok(run.map(StageRunId))
+    match db.query_one_raw(statement.build()).await? {
+        Some(row) => armed_from(&row, claimed_until.is_some()),
+        None => Ok(None),
+    }
 }
 
 /// Stores the agent's answer, the conversation's new memory and the staff tasks, and arms
@@ -88,9 +116,10 @@ pub(super) async fn store_answer(
     db: &impl ConnectionTrait,
     turn: &turn::Model,
     answer: AnswerRow,
-    next: Option<&NewRun>,
+    next: Option<&Arm>,
     now: DateTime<Utc>,
 ) -> Result<Recorded, CoreError> {
+    let claimed_until = next.and_then(|next| next.claimed_until);
     let mut statement = PgStatement::new();
     let mut set = Vec::new();
     for (column, placeholder) in [
@@ -114,8 +143,7 @@ pub(super) async fn store_answer(
     let at = statement.bind(now);
     let mut sql = format!(
         "WITH t AS ( \
-           UPDATE turns SET {} WHERE id = {id} AND status = {pending} \
-           RETURNING id, call_id, tenant_id), \
+           UPDATE turns SET {} WHERE id = {id} AND status = {pending} RETURNING *), \
          m AS ( \
            INSERT INTO conversations (call_id, tenant_id, memory, updated_at) \
            SELECT call_id, tenant_id, {memory}, {at} FROM t \
@@ -142,17 +170,19 @@ pub(super) async fn store_answer(
                ON CONFLICT (turn_id, kind) DO NOTHING)"
         ));
     }
-    let run_id = match next {
+    match next {
         Some(next) => {
-            let run = insert_dispatched_from(&mut statement, "t", next, None, now);
-            sql.push_str(&format!(", r AS ({run})"));
-            "(SELECT id FROM r)"
+            let run =
+                insert_dispatched_from(&mut statement, "t", &next.run, None, claimed_until, now);
+            sql.push_str(&format!(
+                ", r AS ({run}) \
+                 SELECT EXISTS (SELECT 1 FROM t) AS stored, {} \
+                 FROM (SELECT 1) AS one LEFT JOIN t ON true LEFT JOIN r ON true",
+                armed_columns()
+            ));
         }
-        None => "NULL::bigint",
-    };
-    sql.push_str(&format!(
-        " SELECT EXISTS (SELECT 1 FROM t) AS stored, {run_id} AS run_id"
-    ));
+        None => sql.push_str(" SELECT EXISTS (SELECT 1 FROM t) AS stored, NULL::bigint AS r_id"),
+    }
     statement.push(&sql);
     let row = db
         .query_one_raw(statement.build())
@@ -161,6 +191,5 @@ pub(super) async fn store_answer(
     if !row.try_get::<bool>("", "stored")? {
         return Ok(Recorded::Stale);
     }
-    let run: Option<i64> = row.try_get("", "run_id")?;
-    Ok(Recorded::Stored(run.map(StageRunId)))
+    Ok(Recorded::Stored(armed_from(&row, claimed_until.is_some())?))
 }

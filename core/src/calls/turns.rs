@@ -294,13 +294,42 @@ pub struct TurnAnswer {
 }
 
 /// What storing an answer did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
     /// The turn was answered or given up on already: nothing stored.
     Stale,
     /// Stored, with the follow-up run it armed (`None` when there was none to arm or it
     /// existed already).
-    Stored(Option<StageRunId>),
+    Stored(Option<Armed>),
+}
+
+/// The next live stage's run to arm in the same write as a turn's transcript or answer.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// The run.
+    pub run: NewRun,
+    /// Armed claimed by the writer until then, to run at once on the same worker (PostgreSQL
+    /// only; see [`crate::App::hand_on_lease`]); else pending and marked dispatched.
+    pub claimed_until: Option<DateTime<Utc>>,
+}
+
+/// The next live stage's run, armed in the same write as a turn's transcript or answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Armed {
+    /// Pending and marked dispatched: the runner pushes it onto its queue.
+    Dispatched(StageRunId),
+    /// Claimed already by the worker that wrote it, which runs it at once: the run and the
+    /// turn as that write left them (PostgreSQL only).
+    Claimed(Box<ClaimedRun>),
+}
+
+/// A run armed already claimed, with the turn it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedRun {
+    /// The run: running, first attempt, leased.
+    pub run: caly_entities::stage_run::Model,
+    /// The turn, as written.
+    pub turn: turn::Model,
 }
 
 /// An answer as its row stores it.
@@ -357,14 +386,15 @@ impl AnswerRow {
 }
 
 /// Stores the answer, the new memory and the tasks, and arms `next` (already marked
-/// dispatched: the caller pushes it), all in one commit, if the turn is still pending.
+/// dispatched: the caller pushes it; or, on PostgreSQL with `claimed_until`, claimed by the
+/// caller until then), all in one commit, if the turn is still pending.
 pub async fn record_answer(
     db: &DatabaseConnection,
     turn: &turn::Model,
     memory: &Conversation,
     answer: TurnAnswer,
     caller: Option<String>,
-    next: Option<NewRun>,
+    next: Option<Arm>,
     now: DateTime<Utc>,
 ) -> Result<Recorded, CoreError> {
     let row = AnswerRow::new(turn, memory, answer, caller);
@@ -429,11 +459,11 @@ pub async fn record_answer(
         .await?;
     }
     let run = match next {
-        Some(next) => runs::insert_if_absent(&txn, next, true, now).await?,
+        Some(next) => runs::insert_if_absent(&txn, next.run, true, now).await?,
         None => None,
     };
     txn.commit().await?;
-    Ok(Recorded::Stored(run))
+    Ok(Recorded::Stored(run.map(Armed::Dispatched)))
 }
 
 /// Adds `more` (milliseconds per step) to the turn's stored latency.
@@ -447,16 +477,17 @@ fn merged_latency(stored: &str, more: &[(&str, u64)]) -> String {
 }
 
 /// Stores what speech-to-text heard for a voice turn and how long it took, and arms `next`
-/// (already marked dispatched: the caller pushes it), in one commit, if the turn is still
-/// pending. Returns the new run, or `None` when the turn was not pending or the run existed.
+/// (already marked dispatched: the caller pushes it; or, on PostgreSQL with `claimed_until`,
+/// claimed by the caller until then), in one commit, if the turn is still pending. Returns the
+/// new run, or `None` when the turn was not pending or the run existed.
 pub async fn set_transcript(
     db: &DatabaseConnection,
     turn: &turn::Model,
     text: &str,
     took_ms: u64,
-    next: NewRun,
+    next: Arm,
     now: DateTime<Utc>,
-) -> Result<Option<StageRunId>, CoreError> {
+) -> Result<Option<Armed>, CoreError> {
     let latency = merged_latency(&turn.latency, &[("transcribe", took_ms)]);
     if is_postgres(db) {
         return live_writes::store_transcript(db, turn, text, latency, &next, now).await;
@@ -472,9 +503,9 @@ pub async fn set_transcript(
     if updated.rows_affected == 0 {
         return Ok(None);
     }
-    let run = runs::insert_if_absent(&txn, next, true, now).await?;
+    let run = runs::insert_if_absent(&txn, next.run, true, now).await?;
     txn.commit().await?;
-    Ok(run)
+    Ok(run.map(Armed::Dispatched))
 }
 
 /// Records that a voice turn's reply is all synthesised, in `parts` parts.

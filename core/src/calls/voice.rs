@@ -224,28 +224,52 @@ pub async fn session_of(
 /// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
 /// for keypad digits) in one commit, the run already marked dispatched: the caller pushes it
 /// at once, after this returns. An utterance's audio is in scratch before this returns, so
-/// before any worker is told to look for it.
+/// before any worker is told to look for it. It is keyed by the call and the turn's number:
+/// with `expected_seq` (the number the socket expects, one after its last turn's) it is
+/// stored alongside the turn's row rather than after it, and again should the row's number
+/// differ.
 pub async fn start_voice_turn(
     db: &DatabaseConnection,
     scratch: &Scratch,
     call: &call::Model,
     input: VoiceInput,
     rate: u32,
+    expected_seq: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<(turn::Model, StageName, StageRunId), CoreError> {
     let (source, text, stage) = match &input {
         VoiceInput::Speech(_) => ("voice", String::new(), turn_transcribe::NAME),
         VoiceInput::Keypad(digits) => ("dtmf", digits.clone(), agent_reply::NAME),
     };
-    let (row, run) = if is_postgres(db) {
-        insert_voice_turn_retrying(db, call, source, &text, &stage, now).await?
-    } else {
-        insert_voice_turn_portable(db, call, source, text, &stage, now).await?
+    let insert = async {
+        if is_postgres(db) {
+            insert_voice_turn_retrying(db, call, source, &text, &stage, now).await
+        } else {
+            insert_voice_turn_portable(db, call, source, text.clone(), &stage, now).await
+        }
     };
+    let audio = match &input {
+        VoiceInput::Speech(samples) => Some(pack(samples, rate)),
+        VoiceInput::Keypad(_) => None,
+    };
+    let put_early = async {
+        match (&audio, expected_seq) {
+            (Some(audio), Some(seq)) => {
+                scratch
+                    .put(&caller_key(call.id, seq), UTTERANCE, audio)
+                    .await?;
+                Ok::<_, CoreError>(Some(seq))
+            }
+            _ => Ok(None),
+        }
+    };
+    let ((row, run), stored_as) = tokio::try_join!(insert, put_early)?;
     let run = run.ok_or(CoreError::NotFound("voice turn run"))?;
-    if let VoiceInput::Speech(samples) = &input {
+    if let Some(audio) = &audio
+        && stored_as != Some(row.seq)
+    {
         scratch
-            .put(&caller_key(row.id), UTTERANCE, &pack(samples, rate))
+            .put(&caller_key(call.id, row.seq), UTTERANCE, audio)
             .await?;
     }
     Ok((row, stage, run))
@@ -305,9 +329,10 @@ async fn insert_voice_turn_portable(
     Ok((row, run))
 }
 
-/// Where a turn's utterance waits in scratch (one field, [`UTTERANCE`]).
-fn caller_key(turn: i64) -> String {
-    format!("turn-audio:{turn}:caller")
+/// Where a voice turn's utterance waits in scratch (one field, [`UTTERANCE`]): by the call and
+/// the turn's number, which the socket knows before the turn's row exists.
+fn caller_key(call: i64, seq: i32) -> String {
+    format!("call-audio:{call}:{seq}:caller")
 }
 
 /// Where a turn's reply waits in scratch: one field per part, numbered so they sort in order.
@@ -335,7 +360,7 @@ pub async fn caller_audio(
     turn: &turn::Model,
 ) -> Result<crate::integrations::speech::Audio, CoreError> {
     let (samples, rate) = scratch
-        .get(&caller_key(turn.id), UTTERANCE)
+        .get(&caller_key(turn.call_id, turn.seq), UTTERANCE)
         .await?
         .as_deref()
         .and_then(unpack)
@@ -385,9 +410,10 @@ pub async fn forget_turn_audio(
     tenant: TenantId,
     call: CallId,
 ) -> Result<u64, CoreError> {
-    let turns: Vec<i64> = turn::Entity::find()
+    let turns: Vec<(i64, i32)> = turn::Entity::find()
         .select_only()
         .column(turn::Column::Id)
+        .column(turn::Column::Seq)
         .filter(turn::Column::TenantId.eq(tenant.0))
         .filter(turn::Column::CallId.eq(call.0))
         .into_tuple()
@@ -395,7 +421,7 @@ pub async fn forget_turn_audio(
         .await?;
     let keys: Vec<String> = turns
         .into_iter()
-        .flat_map(|turn| [caller_key(turn), reply_key(turn)])
+        .flat_map(|(turn, seq)| [caller_key(call.0, seq), reply_key(turn)])
         .collect();
     Ok(scratch.forget(&keys).await?)
 }

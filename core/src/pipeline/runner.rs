@@ -5,7 +5,7 @@
 use super::dispatch;
 use super::registry::RegisteredStage;
 use super::runs::{self, FailureKind, chrono_of};
-use super::stage::{Failure, Lane, ReadAhead, StageError, StageOutcome};
+use super::stage::{Failure, HandOn, Lane, ReadAhead, StageError, StageOutcome};
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
 use caly_jobs::StageJob;
@@ -78,6 +78,16 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
         return Ok(JobResult::Skipped);
     };
+    run_claimed(app, stage, run, ahead).await
+}
+
+/// Runs an attempt on a run this worker holds, in the stage's span.
+async fn run_claimed(
+    app: &App,
+    stage: &RegisteredStage,
+    run: stage_run::Model,
+    ahead: Option<ReadAhead>,
+) -> Result<JobResult, CoreError> {
     let span = tracing::info_span!(
         "stage",
         stage = %stage.spec().name,
@@ -87,6 +97,23 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         attempt = run.attempts
     );
     attempt(app, stage, run, ahead).instrument(span).await
+}
+
+/// Runs a follow-up handed on by the attempt before it, on its own task: the run is claimed
+/// already and its subject read. (Should this process not run the stage after all, the
+/// claim's lease lapses and the sweeper dispatches the run again.)
+fn hand_on(app: &App, hand_on: HandOn) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let Some(stage) = app.stages.get(hand_on.stage.as_str()) else {
+            tracing::error!(stage = %hand_on.stage, "a handed-on stage is not in this process's registry");
+            return;
+        };
+        let ahead = Box::new(hand_on.subject) as ReadAhead;
+        if let Err(error) = run_claimed(&app, stage, hand_on.run, Some(ahead)).await {
+            tracing::error!(stage = %hand_on.stage, %error, "handed-on job could not be recorded");
+        }
+    });
 }
 
 /// Keeps a running attempt's lease alive: renews it every third of the lease, never past
@@ -131,7 +158,12 @@ async fn attempt(
     let finished = Utc::now();
     match outcome {
         Ok(outcome) => {
-            for (next, _) in &outcome.follow_ups {
+            for next in outcome
+                .follow_ups
+                .iter()
+                .map(|(next, _)| next)
+                .chain(outcome.handed_on.as_ref().map(|h| &h.stage))
+            {
                 debug_assert!(
                     spec.follow_ups.contains(next),
                     "{} armed {next}, which its spec does not declare",
@@ -144,6 +176,9 @@ async fn attempt(
                 .follow_ups
                 .into_iter()
                 .partition(|(next, _)| app.queue.is_live(next));
+            if let Some(next) = outcome.handed_on {
+                hand_on(app, next);
+            }
             for (next, id) in live {
                 dispatch::push_live(app, &next, id).await;
             }

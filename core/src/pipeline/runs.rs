@@ -171,14 +171,17 @@ pub async fn insert_scheduled(
 
 /// PostgreSQL: the SQL of an `INSERT` that arms `new`, already marked dispatched (the caller
 /// pushes it at once), for each row of the CTE `source` (none when `source` has no rows),
-/// unless a run with the same stage and key exists; it returns the new run's `id`. `key` is an
-/// SQL expression over `source` for the natural key, or `None` for `new.dedupe_key`. Used
-/// inside one statement with the write the run follows, so both commit together.
+/// unless a run with the same stage and key exists; it returns the new run's row. `key` is an
+/// SQL expression over `source` for the natural key, or `None` for `new.dedupe_key`. With
+/// `claimed_until`, the run starts already claimed (running, first attempt, leased until
+/// then) by the worker that writes it, which runs it at once. Used inside one statement with
+/// the write the run follows, so both commit together.
 pub(crate) fn insert_dispatched_from(
     statement: &mut PgStatement,
     source: &str,
     new: &NewRun,
     key: Option<&str>,
+    claimed_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
     let key = match key {
@@ -192,15 +195,21 @@ pub(crate) fn insert_dispatched_from(
     let stage = statement.bind(new.stage.as_str());
     let raw_event = statement.bind(new.raw_event_id);
     let scheduled = statement.bind(new.scheduled_for);
-    let pending = statement.bind(RunStatus::Pending);
+    let (status, attempts) = match claimed_until {
+        Some(_) => (RunStatus::Running, 1),
+        None => (RunStatus::Pending, 0),
+    };
+    let status = statement.bind(status);
+    let locked_until = statement.bind(claimed_until);
     let at = statement.bind(now);
     format!(
         "INSERT INTO stage_runs (tenant_id, subject, call_sid, call_id, stage, dedupe_key, \
             raw_event_id, scheduled_for, status, attempts, polls, next_run_at, dispatched_at, \
-            created_at, updated_at) \
+            locked_until, created_at, updated_at) \
          SELECT {tenant}, {subject}, {call_sid}, {call}, {stage}, {key}, {raw_event}, \
-            {scheduled}, {pending}, 0, 0, {at}, {at}, {at}, {at} FROM {source} \
-         ON CONFLICT (stage, dedupe_key) DO NOTHING RETURNING id"
+            {scheduled}, {status}, {attempts}, 0, {at}, {at}, {locked_until}, {at}, {at} \
+         FROM {source} \
+         ON CONFLICT (stage, dedupe_key) DO NOTHING RETURNING *"
     )
 }
 

@@ -89,7 +89,7 @@ impl Subject for call::Model {
     }
 }
 
-pub use super::turn_subject::TurnSubject;
+pub use super::turn_subject::{HandOn, TurnSubject};
 
 /// The subject of a run about one tenant: the tenant and the run's natural key
 /// (`invoice:{tenant}:2026-11`).
@@ -207,6 +207,8 @@ pub struct StageOutcome {
     pub call_id: Option<CallId>,
     /// Follow-up runs that became pending and should be pushed.
     pub follow_ups: Vec<(StageName, StageRunId)>,
+    /// A live follow-up armed already claimed by this worker, which runs it at once.
+    pub handed_on: Option<HandOn>,
 }
 
 impl StageOutcome {
@@ -215,7 +217,7 @@ impl StageOutcome {
         StageOutcome {
             note: note.into(),
             call_id,
-            follow_ups: Vec::new(),
+            ..Default::default()
         }
     }
 }

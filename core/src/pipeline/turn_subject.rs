@@ -3,14 +3,15 @@
 //! statement, keyed by the run's id, alongside the run's claim rather than after it.
 
 use super::runs::TURN_KEY_PREFIX;
-use super::stage::{Failure, StageError, Subject};
+use super::stage::{Failure, StageError, StageOutcome, Subject};
 use crate::App;
+use crate::calls::turns::{Armed, ClaimedRun};
 use crate::platform::db::is_postgres;
-use crate::platform::pg_statement::PgStatement;
+use crate::platform::pg_statement::{PgStatement, columns_of};
 use async_trait::async_trait;
 use caly_entities::{call, stage_run, turn};
-use caly_jobs::{CallId, StageRunId, TenantId};
-use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
+use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 
 /// A live turn's call and turn.
 #[derive(Debug, Clone)]
@@ -24,21 +25,49 @@ pub struct TurnSubject {
     pub sample_rate: Option<u32>,
 }
 
+/// A live turn's follow-up armed already claimed by the worker that ran the stage before it
+/// ([`crate::App::hand_on_lease`]): the runner runs it at once, with its subject as written.
+#[derive(Debug, Clone)]
+pub struct HandOn {
+    /// The follow-up stage.
+    pub stage: StageName,
+    /// Its run: running, first attempt, leased to this worker.
+    pub run: stage_run::Model,
+    /// The call, the turn as the arming write left it, the socket's rate.
+    pub subject: TurnSubject,
+}
+
+impl StageOutcome {
+    /// Adds a live turn's follow-up `stage`, armed as `armed`: pushed when dispatched, handed
+    /// on when claimed. `subject` is the turn's subject before the arming write.
+    pub(crate) fn then_turn(
+        mut self,
+        stage: StageName,
+        armed: Option<Armed>,
+        subject: TurnSubject,
+    ) -> Self {
+        match armed {
+            Some(Armed::Dispatched(id)) => self.follow_ups.push((stage, id)),
+            Some(Armed::Claimed(claimed)) => {
+                let ClaimedRun { run, turn } = *claimed;
+                self.handed_on = Some(HandOn {
+                    stage,
+                    run,
+                    subject: TurnSubject { turn, ..subject },
+                });
+            }
+            None => {}
+        }
+        self
+    }
+}
+
 /// The turn a live-turn run is about (`turn:{id}`).
 fn turn_of_run(run: &stage_run::Model) -> Result<i64, StageError> {
     run.dedupe_key
         .strip_prefix(TURN_KEY_PREFIX)
         .and_then(|id| id.parse().ok())
         .ok_or(StageError::Permanent(Failure::NoSubject("turn")))
-}
-
-/// `alias."column" AS "prefix_column"` for each of an entity's columns, so two rows can share
-/// one result row.
-fn columns_of<C: Iterable + IdenStatic>(alias: &str, prefix: &str) -> String {
-    C::iter()
-        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[async_trait]

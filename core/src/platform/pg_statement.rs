@@ -2,7 +2,16 @@
 //! must be one round trip (several data-modifying CTEs in one statement, atomic on their own).
 //! Everything else goes through sea-orm's query builders.
 
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::{DbBackend, IdenStatic, Iterable, Statement, Value};
+
+/// `alias."column" AS "prefix_column"` for each of an entity's columns, so several rows can
+/// share one result row (read back with `FromQueryResult::from_query_result(row, prefix)`).
+pub(crate) fn columns_of<C: Iterable + IdenStatic>(alias: &str, prefix: &str) -> String {
+    C::iter()
+        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// SQL text and the values of its `$1…$n` parameters, assembled piece by piece.
 #[derive(Debug, Default)]

@@ -150,6 +150,8 @@ struct Session {
     awaiting_mark: Option<(String, Instant)>,
     next_send_at: Instant,
     turn: Option<InFlight>,
+    /// The number of this socket's last turn: the next is expected one after it.
+    last_seq: Option<i32>,
     queued: VecDeque<VoiceInput>,
     dtmf: String,
     dtmf_deadline: Option<Instant>,
@@ -186,6 +188,7 @@ impl Session {
             awaiting_mark: None,
             next_send_at: Instant::now(),
             turn: None,
+            last_seq: None,
             queued: VecDeque::new(),
             dtmf: String::new(),
             dtmf_deadline: None,
@@ -391,11 +394,13 @@ impl Session {
             &self.call,
             input,
             rate,
+            self.last_seq.map(|seq| seq + 1),
             now,
         )
         .await
         {
             Ok((turn, stage, run)) => {
+                self.last_seq = Some(turn.seq);
                 if let Err(error) = self.app.queue.push(StageJob::new(run, stage)).await {
                     tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
                 }

@@ -4,7 +4,7 @@
 
 use crate::App;
 use crate::agent::respond::answer_turn;
-use crate::calls::turns::{self, PENDING, Recorded};
+use crate::calls::turns::{self, Arm, PENDING, Recorded};
 use crate::calls::voice;
 use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject};
@@ -45,9 +45,10 @@ impl Stage for AgentReply {
         &self,
         app: &App,
         _run: &stage_run::Model,
-        TurnSubject { call, turn, .. }: TurnSubject,
+        subject: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
+        let TurnSubject { call, turn, .. } = &subject;
         let call_id = Some(CallId(call.id));
         if turn.status != PENDING {
             return Ok(StageOutcome::note(
@@ -55,7 +56,7 @@ impl Stage for AgentReply {
                 format!("turn already {}", turn.status),
             ));
         }
-        let (mut answer, memory) = answer_turn(app, &call, &turn, now).await?;
+        let (mut answer, memory) = answer_turn(app, call, turn, now).await?;
         // A caller's goodbye on the phone ends the call: the socket node says the cached
         // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
         // else?".
@@ -67,10 +68,13 @@ impl Stage for AgentReply {
         let note = format!("answered by {}", answer.agent);
         // A spoken reply needs `speak`, armed with the answer (already dispatched: the runner
         // pushes it at once); a goodbye is the socket's own cached phrase.
-        let speak = (voice && !goodbye).then(|| NewRun::for_turn(&speak::NAME, &call, turn.id));
+        let speak = (voice && !goodbye).then(|| Arm {
+            run: NewRun::for_turn(&speak::NAME, call, turn.id),
+            claimed_until: app.hand_on_lease(&speak::NAME),
+        });
         let recorded = turns::record_answer(
             &app.db,
-            &turn,
+            turn,
             &memory,
             answer,
             call.from_number.clone(),
@@ -88,8 +92,6 @@ impl Stage for AgentReply {
         let Recorded::Stored(next) = recorded else {
             return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
         };
-        let mut outcome = StageOutcome::note(call_id, note);
-        outcome.follow_ups.extend(next.map(|id| (speak::NAME, id)));
-        Ok(outcome)
+        Ok(StageOutcome::note(call_id, note).then_turn(speak::NAME, next, subject))
     }
 }

@@ -75,6 +75,7 @@ impl Stage for Ingest {
             note: format!("call {} is {}", call.id, call.state),
             call_id: Some(CallId(call.id)),
             follow_ups,
+            handed_on: None,
         })
     }
 }

@@ -5,7 +5,8 @@
 
 use super::agent_reply;
 use crate::App;
-use crate::calls::{turns, voice};
+use crate::calls::turns::{self, Arm};
+use crate::calls::voice;
 use crate::integrations::speech::SpeechError;
 use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{
@@ -45,9 +46,10 @@ impl Stage for TurnTranscribe {
         &self,
         app: &App,
         _run: &stage_run::Model,
-        TurnSubject { call, turn, .. }: TurnSubject,
+        subject: TurnSubject,
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
+        let TurnSubject { call, turn, .. } = &subject;
         let tenant = TenantId(call.tenant_id);
         if turn.status != turns::PENDING {
             return Ok(StageOutcome::note(
@@ -55,7 +57,7 @@ impl Stage for TurnTranscribe {
                 format!("turn already {}", turn.status),
             ));
         }
-        let heard = match transcribe(app, &turn).await {
+        let heard = match transcribe(app, turn).await {
             Ok(heard) => heard,
             Err(err) => {
                 turns::fail_turn(
@@ -76,14 +78,16 @@ impl Stage for TurnTranscribe {
             app.handback.notify(&voice::handback_key(call.id)).await;
             return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
         }
-        let new = NewRun::for_turn(&agent_reply::NAME, &call, turn.id);
-        // Armed already dispatched, with the transcript: the runner pushes it at once.
-        let next = turns::set_transcript(&app.db, &turn, &text, took, new, now).await?;
-        Ok(StageOutcome {
-            note: format!("heard {} characters", text.chars().count()),
-            call_id: Some(CallId(call.id)),
-            follow_ups: next.map(|id| (agent_reply::NAME, id)).into_iter().collect(),
-        })
+        // Armed with the transcript, already dispatched (the runner pushes it at once) or
+        // claimed (this worker runs it at once).
+        let new = Arm {
+            run: NewRun::for_turn(&agent_reply::NAME, call, turn.id),
+            claimed_until: app.hand_on_lease(&agent_reply::NAME),
+        };
+        let next = turns::set_transcript(&app.db, turn, &text, took, new, now).await?;
+        let heard = format!("heard {} characters", text.chars().count());
+        let outcome = StageOutcome::note(Some(CallId(call.id)), heard);
+        Ok(outcome.then_turn(agent_reply::NAME, next, subject))
     }
 }
 
