@@ -25,6 +25,11 @@ pub enum StageJob {
         stage_run_id: StageRunId,
         /// Which stage this is (also implied by the queue; kept for logs).
         stage: StageName,
+        /// Where the bytes the stage reads first wait in scratch (a voice turn's utterance),
+        /// when the producer knows: the worker fetches them alongside the claim instead of
+        /// after it. A key, not the bytes; absent on jobs pushed again by the dispatcher.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
     },
 }
 
@@ -34,6 +39,29 @@ impl StageJob {
         StageJob::V1 {
             stage_run_id,
             stage,
+            input: None,
+        }
+    }
+
+    /// This job, saying its stage's input waits in scratch under `key`.
+    pub fn with_input(self, key: String) -> Self {
+        match self {
+            StageJob::V1 {
+                stage_run_id,
+                stage,
+                ..
+            } => StageJob::V1 {
+                stage_run_id,
+                stage,
+                input: Some(key),
+            },
+        }
+    }
+
+    /// The scratch key of the stage's input, when the job names one.
+    pub fn input(&self) -> Option<&str> {
+        match self {
+            StageJob::V1 { input, .. } => input.as_deref(),
         }
     }
 
@@ -62,5 +90,13 @@ mod tests {
         let text = serde_json::to_string(&job).unwrap();
         assert_eq!(text, r#"{"v":"1","stage_run_id":42,"stage":"charge"}"#);
         assert_eq!(serde_json::from_str::<StageJob>(&text).unwrap(), job);
+        let with_input = job.with_input("call-audio:7:2:caller".into());
+        let text = serde_json::to_string(&with_input).unwrap();
+        assert_eq!(
+            text,
+            r#"{"v":"1","stage_run_id":42,"stage":"charge","input":"call-audio:7:2:caller"}"#
+        );
+        let back = serde_json::from_str::<StageJob>(&text).unwrap();
+        assert_eq!(back.input(), Some("call-audio:7:2:caller"));
     }
 }

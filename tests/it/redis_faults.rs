@@ -91,3 +91,24 @@ async fn finished_jobs_are_vacuumed_so_redis_stays_flat() {
     assert_eq!(app.charge_count().await, 300);
     app.stop().await;
 }
+
+/// Hand-back notices through Redis wake the key's subscriber, plain or carrying bytes (a reply
+/// part the socket then plays without reading it back).
+#[tokio::test]
+async fn redis_hand_back_notices_wake_plain_or_carrying_bytes() {
+    use caly_core::platform::handback::{Handback, Woken};
+    let namespace = format!("hb{}", uuid::Uuid::new_v4().simple());
+    let handback = Handback::redis(&crate::support::infra::redis_url(), &namespace).unwrap();
+    let mut waiter = handback.subscribe("voice:7").await.unwrap();
+    let wait = Duration::from_secs(5);
+    handback.notify("voice:8").await;
+    handback.notify("voice:7").await;
+    assert_eq!(waiter.wait(wait).await, Woken::Notified);
+    let part: Vec<u8> = (0..=255u8).cycle().take(4_000).collect();
+    handback.notify_with("voice:7", &part).await;
+    assert_eq!(waiter.wait(wait).await, Woken::Carrying(part));
+    assert_eq!(
+        waiter.wait(Duration::from_millis(50)).await,
+        Woken::TimedOut
+    );
+}

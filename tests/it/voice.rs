@@ -5,7 +5,7 @@
 
 use crate::support::voicebot::{FakeVoicebot, Received, SameWords, ScriptedEars};
 use crate::support::{Backend, Options, TestApp};
-use caly_core::calls::voice;
+use caly_core::calls::turn_audio;
 use caly_core::integrations::speech::{Encoding, Espeak, Speech, SpeechToText};
 use caly_core::tenancy::profile;
 use caly_core::voice::VoiceSettings;
@@ -419,11 +419,11 @@ async fn the_post_call_transcript_names_speakers_and_redacts_unless_kept() {
     for turn in &turns {
         let scratch = &app.app.scratch;
         assert!(
-            voice::caller_audio(scratch, turn).await.is_err(),
+            turn_audio::caller_audio(scratch, turn).await.is_err(),
             "the live stages' audio is forgotten"
         );
         assert!(
-            voice::reply_parts(scratch, turn.id, 0)
+            turn_audio::reply_parts(scratch, turn.id, 0)
                 .await
                 .unwrap()
                 .is_empty()
@@ -507,10 +507,14 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
         .await
         .unwrap();
     assert_eq!(runs.len(), 3, "one run of each live stage for the one turn");
+    let job = |run: &stage_run::Model| {
+        caly_jobs::StageJob::new(caly_jobs::StageRunId(run.id), run.stage.clone().into())
+    };
     for run in &runs {
-        let ahead = TurnSubject::read_ahead(&app.app, caly_jobs::StageRunId(run.id))
+        let ahead = TurnSubject::read_ahead(&app.app, &job(run))
             .await
             .unwrap_or_else(|| panic!("{} read nothing ahead", run.stage));
+        assert_eq!(ahead.utterance, None, "the job named no input");
         let loaded = TurnSubject::load(&app.app, run).await.unwrap();
         assert_eq!(ahead.call, loaded.call, "{}", run.stage);
         assert_eq!(ahead.turn, loaded.turn, "{}", run.stage);
@@ -526,10 +530,28 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
         .unwrap()
         .expect("a post-call run of the call");
     assert!(
-        TurnSubject::read_ahead(&app.app, caly_jobs::StageRunId(other.id))
+        TurnSubject::read_ahead(&app.app, &job(&other))
             .await
             .is_none()
     );
+    // A job that says where its turn's utterance waits gets it read alongside: that turn's
+    // own, never another's.
+    let first = runs.iter().find(|r| r.stage == "turn_transcribe").unwrap();
+    let samples = |n: i16| (0..n).map(|i| i * 7).collect::<Vec<i16>>();
+    let heard = samples(400);
+    turn_audio::put_utterance(&app.app.scratch, call.id, 1, &heard, 8000)
+        .await
+        .unwrap();
+    turn_audio::put_utterance(&app.app.scratch, call.id, 2, &samples(200), 8000)
+        .await
+        .unwrap();
+    let named = |seq| job(first).with_input(turn_audio::utterance_key(call.id, seq));
+    let ahead = TurnSubject::read_ahead(&app.app, &named(1)).await.unwrap();
+    assert_eq!(ahead.turn.seq, 1);
+    let utterance = ahead.utterance.expect("the utterance read alongside");
+    assert_eq!((utterance.samples, utterance.rate), (heard, 8000));
+    let ahead = TurnSubject::read_ahead(&app.app, &named(2)).await.unwrap();
+    assert_eq!(ahead.utterance, None, "turn 2's audio is not turn 1's");
     app.stop().await;
 }
 

@@ -14,6 +14,9 @@ use super::tools::Toolbox;
 use crate::calls::proof_failures::DbProofGuard;
 use crate::calls::turns::{self, TurnAnswer};
 use crate::integrations::llm::{LlmError, OpenAiChat};
+use crate::integrations::shopify::ShopifyClient;
+use crate::platform::ahead::Ahead;
+use crate::tenancy::profile::StoreProfile;
 use crate::tenancy::{llm, profile, shopify};
 use crate::{App, CoreError};
 use caly_entities::{call, turn};
@@ -54,23 +57,120 @@ fn fallback() -> Answer {
     }
 }
 
-/// The answer to `turn` of `call` and the conversation's memory after it.
+/// What answering a turn of a call reads before its brain starts: the conversation's memory,
+/// the tenant's store client, profile and brain. None of it depends on the turn's words.
+pub struct AnswerInputs {
+    memory: Conversation,
+    client: Option<ShopifyClient>,
+    profile: Option<StoreProfile>,
+    brain: Result<Box<dyn Brain>, LlmError>,
+}
+
+impl AnswerInputs {
+    /// Reads them, together: a caller may be waiting on this turn.
+    pub async fn read(app: &App, call: &call::Model) -> Result<Self, CoreError> {
+        let tenant = TenantId(call.tenant_id);
+        let (memory, client, profile, brain) = tokio::try_join!(
+            turns::memory_of(&app.db, call),
+            shopify::connected_client(app, tenant),
+            profile::profile_of(&app.db, tenant),
+            brain_for(app, tenant),
+        )?;
+        Ok(AnswerInputs {
+            memory,
+            client,
+            profile,
+            brain,
+        })
+    }
+}
+
+/// [`AnswerInputs`] being read ahead, while the turn's words are still being heard
+/// (`turn_transcribe` starts it). A turn's writes come before the next turn starts, so what is
+/// read ahead is what the turn would read itself.
+pub struct InputsAhead(Ahead<Result<AnswerInputs, CoreError>>);
+
+impl InputsAhead {
+    /// Starts reading the inputs for answering a turn of `call`.
+    pub fn start(app: &App, call: &call::Model) -> Self {
+        let (app, call) = (app.clone(), call.clone());
+        InputsAhead(Ahead::start(async move {
+            AnswerInputs::read(&app, &call).await
+        }))
+    }
+}
+
+/// The answer to a turn and the conversation's memory after it.
+pub type Answered = (TurnAnswer, Conversation);
+
+/// A turn's answer being worked out as soon as its words are heard, while the transcript is
+/// being stored: `turn_transcribe` starts it, and `agent_reply`, handed the turn on, takes it
+/// rather than answering again. Only for the very turn and words it was started with.
+#[derive(Clone, Debug)]
+pub struct AnswerAhead {
+    turn: i64,
+    heard: String,
+    answer: Ahead<Result<Answered, CoreError>>,
+}
+
+impl AnswerAhead {
+    /// Starts answering `heard`, a turn of `call` whose input is what was heard, from the
+    /// `inputs` read ahead.
+    pub fn start(
+        app: &App,
+        call: &call::Model,
+        heard: turn::Model,
+        inputs: InputsAhead,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (app, call) = (app.clone(), call.clone());
+        let (turn, words) = (heard.id, heard.input.clone());
+        let answer =
+            Ahead::start(async move { answer_turn(&app, &call, &heard, Some(inputs), now).await });
+        AnswerAhead {
+            turn,
+            heard: words,
+            answer,
+        }
+    }
+
+    /// The answer worked out ahead for `turn` as it is now (same turn, same words), once.
+    pub async fn take_for(&self, turn: &turn::Model) -> Option<Result<Answered, CoreError>> {
+        if turn.id != self.turn || turn.input != self.heard {
+            return None;
+        }
+        self.answer.take().await
+    }
+}
+
+/// The answer to `turn` of `call` and the conversation's memory after it, from the inputs read
+/// `ahead` when there are some, else read now. The brain may record what it learns on the way
+/// (a failed proof of identity, a refused store token), even for an answer worked out ahead
+/// that is then not used.
 pub async fn answer_turn(
     app: &App,
     call: &call::Model,
     turn: &turn::Model,
+    ahead: Option<InputsAhead>,
     now: DateTime<Utc>,
-) -> Result<(TurnAnswer, Conversation), CoreError> {
+) -> Result<Answered, CoreError> {
     let tenant = TenantId(call.tenant_id);
     let queued_ms = (now - turn.created_at).num_milliseconds().max(0);
     let started = Instant::now();
-    // Independent reads, together: a caller may be waiting on this turn.
-    let (mut memory, client, profile, brain) = tokio::try_join!(
-        turns::memory_of(&app.db, call),
-        shopify::connected_client(app, tenant),
-        profile::profile_of(&app.db, tenant),
-        brain_for(app, tenant),
-    )?;
+    let read_ahead = match ahead {
+        Some(InputsAhead(inputs)) => inputs.take().await,
+        None => None,
+    };
+    let inputs = match read_ahead {
+        Some(inputs) => inputs?,
+        None => AnswerInputs::read(app, call).await?,
+    };
+    let AnswerInputs {
+        mut memory,
+        client,
+        profile,
+        brain,
+    } = inputs;
     let store: Option<&dyn StoreData> = client.as_ref().map(|c| c as &dyn StoreData);
     let guard = DbProofGuard {
         db: app.db.clone(),

@@ -12,6 +12,7 @@ pub mod recordings;
 pub mod state;
 pub mod tasks;
 pub mod transcript;
+pub mod turn_audio;
 pub mod turns;
 pub mod voice;
 

@@ -1,10 +1,10 @@
 //! A voice call's rows: opening it from the Voicebot `start` (the raw event kept, the call row
 //! created or updated at once, the session recorded), its turns (stored with the turn's first
-//! stage run, in one transaction; an utterance's audio in scratch), the reply audio the `speak`
-//! stage stores in scratch part by part, the live-call count for limits, and how it ended.
+//! stage run, in one transaction; an utterance's audio in scratch, [`super::turn_audio`]), the
+//! live-call count for limits, and how it ended.
 
+use super::turn_audio;
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
-use crate::integrations::speech::Encoding;
 use crate::pipeline::intake::{self, NewEvent};
 use crate::pipeline::runs::{self, NewRun};
 use crate::pipeline::stages::{agent_reply, turn_transcribe};
@@ -12,7 +12,7 @@ use crate::platform::db::is_postgres;
 use crate::platform::scratch::Scratch;
 use crate::voice::outcome::{Outcome, Reason};
 use crate::voice::protocol::Start;
-use crate::{App, CoreError, Rejection};
+use crate::{App, CoreError};
 use caly_entities::{call, tenant, turn, voice_session};
 use caly_jobs::{CallId, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
@@ -249,15 +249,13 @@ pub async fn start_voice_turn(
         }
     };
     let audio = match &input {
-        VoiceInput::Speech(samples) => Some(pack(samples, rate)),
+        VoiceInput::Speech(samples) => Some(samples.as_slice()),
         VoiceInput::Keypad(_) => None,
     };
     let put_early = async {
         match (&audio, expected_seq) {
             (Some(audio), Some(seq)) => {
-                scratch
-                    .put(&caller_key(call.id, seq), UTTERANCE, audio)
-                    .await?;
+                turn_audio::put_utterance(scratch, call.id, seq, audio, rate).await?;
                 Ok::<_, CoreError>(Some(seq))
             }
             _ => Ok(None),
@@ -265,12 +263,10 @@ pub async fn start_voice_turn(
     };
     let ((row, run), stored_as) = tokio::try_join!(insert, put_early)?;
     let run = run.ok_or(CoreError::NotFound("voice turn run"))?;
-    if let Some(audio) = &audio
+    if let Some(audio) = audio
         && stored_as != Some(row.seq)
     {
-        scratch
-            .put(&caller_key(call.id, row.seq), UTTERANCE, audio)
-            .await?;
+        turn_audio::put_utterance(scratch, call.id, row.seq, audio, rate).await?;
     }
     Ok((row, stage, run))
 }
@@ -327,101 +323,4 @@ async fn insert_voice_turn_portable(
     let run = runs::insert_if_absent(&txn, new, true, now).await?;
     txn.commit().await?;
     Ok((row, run))
-}
-
-/// Where a voice turn's utterance waits in scratch (one field, [`UTTERANCE`]): by the call and
-/// the turn's number, which the socket knows before the turn's row exists.
-fn caller_key(call: i64, seq: i32) -> String {
-    format!("call-audio:{call}:{seq}:caller")
-}
-
-/// Where a turn's reply waits in scratch: one field per part, numbered so they sort in order.
-fn reply_key(turn: i64) -> String {
-    format!("turn-audio:{turn}:reply")
-}
-
-const UTTERANCE: &str = "utterance";
-
-/// Audio as scratch keeps it: the sample rate (4 bytes, little-endian), then PCM16.
-fn pack(samples: &[i16], rate: u32) -> Vec<u8> {
-    let mut bytes = rate.to_le_bytes().to_vec();
-    bytes.extend(Encoding::Pcm16.encode(samples));
-    bytes
-}
-
-fn unpack(bytes: &[u8]) -> Option<(Vec<i16>, u32)> {
-    let rate = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
-    Some((Encoding::Pcm16.decode(&bytes[4..]), rate))
-}
-
-/// The caller's utterance of a voice turn.
-pub async fn caller_audio(
-    scratch: &Scratch,
-    turn: &turn::Model,
-) -> Result<crate::integrations::speech::Audio, CoreError> {
-    let (samples, rate) = scratch
-        .get(&caller_key(turn.call_id, turn.seq), UTTERANCE)
-        .await?
-        .as_deref()
-        .and_then(unpack)
-        .ok_or(Rejection::InvalidTurn("the voice turn has no audio".into()))?;
-    Ok(crate::integrations::speech::Audio::new(samples, rate))
-}
-
-/// Stores one synthesised part of a reply (a redelivered `speak` overwrites it with the same).
-pub async fn store_reply_part(
-    scratch: &Scratch,
-    turn: &turn::Model,
-    part: i32,
-    samples: &[i16],
-    rate: u32,
-) -> Result<(), CoreError> {
-    scratch
-        .put(
-            &reply_key(turn.id),
-            &format!("{part:05}"),
-            &pack(samples, rate),
-        )
-        .await?;
-    Ok(())
-}
-
-/// The reply parts from `from` on, in order.
-pub async fn reply_parts(
-    scratch: &Scratch,
-    turn: i64,
-    from: i32,
-) -> Result<Vec<(i32, Vec<i16>)>, CoreError> {
-    let fields = scratch.fields(&reply_key(turn)).await?;
-    Ok(fields
-        .into_iter()
-        .filter_map(|(name, bytes)| {
-            let part: i32 = name.parse().ok().filter(|part| *part >= from)?;
-            Some((part, unpack(&bytes)?.0))
-        })
-        .collect())
-}
-
-/// Forgets the call's per-turn audio (the working copies the live stages passed around); the
-/// recordings keep what was said. Returns how many pieces (utterances, replies) were kept.
-pub async fn forget_turn_audio(
-    db: &impl ConnectionTrait,
-    scratch: &Scratch,
-    tenant: TenantId,
-    call: CallId,
-) -> Result<u64, CoreError> {
-    let turns: Vec<(i64, i32)> = turn::Entity::find()
-        .select_only()
-        .column(turn::Column::Id)
-        .column(turn::Column::Seq)
-        .filter(turn::Column::TenantId.eq(tenant.0))
-        .filter(turn::Column::CallId.eq(call.0))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let keys: Vec<String> = turns
-        .into_iter()
-        .flat_map(|(turn, seq)| [caller_key(call.0, seq), reply_key(turn)])
-        .collect();
-    Ok(scratch.forget(&keys).await?)
 }

@@ -72,7 +72,7 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
     // A live turn's subject is read alongside the claim (discarded if the claim fails).
     let (claimed, ahead) = tokio::join!(
         runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now),
-        stage.handler().read_ahead(app, job.stage_run_id()),
+        stage.handler().read_ahead(app, job),
     );
     let Some(run) = claimed? else {
         tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");

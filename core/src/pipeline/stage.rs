@@ -9,7 +9,7 @@ use crate::CoreError;
 use crate::pipeline::failure_code::FailureCode;
 use async_trait::async_trait;
 use caly_entities::{call, raw_event, stage_run, tenant};
-use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use caly_jobs::{CallId, StageJob, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
@@ -54,10 +54,11 @@ pub trait Subject: Sized + Send + Sync + 'static {
     /// Loads the subject of a claimed run, within the run's tenant.
     async fn load(app: &App, run: &stage_run::Model) -> Result<Self, StageError>;
 
-    /// Reads the subject of run `run` alongside its claim rather than after it, where a caller
-    /// waits (one round trip less). `None`, the default, when there is no such read or it
-    /// found nothing: the runner then uses [`Subject::load`], which says what is missing.
-    async fn read_ahead(_app: &App, _run: StageRunId) -> Option<Self> {
+    /// Reads the subject of `job`'s run (and the input it names) alongside its claim rather
+    /// than after it, where a caller waits (one round trip less). `None`, the default, when
+    /// there is no such read or it found nothing: the runner then uses [`Subject::load`],
+    /// which says what is missing.
+    async fn read_ahead(_app: &App, _job: &StageJob) -> Option<Self> {
         None
     }
 }
@@ -165,7 +166,7 @@ pub trait Stage: Send + Sync + 'static {
 #[async_trait]
 pub(crate) trait ErasedStage: Send + Sync {
     /// Loads the subject, then runs the stage.
-    async fn read_ahead(&self, app: &App, run: StageRunId) -> Option<ReadAhead>;
+    async fn read_ahead(&self, app: &App, job: &StageJob) -> Option<ReadAhead>;
     async fn load_and_run(
         &self,
         app: &App,
@@ -177,8 +178,8 @@ pub(crate) trait ErasedStage: Send + Sync {
 
 #[async_trait]
 impl<S: Stage> ErasedStage for S {
-    async fn read_ahead(&self, app: &App, run: StageRunId) -> Option<ReadAhead> {
-        S::Subject::read_ahead(app, run)
+    async fn read_ahead(&self, app: &App, job: &StageJob) -> Option<ReadAhead> {
+        S::Subject::read_ahead(app, job)
             .await
             .map(|subject| Box::new(subject) as ReadAhead)
     }

@@ -5,12 +5,15 @@
 use super::runs::TURN_KEY_PREFIX;
 use super::stage::{Failure, StageError, StageOutcome, Subject};
 use crate::App;
+use crate::agent::respond::AnswerAhead;
+use crate::calls::turn_audio;
 use crate::calls::turns::{Armed, ClaimedRun};
+use crate::integrations::speech::Audio;
 use crate::platform::db::is_postgres;
 use crate::platform::pg_statement::{PgStatement, columns_of};
 use async_trait::async_trait;
 use caly_entities::{call, stage_run, turn};
-use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use caly_jobs::{CallId, StageJob, StageName, StageRunId, TenantId};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 /// A live turn's call and turn.
@@ -23,6 +26,11 @@ pub struct TurnSubject {
     /// The sample rate of the call's Voicebot socket, for a voice call (`speak` synthesises
     /// at it).
     pub sample_rate: Option<u32>,
+    /// The turn's answer, worked out ahead by the stage before (only on a subject handed on,
+    /// [`HandOn`]).
+    pub answer_ahead: Option<AnswerAhead>,
+    /// The turn's utterance, read alongside the claim when the job said where it waits.
+    pub utterance: Option<Audio>,
 }
 
 /// A live turn's follow-up armed already claimed by the worker that ran the stage before it
@@ -87,13 +95,38 @@ impl Subject for TurnSubject {
             call,
             turn,
             sample_rate: session.map(|s| s.sample_rate as u32),
+            answer_ahead: None,
+            utterance: None,
         })
     }
 
-    async fn read_ahead(app: &App, run: StageRunId) -> Option<Self> {
+    async fn read_ahead(app: &App, job: &StageJob) -> Option<Self> {
         if !is_postgres(&app.db) {
             return None;
         }
+        let utterance = async {
+            let key = job.input()?;
+            match turn_audio::utterance_at(&app.scratch, key).await {
+                Ok(audio) => audio.map(|audio| (key, audio)),
+                Err(error) => {
+                    tracing::debug!(%error, "utterance read-ahead failed; reading it after");
+                    None
+                }
+            }
+        };
+        let (row, utterance) = tokio::join!(Self::read_row(app, job.stage_run_id()), utterance);
+        let mut subject = row?;
+        // Only the utterance of this very turn.
+        subject.utterance = utterance
+            .filter(|(key, _)| *key == turn_audio::utterance_key(subject.call.id, subject.turn.seq))
+            .map(|(_, audio)| audio);
+        Some(subject)
+    }
+}
+
+impl TurnSubject {
+    /// The call, the turn and the socket's rate of live-turn run `run`, in one statement.
+    async fn read_row(app: &App, run: StageRunId) -> Option<Self> {
         let mut statement = PgStatement::new();
         let id = statement.bind(run.0);
         statement.push(&format!(
@@ -122,6 +155,8 @@ impl Subject for TurnSubject {
                 .try_get::<Option<i32>>("", "v_sample_rate")
                 .ok()?
                 .map(|rate| rate as u32),
+            answer_ahead: None,
+            utterance: None,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! The hand-back: a worker tells a waiting API request that its answer is stored. Redis
 //! pub/sub in production (any worker, any API process), an in-process channel on the embedded
-//! default. A notice only wakes the waiter; the answer itself is read from the database, so a
-//! lost notice costs a short wait, never an answer.
+//! default. A notice wakes the waiter; the answer itself is read from where it is stored, so a
+//! lost notice costs a short wait, never an answer. A notice may also carry a copy of what was
+//! just stored ([`Handback::notify_with`]), which spares the waiter that read while a caller
+//! listens.
 
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -13,7 +15,7 @@ use tokio::sync::{OnceCell, broadcast};
 #[derive(Clone)]
 pub enum Handback {
     /// Within this process.
-    Local(Arc<broadcast::Sender<String>>),
+    Local(Arc<broadcast::Sender<Notice>>),
     /// Redis pub/sub, channels prefixed by the queue namespace.
     Redis {
         /// The server.
@@ -35,10 +37,17 @@ impl std::fmt::Debug for Handback {
     }
 }
 
+/// One notice on the in-process channel: its key, and the bytes it carries, if any.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    key: String,
+    carried: Option<Arc<[u8]>>,
+}
+
 /// One request waiting for notices on one key.
 pub enum Waiter {
     /// In process.
-    Local(broadcast::Receiver<String>, String),
+    Local(broadcast::Receiver<Notice>, String),
     /// A Redis subscription.
     Redis(Box<redis::aio::PubSub>),
 }
@@ -80,9 +89,23 @@ impl Handback {
     /// Tells whoever waits on `key` that its answer is stored. Best effort: a waiter that
     /// misses it reads the database on its next check.
     pub async fn notify(&self, key: &str) {
+        self.send(key, None).await;
+    }
+
+    /// Like [`Handback::notify`], carrying `bytes`: a copy of what was just stored, which the
+    /// waiter may use without reading it back. Best effort as well: what is stored stays the
+    /// truth, and may be sent at the same time as the notice.
+    pub async fn notify_with(&self, key: &str, bytes: &[u8]) {
+        self.send(key, Some(bytes)).await;
+    }
+
+    async fn send(&self, key: &str, carried: Option<&[u8]>) {
         match self {
             Handback::Local(sender) => {
-                let _ = sender.send(key.to_string());
+                let _ = sender.send(Notice {
+                    key: key.to_string(),
+                    carried: carried.map(Arc::from),
+                });
             }
             Handback::Redis {
                 client,
@@ -93,8 +116,10 @@ impl Handback {
                     let conn = publisher
                         .get_or_try_init(|| ConnectionManager::new(client.clone()))
                         .await?;
+                    // A plain notice is one byte, which no carried payload is.
+                    let message = carried.unwrap_or(PLAIN_NOTICE);
                     conn.clone()
-                        .publish::<_, _, i64>(Self::channel(namespace, key), "done")
+                        .publish::<_, _, i64>(Self::channel(namespace, key), message)
                         .await
                 };
                 if let Err(error) = sent.await {
@@ -105,11 +130,16 @@ impl Handback {
     }
 }
 
+/// What a plain notice publishes.
+const PLAIN_NOTICE: &[u8] = b"!";
+
 /// How a wait ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Woken {
     /// A notice came.
     Notified,
+    /// A notice came carrying these bytes ([`Handback::notify_with`]).
+    Carrying(Vec<u8>),
     /// The time ran out.
     TimedOut,
     /// The channel is gone (Redis dropped the connection): stop waiting on it.
@@ -124,7 +154,12 @@ impl Waiter {
                 let wanted = async {
                     loop {
                         match receiver.recv().await {
-                            Ok(seen) if seen == *key => return Woken::Notified,
+                            Ok(seen) if seen.key == *key => {
+                                return match seen.carried {
+                                    Some(bytes) => Woken::Carrying(bytes.to_vec()),
+                                    None => Woken::Notified,
+                                };
+                            }
                             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                             Err(broadcast::error::RecvError::Closed) => return Woken::Closed,
                         }
@@ -138,11 +173,37 @@ impl Waiter {
                 use futures::StreamExt;
                 let mut messages = pubsub.on_message();
                 match tokio::time::timeout(timeout, messages.next()).await {
-                    Ok(Some(_)) => Woken::Notified,
+                    Ok(Some(message)) => {
+                        let bytes = message.get_payload_bytes();
+                        if bytes == PLAIN_NOTICE {
+                            Woken::Notified
+                        } else {
+                            Woken::Carrying(bytes.to_vec())
+                        }
+                    }
                     Ok(None) => Woken::Closed,
                     Err(_) => Woken::TimedOut,
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_process_notices_wake_their_key_and_may_carry_bytes() {
+        let handback = Handback::local();
+        let mut waiter = handback.subscribe("voice:1").await.unwrap();
+        handback.notify("voice:2").await;
+        handback.notify_with("voice:1", b"P part").await;
+        let wait = Duration::from_secs(1);
+        assert_eq!(waiter.wait(wait).await, Woken::Carrying(b"P part".to_vec()));
+        handback.notify("voice:1").await;
+        assert_eq!(waiter.wait(wait).await, Woken::Notified);
+        let quiet = Duration::from_millis(20);
+        assert_eq!(waiter.wait(quiet).await, Woken::TimedOut);
     }
 }

@@ -2,6 +2,7 @@
 //! storage, mail, secrets, database leases, outbound fetch policy, pagination, time and logging.
 //! Nothing here knows about calls, billing or tenants.
 
+pub mod ahead;
 pub mod crypto;
 pub mod db;
 pub mod egress;

@@ -14,6 +14,7 @@ use super::recorder::Recorder;
 use super::vad::{Vad, VadEvent};
 use crate::App;
 use crate::agent::brain::FALLBACK_LINE;
+use crate::calls::turn_audio;
 use crate::calls::turns::{self, ANSWERED, PENDING, TIMED_OUT, UNHEARD};
 use crate::calls::voice::{self, VoiceInput};
 use crate::platform::handback::{Waiter, Woken};
@@ -257,8 +258,10 @@ impl Session {
                     }
                 },
                 woken = wait_notice(self.waiter.as_mut()), if wait_turn => {
-                    if woken == Woken::Closed {
-                        self.waiter = None;
+                    match woken {
+                        Woken::Closed => self.waiter = None,
+                        Woken::Carrying(notice) => self.play_carried(&notice).await,
+                        Woken::Notified | Woken::TimedOut => {}
                     }
                     self.poll_turn().await;
                 }
@@ -401,7 +404,11 @@ impl Session {
         {
             Ok((turn, stage, run)) => {
                 self.last_seq = Some(turn.seq);
-                if let Err(error) = self.app.queue.push(StageJob::new(run, stage)).await {
+                let mut job = StageJob::new(run, stage);
+                if turn.source == "voice" {
+                    job = job.with_input(turn_audio::utterance_key(self.call.id, turn.seq));
+                }
+                if let Err(error) = self.app.queue.push(job).await {
                     tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
                 }
                 self.turn = Some(InFlight {
@@ -427,7 +434,7 @@ impl Session {
         let (id, from) = (flight.id, flight.next_part);
         // The reply audio first: it is usually why the socket was woken, and the caller hears
         // it before the turn's row is read.
-        let parts = voice::reply_parts(&self.app.scratch, id, from)
+        let parts = turn_audio::reply_parts(&self.app.scratch, id, from)
             .await
             .unwrap_or_default();
         self.play_parts(parts).await;
@@ -453,6 +460,21 @@ impl Session {
                 self.say_phrase(phrases::GOODBYE).await;
             }
             _ => self.finish_reply(row).await,
+        }
+    }
+
+    /// Plays the reply part a notice carries, when it is the next one of the turn in flight
+    /// (any other is read from scratch).
+    async fn play_carried(&mut self, notice: &[u8]) {
+        let Some((turn, part, samples)) = turn_audio::carried_reply_part(notice) else {
+            return;
+        };
+        if self
+            .turn
+            .as_ref()
+            .is_some_and(|flight| flight.id == turn && flight.next_part == part)
+        {
+            self.play_parts(vec![(part, samples)]).await;
         }
     }
 
@@ -486,7 +508,7 @@ impl Session {
             return;
         };
         if row.reply_parts.is_some_and(|n| flight.next_part < n) {
-            let parts = voice::reply_parts(&self.app.scratch, row.id, flight.next_part)
+            let parts = turn_audio::reply_parts(&self.app.scratch, row.id, flight.next_part)
                 .await
                 .unwrap_or_default();
             self.play_parts(parts).await;

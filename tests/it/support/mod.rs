@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 pub mod exotel;
-mod infra;
+pub mod infra;
 pub mod openai;
 pub mod process;
 pub mod shopify;

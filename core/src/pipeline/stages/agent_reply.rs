@@ -56,7 +56,14 @@ impl Stage for AgentReply {
                 format!("turn already {}", turn.status),
             ));
         }
-        let (mut answer, memory) = answer_turn(app, call, turn, now).await?;
+        let ahead = match &subject.answer_ahead {
+            Some(ahead) => ahead.take_for(turn).await,
+            None => None,
+        };
+        let (mut answer, memory) = match ahead {
+            Some(answered) => answered?,
+            None => answer_turn(app, call, turn, None, now).await?,
+        };
         // A caller's goodbye on the phone ends the call: the socket node says the cached
         // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
         // else?".
@@ -91,6 +98,10 @@ impl Stage for AgentReply {
         }
         let Recorded::Stored(next) = recorded else {
             return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
+        };
+        let subject = TurnSubject {
+            answer_ahead: None,
+            ..subject
         };
         Ok(StageOutcome::note(call_id, note).then_turn(speak::NAME, next, subject))
     }

@@ -1,9 +1,10 @@
 //! `speak`: synthesises a voice turn's reply sentence by sentence, storing each part as soon as
-//! it is ready and telling the call's socket node, so speaking starts after the first sentence.
+//! it is ready and telling the call's socket node (the notice carries the part), so speaking
+//! starts after the first sentence.
 //! Live lane, one run per turn (`turn:{id}`); a redelivered run skips the parts already stored.
 
 use crate::App;
-use crate::calls::{turns, voice};
+use crate::calls::{turn_audio, turns, voice};
 use crate::integrations::speech::{SpeechError, sentences};
 use crate::pipeline::stage::{
     Failure, Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject,
@@ -46,6 +47,7 @@ impl Stage for Speak {
             call,
             turn,
             sample_rate,
+            ..
         }: TurnSubject,
         _now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
@@ -60,7 +62,9 @@ impl Stage for Speak {
         // The parts an earlier attempt stored already (only a run taken back after its lease
         // lapsed has one).
         let stored = if run.attempts > 1 {
-            voice::reply_parts(&app.scratch, turn.id, 0).await?.len()
+            turn_audio::reply_parts(&app.scratch, turn.id, 0)
+                .await?
+                .len()
         } else {
             0
         };
@@ -83,8 +87,7 @@ impl Stage for Speak {
                     .map_err(|e| StageError::Permanent(Failure::Speech(e)))?;
             // The first sentence's synthesis alone: the provider's share of the wait.
             first_ms.get_or_insert(synthesis.elapsed().as_millis() as u64);
-            voice::store_reply_part(&app.scratch, &turn, i as i32, &spoken.samples, rate).await?;
-            app.handback.notify(&voice::handback_key(call.id)).await;
+            turn_audio::store_reply_part(app, &turn, i as i32, &spoken.samples, rate).await?;
         }
         let took = started.elapsed().as_millis() as u64;
         turns::finish_speaking(

@@ -11,7 +11,7 @@ use crate::calls::recordings::{self, RecordingSource};
 use crate::calls::transcript::chunks::speech_chunks;
 use crate::calls::transcript::redact::redact;
 use crate::calls::transcript::{self, NewTranscript, Segment, Speaker, decode::decode};
-use crate::calls::voice;
+use crate::calls::{turn_audio, voice};
 use crate::integrations::speech::{Audio, SpeechError, SpeechToText};
 use crate::pipeline::runs::{self, NewRun, Rearm};
 use crate::pipeline::stage::{Failure, Lane, Stage, StageError, StageOutcome, StageSpec};
@@ -151,7 +151,7 @@ async fn after_the_call(
     } else {
         0
     };
-    let forgotten = voice::forget_turn_audio(&app.db, &app.scratch, tenant, call).await?;
+    let forgotten = turn_audio::forget_turn_audio(&app.db, &app.scratch, tenant, call).await?;
     Ok(format!(
         "; {redacted} turns redacted, {forgotten} turn audio pieces forgotten"
     ))

@@ -5,15 +5,16 @@
 
 use super::agent_reply;
 use crate::App;
+use crate::agent::respond::{AnswerAhead, InputsAhead};
 use crate::calls::turns::{self, Arm};
-use crate::calls::voice;
-use crate::integrations::speech::SpeechError;
+use crate::calls::{turn_audio, voice};
+use crate::integrations::speech::{Audio, SpeechError};
 use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{
     Failure, Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject,
 };
 use async_trait::async_trait;
-use caly_entities::stage_run;
+use caly_entities::{stage_run, turn};
 use caly_jobs::{CallId, StageName, TenantId};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
@@ -57,7 +58,12 @@ impl Stage for TurnTranscribe {
                 format!("turn already {}", turn.status),
             ));
         }
-        let heard = match transcribe(app, turn).await {
+        // Handed on, `agent_reply` runs next here: what it reads is read while the caller's
+        // words are heard, and its answer worked out while they are stored.
+        let inputs = app
+            .hand_on_lease(&agent_reply::NAME)
+            .map(|_| InputsAhead::start(app, call));
+        let heard = match transcribe(app, turn, subject.utterance.clone()).await {
             Ok(heard) => heard,
             Err(err) => {
                 turns::fail_turn(
@@ -78,6 +84,13 @@ impl Stage for TurnTranscribe {
             app.handback.notify(&voice::handback_key(call.id)).await;
             return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
         }
+        let answer = inputs.map(|inputs| {
+            let heard = turn::Model {
+                input: text.clone(),
+                ..turn.clone()
+            };
+            AnswerAhead::start(app, call, heard, inputs, now)
+        });
         // Armed with the transcript, already dispatched (the runner pushes it at once) or
         // claimed (this worker runs it at once).
         let new = Arm {
@@ -87,22 +100,31 @@ impl Stage for TurnTranscribe {
         let next = turns::set_transcript(&app.db, turn, &text, took, new, now).await?;
         let heard = format!("heard {} characters", text.chars().count());
         let outcome = StageOutcome::note(Some(CallId(call.id)), heard);
+        let subject = TurnSubject {
+            answer_ahead: answer,
+            ..subject
+        };
         Ok(outcome.then_turn(agent_reply::NAME, next, subject))
     }
 }
 
+/// Hears `turn`: its utterance as read alongside the claim, else from scratch.
 async fn transcribe(
     app: &App,
     turn: &caly_entities::turn::Model,
+    read_ahead: Option<Audio>,
 ) -> Result<(String, u64), SpeechError> {
     let stt = app
         .speech
         .stt
         .clone()
         .ok_or_else(|| SpeechError::Unavailable("no speech-to-text engine".into()))?;
-    let audio = voice::caller_audio(&app.scratch, turn)
-        .await
-        .map_err(|e| SpeechError::Unreadable(e.to_string()))?;
+    let audio = match read_ahead {
+        Some(audio) => audio,
+        None => turn_audio::caller_audio(&app.scratch, turn)
+            .await
+            .map_err(|e| SpeechError::Unreadable(e.to_string()))?,
+    };
     let started = Instant::now();
     let text = tokio::time::timeout(app.settings.agent_timeout, stt.transcribe(&audio))
         .await
