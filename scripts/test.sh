@@ -55,11 +55,19 @@ fi
 redis-cli -h 127.0.0.1 -p 6379 -n 9 flushdb >/dev/null
 
 # --- s3s-fs (S3-compatible store) -------------------------------------------------------------
+# s3s-fs resolves paths against its working directory on every request: one started from a
+# checkout that was deleted since answers 500 to everything, so it is started again. Background
+# servers are started from $TOOLS, which outlives any checkout.
+for pid in $(pgrep -f "s3s-fs --host 127.0.0.1 --port 8014" || true); do
+  case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in
+    *" (deleted)") kill "$pid"; sleep 1 ;;
+  esac
+done
 if ! curl -s -o /dev/null "$CALY_TEST_S3_ENDPOINT"; then
   command -v s3s-fs >/dev/null || cargo install s3s-fs@0.14.1 --features binary --locked
   mkdir -p "$TOOLS/s3-data"
-  nohup s3s-fs --host 127.0.0.1 --port 8014 --access-key caly-test --secret-key caly-test-secret \
-    "$TOOLS/s3-data" >"$TOOLS/s3s-fs.log" 2>&1 &
+  (cd "$TOOLS" && nohup s3s-fs --host 127.0.0.1 --port 8014 --access-key caly-test \
+    --secret-key caly-test-secret "$TOOLS/s3-data" >"$TOOLS/s3s-fs.log" 2>&1 &)
   wait_for s3s-fs curl -s -o /dev/null "$CALY_TEST_S3_ENDPOINT"
 fi
 
@@ -67,7 +75,7 @@ fi
 if ! curl -sf http://127.0.0.1:1080/healthz >/dev/null 2>&1; then
   command -v npm >/dev/null || apt_install nodejs npm
   [ -x "$TOOLS/node_modules/.bin/maildev" ] || (cd "$TOOLS" && npm install --silent --no-audit --no-fund maildev@2.2.1 >/dev/null)
-  nohup maildev --ip 127.0.0.1 -s 1025 -w 1080 >"$TOOLS/maildev.log" 2>&1 &
+  (cd "$TOOLS" && nohup maildev --ip 127.0.0.1 -s 1025 -w 1080 >"$TOOLS/maildev.log" 2>&1 &)
   wait_for maildev curl -sf http://127.0.0.1:1080/healthz
 fi
 
