@@ -572,7 +572,7 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     // A new turn (its own first run is only dispatched after a minute, so no worker takes it).
     let now = chrono::Utc::now();
     let db = &app.app.live_db;
-    let (turn, _, _) = start_voice_turn(
+    let (turn, job) = start_voice_turn(
         db,
         &app.app.scratch,
         &call,
@@ -583,6 +583,7 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     )
     .await
     .unwrap();
+    assert_eq!(job.input(), None, "keypad digits have no utterance");
     let next = Arm {
         run: NewRun::for_turn(&speak::NAME, &call, turn.id),
         claimed_until: Some(lease),
@@ -633,5 +634,17 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
         .unwrap();
     assert_eq!(pending.status, caly_core::RunStatus::Pending);
     assert_eq!((pending.attempts, pending.locked_until), (0, None));
+    // A spoken turn's job names where its utterance waits, and the utterance is there.
+    let said: Vec<i16> = (0..320).map(|i| i * 3).collect();
+    let speech = VoiceInput::Speech(said.clone());
+    let (spoken, job) = start_voice_turn(db, &app.app.scratch, &call, speech, 8000, None, now)
+        .await
+        .unwrap();
+    let key = turn_audio::utterance_key(call.id, spoken.seq);
+    assert_eq!(job.input(), Some(key.as_str()));
+    let stored = turn_audio::utterance_at(&app.app.scratch, &key)
+        .await
+        .unwrap();
+    assert_eq!(stored.map(|audio| audio.samples), Some(said));
     app.stop().await;
 }

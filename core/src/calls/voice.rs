@@ -14,7 +14,7 @@ use crate::voice::outcome::{Outcome, Reason};
 use crate::voice::protocol::Start;
 use crate::{App, CoreError};
 use caly_entities::{call, tenant, turn, voice_session};
-use caly_jobs::{CallId, StageName, StageRunId, TenantId};
+use caly_jobs::{CallId, StageJob, StageName, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -222,8 +222,8 @@ pub async fn session_of(
 }
 
 /// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
-/// for keypad digits) in one commit, the run already marked dispatched: the caller pushes it
-/// at once, after this returns. An utterance's audio is in scratch before this returns, so
+/// for keypad digits) in one commit, the run already marked dispatched: the caller pushes the
+/// returned job at once, after this returns (for speech it names where the utterance waits). An utterance's audio is in scratch before this returns, so
 /// before any worker is told to look for it. It is keyed by the call and the turn's number:
 /// with `expected_seq` (the number the socket expects, one after its last turn's) it is
 /// stored alongside the turn's row rather than after it, and again should the row's number
@@ -236,7 +236,7 @@ pub async fn start_voice_turn(
     rate: u32,
     expected_seq: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<(turn::Model, StageName, StageRunId), CoreError> {
+) -> Result<(turn::Model, StageJob), CoreError> {
     let (source, text, stage) = match &input {
         VoiceInput::Speech(_) => ("voice", String::new(), turn_transcribe::NAME),
         VoiceInput::Keypad(digits) => ("dtmf", digits.clone(), agent_reply::NAME),
@@ -263,12 +263,14 @@ pub async fn start_voice_turn(
     };
     let ((row, run), stored_as) = tokio::try_join!(insert, put_early)?;
     let run = run.ok_or(CoreError::NotFound("voice turn run"))?;
-    if let Some(audio) = audio
-        && stored_as != Some(row.seq)
-    {
-        turn_audio::put_utterance(scratch, call.id, row.seq, audio, rate).await?;
+    let mut job = StageJob::new(run, stage);
+    if let Some(audio) = audio {
+        if stored_as != Some(row.seq) {
+            turn_audio::put_utterance(scratch, call.id, row.seq, audio, rate).await?;
+        }
+        job = job.with_input(turn_audio::utterance_key(call.id, row.seq));
     }
-    Ok((row, stage, run))
+    Ok((row, job))
 }
 
 /// PostgreSQL: one statement; a turn that lost the race for its number tries again.

@@ -20,7 +20,7 @@ use crate::calls::voice::{self, VoiceInput};
 use crate::platform::handback::{Waiter, Woken};
 use crate::tenancy::profile::{StoreProfile, profile_of};
 use caly_entities::{call, tenant};
-use caly_jobs::{StageJob, TenantId};
+use caly_jobs::TenantId;
 use chrono::Utc;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -402,12 +402,8 @@ impl Session {
         )
         .await
         {
-            Ok((turn, stage, run)) => {
+            Ok((turn, job)) => {
                 self.last_seq = Some(turn.seq);
-                let mut job = StageJob::new(run, stage);
-                if turn.source == "voice" {
-                    job = job.with_input(turn_audio::utterance_key(self.call.id, turn.seq));
-                }
                 if let Err(error) = self.app.queue.push(job).await {
                     tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
                 }
