@@ -37,6 +37,9 @@ pub async fn serve_all(
     listener: tokio::net::TcpListener,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The workers here consume every stage: a voice socket runs its turns' first stage here.
+    let stages = app.stages.names();
+    let app = app.consuming(&stages);
     tokio::spawn({
         let app = app.clone();
         async move { caly_core::voice::phrases::prewarm(&app).await }

@@ -58,9 +58,9 @@ pub struct App {
     pub phrases: Arc<PhraseCache>,
     /// The live voice calls this process holds (the per-node limit).
     pub voice_calls: Arc<NodeCalls>,
-    /// The live stages this process's workers consume. A live stage hands its follow-up
-    /// straight to the worker it runs on when that stage is one of these (see
-    /// [`App::hand_on_lease`]); empty outside a worker.
+    /// The live stages this process's workers consume. A live stage hands its follow-up, and
+    /// a voice socket a turn's first stage, straight to this process when that stage is one of
+    /// these (see [`App::hand_on_lease`]); empty in a process that runs no workers.
     pub live_here: Arc<Vec<StageName>>,
 }
 
@@ -210,20 +210,22 @@ impl App {
         live
     }
 
-    /// This context in a worker that consumes `stages`: the live ones among them may be handed
-    /// on within the worker.
+    /// This context in a process whose workers consume `stages`: the live ones among them may
+    /// be handed on within the process (by a live stage, or by a voice socket for a turn's
+    /// first stage).
     pub fn consuming(mut self, stages: &[StageName]) -> Self {
         let live = stages.iter().filter(|s| self.queue.is_live(s)).cloned();
         self.live_here = Arc::new(live.collect());
         self
     }
 
-    /// When a live stage running here may arm `next` already claimed and run it at once, on
-    /// this worker, rather than push it for any worker to take: the lease that claim holds
-    /// (from now). So it is when this worker consumes `next`, on PostgreSQL, where the arming
-    /// write claims the run in the same statement. A caller waits on each hop; handing on saves
-    /// a push, a pop and a claim. If this worker dies meanwhile, the claimed run's lease lapses
-    /// and the sweeper dispatches it again.
+    /// When a live stage running here (or a voice socket starting a turn) may arm `next`
+    /// already claimed and run it at once, in this process, rather than push it for any worker
+    /// to take: the lease that claim holds (from now). So it is when this process's workers
+    /// consume `next` ([`App::consuming`]), on PostgreSQL, where the arming write claims the run
+    /// in the same statement. A caller waits on each hop; handing on saves a push, a pop and a
+    /// claim. If this process dies meanwhile, the claimed run's lease lapses and the sweeper
+    /// dispatches it again.
     pub fn hand_on_lease(&self, next: &StageName) -> Option<chrono::DateTime<chrono::Utc>> {
         (db::is_postgres(&self.db) && self.live_here.contains(next))
             .then(|| chrono::Utc::now() + crate::pipeline::runs::chrono_of(self.settings.lease))

@@ -65,6 +65,11 @@ pub enum BenchCommand {
         /// instead of in real time with calls spread over one turn's length.
         #[arg(long)]
         burst: bool,
+        /// The socket pushes each turn's first stage onto its live queue for a worker to pop
+        /// and claim, as an api process without live workers of its own does, instead of
+        /// running it in this process, whose workers consume that queue.
+        #[arg(long)]
+        through_queue: bool,
     },
     /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
     /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
@@ -94,13 +99,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             calls,
             offline_calls,
             burst,
+            through_queue,
         } => {
             let arrival = if burst {
                 turn::Arrival::Burst
             } else {
                 turn::Arrival::PhoneLine
             };
-            turn::run(turns, &calls, &offline_calls, arrival).await
+            turn::run(turns, &calls, &offline_calls, arrival, through_queue).await
         }
     }
 }

@@ -91,6 +91,7 @@ pub async fn run(
     stubbed: &[usize],
     offline: &[usize],
     arrival: Arrival,
+    through_queue: bool,
 ) -> anyhow::Result<()> {
     let bench = bench_app("turn", 5000).await?;
     let _store = bench.connect_local_store().await?;
@@ -108,9 +109,23 @@ pub async fn run(
         }
     };
     println!("{how}");
+    if through_queue {
+        println!(
+            "--through-queue: the socket pushes each turn's first stage for a worker to pop and claim"
+        );
+    } else {
+        println!(
+            "the socket runs each turn's first stage in this process, whose workers consume its \
+             queue (--through-queue: push it for a worker to pop and claim)"
+        );
+    }
     let stub = Speech::with(Some(Arc::new(InstantEars)), Some(Arc::new(InstantVoice)));
     println!("\nproviders stubbed at zero latency (offline rules agent)");
-    let line = Line { turns, arrival };
+    let line = Line {
+        turns,
+        arrival,
+        through_queue,
+    };
     measure(&bench, stub, line, stubbed, &tone(600, RATE)).await?;
 
     let settings = SpeechSettings {
@@ -148,6 +163,7 @@ pub async fn run(
 struct Line {
     turns: usize,
     arrival: Arrival,
+    through_queue: bool,
 }
 
 async fn measure(
@@ -158,8 +174,15 @@ async fn measure(
     utterance: &[i16],
 ) -> anyhow::Result<()> {
     let app = bench.app.clone().with_speech(speech);
+    // The socket's side of the process: with the workers' stages, it runs a turn's first
+    // stage itself (they are spawned below with the same).
+    let socket_app = if line.through_queue {
+        app.clone()
+    } else {
+        app.clone().consuming(&app.stages.names())
+    };
     let serving = BenchApp {
-        app: app.clone(),
+        app: socket_app,
         tenant: bench.tenant.clone(),
         base: Default::default(),
     };
@@ -180,6 +203,7 @@ async fn measure(
     let warm_up = Line {
         turns: WARM_UP_TURNS,
         arrival: Arrival::Burst,
+        ..line
     };
     one_call(
         url.clone(),

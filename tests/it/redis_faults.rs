@@ -98,17 +98,34 @@ async fn finished_jobs_are_vacuumed_so_redis_stays_flat() {
 async fn redis_hand_back_notices_wake_plain_or_carrying_bytes() {
     use caly_core::platform::handback::{Handback, Woken};
     let namespace = format!("hb{}", uuid::Uuid::new_v4().simple());
-    let handback = Handback::redis(&crate::support::infra::redis_url(), &namespace).unwrap();
-    let mut waiter = handback.subscribe("voice:7").await.unwrap();
+    let url = crate::support::infra::redis_url();
+    // The waiter's process and another one (a worker on another node).
+    let here = Handback::redis(&url, &namespace).unwrap();
+    let there = Handback::redis(&url, &namespace).unwrap();
+    let mut waiter = here.subscribe("voice:7").await.unwrap();
     let wait = Duration::from_secs(5);
-    handback.notify("voice:8").await;
-    handback.notify("voice:7").await;
-    assert_eq!(waiter.wait(wait).await, Woken::Notified);
+    let quiet = Duration::from_millis(50);
     let part: Vec<u8> = (0..=255u8).cycle().take(4_000).collect();
-    handback.notify_with("voice:7", &part).await;
-    assert_eq!(waiter.wait(wait).await, Woken::Carrying(part));
-    assert_eq!(
-        waiter.wait(Duration::from_millis(50)).await,
-        Woken::TimedOut
-    );
+    for (sender, through) in [(&there, "redis"), (&here, "this process")] {
+        sender.notify("voice:8").await;
+        sender.notify("voice:7").await;
+        assert_eq!(waiter.wait(wait).await, Woken::Notified, "{through}");
+        sender.notify_with("voice:7", &part).await;
+        assert_eq!(
+            waiter.wait(wait).await,
+            Woken::Carrying(part.clone()),
+            "{through}"
+        );
+        assert_eq!(waiter.wait(quiet).await, Woken::TimedOut, "{through}");
+    }
+    // Sent from this process, a notice takes the in-process channel, not Redis: the same
+    // key's subscriber elsewhere hears nothing of it.
+    let mut elsewhere = there.subscribe("voice:7").await.unwrap();
+    here.notify("voice:7").await;
+    assert_eq!(waiter.wait(wait).await, Woken::Notified);
+    assert_eq!(elsewhere.wait(quiet).await, Woken::TimedOut);
+    // Once its waiter is gone, this process's notices go through Redis again.
+    drop(waiter);
+    here.notify("voice:7").await;
+    assert_eq!(elsewhere.wait(wait).await, Woken::Notified);
 }

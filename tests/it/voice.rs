@@ -9,7 +9,7 @@ use caly_core::calls::turn_audio;
 use caly_core::integrations::speech::{Encoding, Espeak, Speech, SpeechToText};
 use caly_core::tenancy::profile;
 use caly_core::voice::VoiceSettings;
-use caly_entities::{recording, turn};
+use caly_entities::{recording, stage_run, turn};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::sync::Arc;
@@ -27,12 +27,24 @@ async fn spawn_hearing(
     ears: Arc<dyn SpeechToText>,
     voice: VoiceSettings,
 ) -> TestApp {
+    spawn_with(backend, ears, voice, false).await
+}
+
+async fn spawn_with(
+    backend: Backend,
+    ears: Arc<dyn SpeechToText>,
+    voice: VoiceSettings,
+    socket_runs_turns: bool,
+) -> TestApp {
     let speech = Speech::with(Some(ears), Some(Arc::new(Espeak::default())));
     let app = TestApp::spawn_opts(
         backend,
         Options {
             speech: Some(speech),
             voice: Some(voice),
+            socket_runs_turns,
+            // A socket that runs its turns needs no workers to answer: none run at first.
+            workers: !socket_runs_turns,
             ..Options::default()
         },
     )
@@ -115,9 +127,10 @@ async fn greeted(bot: &mut FakeVoicebot, started: Instant) -> Vec<Received> {
     greeting
 }
 
-async fn answered_and_resolved(backend: Backend) {
+async fn answered_and_resolved(backend: Backend, socket_runs_turns: bool) {
     let heard = ["Where is my order 1004?", "No thanks, that's all. Bye!"];
-    let app = spawn(backend, &heard, Duration::ZERO, VoiceSettings::default()).await;
+    let ears = Arc::new(ScriptedEars::new(&heard, Duration::ZERO));
+    let mut app = spawn_with(backend, ears, VoiceSettings::default(), socket_runs_turns).await;
     let sid = format!("a1{}", uuid::Uuid::new_v4().simple());
     let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
     let started = Instant::now();
@@ -156,6 +169,34 @@ async fn answered_and_resolved(backend: Backend) {
         "the goodbye turn keeps the words the caller heard: {call}"
     );
     let row = app.call_by_sid(&sid).await;
+    if socket_runs_turns {
+        // The conversation above was answered with no worker running: by the socket's own
+        // process, each stage handed to the next. The post-call stages need the workers.
+        app.start_workers();
+    }
+    app.drain().await;
+    // Each turn's stages ran once and succeeded, whether `agent_reply`'s answer was stored by
+    // its own write or with the words: the goodbye is the socket's own phrase, not spoken.
+    let runs = stage_run::Entity::find()
+        .filter(stage_run::Column::CallId.eq(row.id))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    for (n, turn) in turns.iter().enumerate() {
+        let key = format!("turn:{}", turn["id"]);
+        let mut ran: Vec<_> = runs
+            .iter()
+            .filter(|r| r.dedupe_key == key)
+            .map(|r| (r.stage.as_str(), r.status, r.attempts))
+            .collect();
+        ran.sort_by_key(|(stage, ..)| *stage);
+        let done = caly_core::RunStatus::Succeeded;
+        let mut expected = vec![("agent_reply", done, 1), ("turn_transcribe", done, 1)];
+        if n == 0 {
+            expected.insert(1, ("speak", done, 1));
+        }
+        assert_eq!(ran, expected, "turn {n}: {call}");
+    }
     assert_eq!(row.outcome.as_deref(), Some("resolved"));
     assert_eq!(row.outcome_reason.as_deref(), Some("goodbye"));
     assert!(row.bot_answered);
@@ -181,12 +222,17 @@ async fn answered_and_resolved(backend: Backend) {
 
 #[tokio::test]
 async fn a_call_is_greeted_answered_and_resolved_on_the_embedded_default() {
-    answered_and_resolved(Backend::Embedded).await;
+    answered_and_resolved(Backend::Embedded, false).await;
 }
 
 #[tokio::test]
 async fn a_call_is_greeted_answered_and_resolved_on_postgres_and_redis() {
-    answered_and_resolved(Backend::Production).await;
+    answered_and_resolved(Backend::Production, false).await;
+}
+
+#[tokio::test]
+async fn a_call_is_answered_with_the_socket_running_its_turns_first_stage_itself() {
+    answered_and_resolved(Backend::Production, true).await;
 }
 
 #[tokio::test]
@@ -498,7 +544,6 @@ async fn one_short_call_on_postgres(prefix: &str) -> (TestApp, caly_entities::ca
 #[tokio::test]
 async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() {
     use caly_core::pipeline::stage::{Subject, TurnSubject};
-    use caly_entities::stage_run;
     let (app, call) = one_short_call_on_postgres("ra").await;
     let runs = stage_run::Entity::find()
         .filter(stage_run::Column::CallId.eq(call.id))
@@ -555,13 +600,25 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
     app.stop().await;
 }
 
+/// What an arming statement returned for `run` is what it stored.
+async fn assert_run_as_stored(db: &sea_orm::DatabaseConnection, run: &stage_run::Model) {
+    let stored = stage_run::Entity::find_by_id(run.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        &stored, run,
+        "what the statement returned is what it stored"
+    );
+}
+
 #[tokio::test]
 async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker() {
     use caly_core::calls::turns::{self, Arm, Armed};
-    use caly_core::calls::voice::{VoiceInput, start_voice_turn};
+    use caly_core::calls::voice::{TurnStart, VoiceInput, start_voice_turn};
     use caly_core::pipeline::runs::NewRun;
-    use caly_core::pipeline::stages::{speak, transcribe};
-    use caly_entities::stage_run;
+    use caly_core::pipeline::stages::{speak, transcribe, turn_transcribe};
     let (app, call) = one_short_call_on_postgres("ho").await;
     // Only a worker that consumes the next stage hands it on.
     assert!(app.app.hand_on_lease(&speak::NAME).is_none());
@@ -572,9 +629,8 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     // A new turn (its own first run is only dispatched after a minute, so no worker takes it).
     let now = chrono::Utc::now();
     let db = &app.app.live_db;
-    let (turn, job) = start_voice_turn(
-        db,
-        &app.app.scratch,
+    let (turn, start) = start_voice_turn(
+        &app.app,
         &call,
         VoiceInput::Keypad("12".into()),
         8000,
@@ -583,6 +639,9 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     )
     .await
     .unwrap();
+    let TurnStart::Push(job) = start else {
+        panic!("a process that consumes no live stage pushes the turn: {start:?}");
+    };
     assert_eq!(job.input(), None, "keypad digits have no utterance");
     let next = Arm {
         run: NewRun::for_turn(&speak::NAME, &call, turn.id),
@@ -602,15 +661,7 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     assert_eq!(claimed.turn.input, "one two", "the turn as written");
     let latency: Value = serde_json::from_str(&claimed.turn.latency).unwrap();
     assert_eq!(latency["transcribe"], 7);
-    let stored = stage_run::Entity::find_by_id(run.id)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        &stored, run,
-        "what the statement returned is what it stored"
-    );
+    assert_run_as_stored(db, run).await;
     // Armed once: the same run again is nothing new.
     let again = turns::set_transcript(db, &turn, "one two", 7, next, now)
         .await
@@ -637,14 +688,175 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
     // A spoken turn's job names where its utterance waits, and the utterance is there.
     let said: Vec<i16> = (0..320).map(|i| i * 3).collect();
     let speech = VoiceInput::Speech(said.clone());
-    let (spoken, job) = start_voice_turn(db, &app.app.scratch, &call, speech, 8000, None, now)
+    let (spoken, start) = start_voice_turn(&app.app, &call, speech.clone(), 8000, None, now)
         .await
         .unwrap();
+    let TurnStart::Push(job) = start else {
+        panic!("pushed: {start:?}");
+    };
     let key = turn_audio::utterance_key(call.id, spoken.seq);
     assert_eq!(job.input(), Some(key.as_str()));
     let stored = turn_audio::utterance_at(&app.app.scratch, &key)
         .await
         .unwrap();
+    assert_eq!(stored.map(|audio| audio.samples), Some(said.clone()));
+    // A socket in a process that consumes the first stage claims its run in the same write
+    // and runs it here: the call, the turn and the utterance in hand, the utterance also in
+    // scratch for any worker that takes the run over should this process die.
+    let socket = app.app.clone().consuming(&[turn_transcribe::NAME]);
+    let before = chrono::Utc::now();
+    let (here, start) = start_voice_turn(&socket, &call, speech, 8000, None, now)
+        .await
+        .unwrap();
+    let TurnStart::RunHere(first) = start else {
+        panic!("run here: {start:?}");
+    };
+    assert_eq!(first.stage, turn_transcribe::NAME);
+    let run = &first.run;
+    assert_eq!(
+        (run.status, run.attempts),
+        (caly_core::RunStatus::Running, 1)
+    );
+    assert_eq!(run.dedupe_key, format!("turn:{}", here.id));
+    assert!(run.locked_until.expect("leased") > before);
+    assert_run_as_stored(db, run).await;
+    let subject = &first.subject;
+    assert_eq!((subject.turn.id, subject.call.id), (here.id, call.id));
+    assert_eq!(subject.sample_rate, Some(8000));
+    let heard = subject.utterance.as_ref().expect("the utterance in hand");
+    assert_eq!((&heard.samples, heard.rate), (&said, 8000));
+    let key = turn_audio::utterance_key(call.id, here.seq);
+    let stored = turn_audio::utterance_at(&app.app.scratch, &key)
+        .await
+        .unwrap();
     assert_eq!(stored.map(|audio| audio.samples), Some(said));
     app.stop().await;
+}
+
+/// The words a turn heard and the answer to them, stored in one write with the turn's
+/// `agent_reply` run recorded done; a second write for the same turn changes nothing.
+async fn words_and_answer_stored_together(backend: Backend) {
+    use caly_core::RunStatus;
+    use caly_core::agent::conversation::Conversation;
+    use caly_core::agent::tools::{TaskKind, TaskRequest};
+    use caly_core::calls::turns::{self, Arm, Armed, Heard, Recorded, Reply, TurnAnswer};
+    use caly_core::calls::voice::{VoiceInput, start_voice_turn};
+    use caly_core::pipeline::runs::NewRun;
+    use caly_core::pipeline::stages::{agent_reply, speak};
+    let app = spawn(backend, &[SECRETS], Duration::ZERO, Default::default()).await;
+    let sid = format!("hw{}", uuid::Uuid::new_v4().simple());
+    short_call(&app, &sid).await;
+    let call = app.call_by_sid(&sid).await;
+    let now = chrono::Utc::now();
+    // A new spoken turn (its first run is only dispatched after a minute: no worker takes it).
+    let speech = VoiceInput::Speech(vec![100; 800]);
+    let (turn, _) = start_voice_turn(&app.app, &call, speech, 8000, None, now)
+        .await
+        .unwrap();
+    let record = || async {
+        let heard = Heard {
+            text: "cancel order 1004".into(),
+            took_ms: 9,
+            replied: NewRun::for_turn(&agent_reply::NAME, &call, turn.id),
+            replied_note: "answered by cancellation".into(),
+        };
+        let memory = Conversation::default();
+        let answer = TurnAnswer {
+            reply: "I have asked the team to cancel order 1004.".into(),
+            intent: "cancellation".into(),
+            agent: "cancellation".into(),
+            confidence: 0.9,
+            verified: true,
+            handoff: false,
+            tool_calls: Vec::new(),
+            latency: serde_json::json!({"brain": 1}),
+            error: None,
+            tasks: vec![TaskRequest {
+                kind: TaskKind::Cancellation,
+                order: Some("#1004".into()),
+                details: "cancel order 1004".into(),
+            }],
+        };
+        let reply = Reply {
+            memory: &memory,
+            answer,
+            caller: Some(RAHUL.into()),
+        };
+        let next = Arm {
+            run: NewRun::for_turn(&speak::NAME, &call, turn.id),
+            claimed_until: None,
+        };
+        turns::record_heard_answer(&app.app.live_db, &turn, heard, reply, Some(next), now)
+            .await
+            .unwrap()
+    };
+    let Recorded::Stored(Some(Armed::Dispatched(speak_run))) = record().await else {
+        panic!("stored, speak armed");
+    };
+    let stored = turn::Entity::find_by_id(turn.id)
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "answered");
+    assert_eq!(stored.input, "cancel order 1004");
+    assert_eq!(
+        stored.reply.as_deref(),
+        Some("I have asked the team to cancel order 1004.")
+    );
+    let latency: Value = serde_json::from_str(&stored.latency).unwrap();
+    assert_eq!(
+        (latency["transcribe"].as_u64(), latency["brain"].as_u64()),
+        (Some(9), Some(1))
+    );
+    let key = format!("turn:{}", turn.id);
+    let runs = stage_run::Entity::find()
+        .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    let replied = runs
+        .iter()
+        .find(|r| r.stage == "agent_reply")
+        .expect("agent_reply's run");
+    assert_eq!(
+        (replied.status, replied.attempts),
+        (RunStatus::Succeeded, 1)
+    );
+    assert_eq!(replied.outcome.as_deref(), Some("answered by cancellation"));
+    assert_eq!(replied.locked_until, None);
+    let spoken = runs
+        .iter()
+        .find(|r| r.stage == "speak")
+        .expect("speak's run");
+    assert_eq!(
+        (spoken.id, spoken.status),
+        (speak_run.0, RunStatus::Pending)
+    );
+    let tasks = caly_entities::task::Entity::find()
+        .filter(caly_entities::task::Column::TurnId.eq(turn.id))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].kind, "cancellation");
+    // Answered already: the same write again stores nothing and records no second run.
+    assert_eq!(record().await, Recorded::Stale);
+    let again = stage_run::Entity::find()
+        .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
+        .all(&app.app.db)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), runs.len());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_words_and_their_answer_are_stored_in_one_write_on_the_embedded_default() {
+    words_and_answer_stored_together(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn the_words_and_their_answer_are_stored_in_one_write_on_postgres() {
+    words_and_answer_stored_together(Backend::Production).await;
 }

@@ -24,7 +24,7 @@ use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The tenant's brain: the LLM when one is configured (theirs, else the platform's), else the
 /// offline agent. A model whose address the policy refuses is an error the turn reports.
@@ -86,8 +86,10 @@ impl AnswerInputs {
 }
 
 /// [`AnswerInputs`] being read ahead, while the turn's words are still being heard
-/// (`turn_transcribe` starts it). A turn's writes come before the next turn starts, so what is
-/// read ahead is what the turn would read itself.
+/// (`turn_transcribe` starts it, or the socket that heard them when the turn runs on its node).
+/// A turn's writes come before the next turn starts, so what is read ahead is what the turn
+/// would read itself.
+#[derive(Clone, Debug)]
 pub struct InputsAhead(Ahead<Result<AnswerInputs, CoreError>>);
 
 impl InputsAhead {
@@ -140,6 +142,12 @@ impl AnswerAhead {
             return None;
         }
         self.answer.take().await
+    }
+
+    /// The answer, once, if it is worked out within `wait`; else `None`, and it stays to be
+    /// taken by [`AnswerAhead::take_for`].
+    pub async fn ready_within(&self, wait: Duration) -> Option<Result<Answered, CoreError>> {
+        self.answer.take_within(wait).await
     }
 }
 

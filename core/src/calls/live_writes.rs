@@ -3,27 +3,39 @@
 //! beside its caller does (in [`super::turns`] and [`super::voice`]): the turn's row, the
 //! conversation's memory, the staff tasks and the next stage's run commit together.
 
-use super::turns::{ANSWERED, AnswerRow, Arm, Armed, ClaimedRun, PENDING, Recorded};
+use super::turns::{ANSWERED, AnswerRow, Arm, Armed, ClaimedRun, Heard, PENDING, Recorded};
 use crate::CoreError;
-use crate::pipeline::runs::{NewRun, TURN_KEY_PREFIX, insert_dispatched_from};
+use crate::pipeline::runs::{RunStart, TURN_KEY_PREFIX, insert_dispatched_from, insert_run_from};
 use crate::platform::pg_statement::{PgStatement, columns_of};
 use caly_entities::{call, stage_run, turn};
-use caly_jobs::{StageName, StageRunId};
+use caly_jobs::StageRunId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
 
+/// A voice turn as [`insert_voice_turn`] stored it.
+pub(super) struct InsertedTurn {
+    /// The turn.
+    pub(super) turn: turn::Model,
+    /// Its first stage run: claimed with the call as it is now, when asked to be.
+    pub(super) armed: Option<Armed>,
+    /// The call, read in the same statement (only when the run was armed claimed).
+    pub(super) call: Option<call::Model>,
+}
+
 /// Stores a voice call's next turn (numbered after the call's last) and its first stage run,
-/// keyed `turn:{id}`. Two turns racing for one number fail on the unique `(call_id, seq)`;
-/// the caller retries.
+/// keyed `turn:{id}`: pending for any worker, or claimed until `claimed_until` by this process,
+/// which then runs it at once with the call read in the same statement. Two turns racing for
+/// one number fail on the unique `(call_id, seq)`; the caller retries.
 pub(super) async fn insert_voice_turn(
     db: &impl ConnectionTrait,
     call: &call::Model,
     source: &str,
     input: &str,
-    stage: &StageName,
+    first: &Arm,
     now: DateTime<Utc>,
-) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+) -> Result<InsertedTurn, CoreError> {
+    let claimed_until = first.claimed_until;
     let mut statement = PgStatement::new();
     let tenant = statement.bind(call.tenant_id);
     let call_id = statement.bind(call.id);
@@ -32,9 +44,22 @@ pub(super) async fn insert_voice_turn(
     let source = statement.bind(source);
     let at = statement.bind(now);
     // The run's key is the new turn's: `'turn:' || t.id` (its `dedupe_key` here is unused).
-    let new = NewRun::for_turn(stage, call, 0);
     let key = format!("'{TURN_KEY_PREFIX}' || t.id");
-    let run = insert_dispatched_from(&mut statement, "t", &new, Some(&key), None, now);
+    let run = insert_dispatched_from(
+        &mut statement,
+        "t",
+        &first.run,
+        Some(&key),
+        claimed_until,
+        now,
+    );
+    let (call_columns, call_join) = match claimed_until {
+        Some(_) => (
+            format!(", {}", columns_of::<call::Column>("c", "c_")),
+            "JOIN calls c ON c.id = t.call_id",
+        ),
+        None => (String::new(), ""),
+    };
     statement.push(&format!(
         "WITH t AS ( \
            INSERT INTO turns (tenant_id, call_id, seq, status, input, source, tool_calls, \
@@ -43,15 +68,22 @@ pub(super) async fn insert_voice_turn(
               '[]', '{{}}', false, false, {at} FROM turns WHERE call_id = {call_id} \
            RETURNING *), \
          r AS ({run}) \
-         SELECT t.*, (SELECT id FROM r) AS run_id FROM t"
+         SELECT {}{call_columns} FROM t LEFT JOIN r ON true {call_join}",
+        armed_columns()
     ));
     let row = db
         .query_one_raw(statement.build())
         .await?
         .ok_or(CoreError::NotFound("inserted turn"))?;
-    let turn = turn::Model::from_query_result(&row, "")?;
-    let run: Option<i64> = row.try_get("", "run_id")?;
-    Ok((turn, run.map(StageRunId)))
+    let call = match claimed_until {
+        Some(_) => Some(call::Model::from_query_result(&row, "c_")?),
+        None => None,
+    };
+    Ok(InsertedTurn {
+        turn: turn::Model::from_query_result(&row, "t_")?,
+        armed: armed_from(&row, claimed_until.is_some())?,
+        call,
+    })
 }
 
 /// The run a statement armed (its columns prefixed `r_`, NULL when nothing was armed), with
@@ -111,17 +143,22 @@ pub(super) async fn store_transcript(
 }
 
 /// Stores the agent's answer, the conversation's new memory and the staff tasks, and arms
-/// `next`, if the turn is still pending.
+/// `next`, if the turn is still pending; with `heard`, also the turn's words and its
+/// `agent_reply` run, done.
 pub(super) async fn store_answer(
     db: &impl ConnectionTrait,
     turn: &turn::Model,
     answer: AnswerRow,
+    heard: Option<Heard>,
     next: Option<&Arm>,
     now: DateTime<Utc>,
 ) -> Result<Recorded, CoreError> {
     let claimed_until = next.and_then(|next| next.claimed_until);
     let mut statement = PgStatement::new();
     let mut set = Vec::new();
+    if let Some(heard) = &heard {
+        set.push(format!("input = {}", statement.bind(heard.text.clone())));
+    }
     for (column, placeholder) in [
         ("status", statement.bind(ANSWERED)),
         ("reply", statement.bind(answer.reply)),
@@ -169,6 +206,11 @@ pub(super) async fn store_answer(
                   AS x(kind text, order_name text, details text) \
                ON CONFLICT (turn_id, kind) DO NOTHING)"
         ));
+    }
+    if let Some(heard) = heard {
+        let done = RunStart::Done(heard.replied_note);
+        let replied = insert_run_from(&mut statement, "t", &heard.replied, None, done, now);
+        sql.push_str(&format!(", d AS ({replied})"));
     }
     match next {
         Some(next) => {

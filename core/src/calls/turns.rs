@@ -385,24 +385,88 @@ impl AnswerRow {
     }
 }
 
+/// The words a voice turn's answer is stored with, when `turn_transcribe` worked the answer
+/// out as soon as it heard them ([`record_heard_answer`]).
+#[derive(Debug, Clone)]
+pub struct Heard {
+    /// What speech-to-text heard.
+    pub text: String,
+    /// Its time, in milliseconds.
+    pub took_ms: u64,
+    /// The turn's `agent_reply` run, stored done by the same write, with this outcome.
+    pub replied: NewRun,
+    /// That run's outcome.
+    pub replied_note: String,
+}
+
+/// An answer to store: the answer, the conversation's memory after it, the caller's number
+/// (for the tasks it opens).
+pub struct Reply<'a> {
+    /// The conversation's memory after the answer.
+    pub memory: &'a Conversation,
+    /// The answer.
+    pub answer: TurnAnswer,
+    /// The caller's number.
+    pub caller: Option<String>,
+}
+
 /// Stores the answer, the new memory and the tasks, and arms `next` (already marked
 /// dispatched: the caller pushes it; or, on PostgreSQL with `claimed_until`, claimed by the
 /// caller until then), all in one commit, if the turn is still pending.
 pub async fn record_answer(
     db: &DatabaseConnection,
     turn: &turn::Model,
-    memory: &Conversation,
-    answer: TurnAnswer,
-    caller: Option<String>,
+    reply: Reply<'_>,
     next: Option<Arm>,
     now: DateTime<Utc>,
 ) -> Result<Recorded, CoreError> {
-    let row = AnswerRow::new(turn, memory, answer, caller);
+    record(db, turn, reply, None, next, now).await
+}
+
+/// Like [`record_answer`], storing the words `heard` with the answer, and the turn's
+/// `agent_reply` run as done, in the same commit: one write where a caller would wait on two
+/// (the transcript, then the answer).
+pub async fn record_heard_answer(
+    db: &DatabaseConnection,
+    turn: &turn::Model,
+    heard: Heard,
+    reply: Reply<'_>,
+    next: Option<Arm>,
+    now: DateTime<Utc>,
+) -> Result<Recorded, CoreError> {
+    record(db, turn, reply, Some(heard), next, now).await
+}
+
+async fn record(
+    db: &DatabaseConnection,
+    turn: &turn::Model,
+    reply: Reply<'_>,
+    heard: Option<Heard>,
+    next: Option<Arm>,
+    now: DateTime<Utc>,
+) -> Result<Recorded, CoreError> {
+    let heard_turn;
+    let turn = match &heard {
+        Some(heard) => {
+            heard_turn = turn::Model {
+                input: heard.text.clone(),
+                latency: merged_latency(&turn.latency, &[("transcribe", heard.took_ms)]),
+                ..turn.clone()
+            };
+            &heard_turn
+        }
+        None => turn,
+    };
+    let row = AnswerRow::new(turn, reply.memory, reply.answer, reply.caller);
     if is_postgres(db) {
-        return live_writes::store_answer(db, turn, row, next.as_ref(), now).await;
+        return live_writes::store_answer(db, turn, row, heard, next.as_ref(), now).await;
     }
     let txn = db.begin().await?;
-    let updated = turn::Entity::update_many()
+    let mut update = turn::Entity::update_many();
+    if heard.is_some() {
+        update = update.col_expr(turn::Column::Input, Expr::value(turn.input.clone()));
+    }
+    let updated = update
         .col_expr(turn::Column::Status, Expr::value(ANSWERED))
         .col_expr(turn::Column::Reply, Expr::value(row.reply))
         .col_expr(turn::Column::Intent, Expr::value(row.intent))
@@ -457,6 +521,11 @@ pub async fn record_answer(
         )
         .exec_without_returning(&txn)
         .await?;
+    }
+    if let Some(heard) = heard
+        && let Some(replied) = runs::insert_if_absent(&txn, heard.replied, true, now).await?
+    {
+        runs::record_done(&txn, replied, &heard.replied_note, now).await?;
     }
     let run = match next {
         Some(next) => runs::insert_if_absent(&txn, next.run, true, now).await?,

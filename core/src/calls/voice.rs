@@ -3,18 +3,22 @@
 //! stage run, in one transaction; an utterance's audio in scratch, [`super::turn_audio`]), the
 //! live-call count for limits, and how it ended.
 
+use super::live_writes::InsertedTurn;
 use super::turn_audio;
+use super::turns::{Arm, Armed, ClaimedRun};
+use crate::agent::respond::InputsAhead;
 use crate::integrations::exotel::{CallFacts, EventFields, HookKind};
+use crate::integrations::speech::Audio;
 use crate::pipeline::intake::{self, NewEvent};
 use crate::pipeline::runs::{self, NewRun};
+use crate::pipeline::stage::{HandOn, TurnSubject};
 use crate::pipeline::stages::{agent_reply, turn_transcribe};
 use crate::platform::db::is_postgres;
-use crate::platform::scratch::Scratch;
 use crate::voice::outcome::{Outcome, Reason};
 use crate::voice::protocol::Start;
 use crate::{App, CoreError};
 use caly_entities::{call, tenant, turn, voice_session};
-use caly_jobs::{CallId, StageJob, StageName, StageRunId, TenantId};
+use caly_jobs::{CallId, StageJob, StageName, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -221,35 +225,59 @@ pub async fn session_of(
     Ok(voice_session::Entity::find_by_id(call.0).one(db).await?)
 }
 
+/// How a voice turn's first stage starts.
+#[derive(Debug)]
+pub enum TurnStart {
+    /// Pending and marked dispatched: push this job onto the stage's live queue, for any
+    /// worker (for speech it names where the utterance waits).
+    Push(StageJob),
+    /// Claimed already by this process, which consumes the stage's live queue itself: run it
+    /// here at once ([`crate::pipeline::runner::run_handed_on`]), with the call, the turn and
+    /// the utterance in hand. Should this process die meanwhile, the lease lapses and the
+    /// sweeper dispatches the run to any worker, which reads the utterance from scratch.
+    RunHere(Box<HandOn>),
+}
+
 /// Stores a voice turn with its first stage run (`turn_transcribe` for speech, `agent_reply`
-/// for keypad digits) in one commit, the run already marked dispatched: the caller pushes the
-/// returned job at once, after this returns (for speech it names where the utterance waits). An utterance's audio is in scratch before this returns, so
-/// before any worker is told to look for it. It is keyed by the call and the turn's number:
-/// with `expected_seq` (the number the socket expects, one after its last turn's) it is
-/// stored alongside the turn's row rather than after it, and again should the row's number
-/// differ.
+/// for keypad digits) in one commit, on `app`'s live pool. The run is claimed by this process
+/// when it consumes that stage itself, on PostgreSQL ([`App::hand_on_lease`]): a caller waits,
+/// and running the stage where the utterance already is saves a push, a pop and a claim.
+/// Otherwise it is marked dispatched and the caller pushes the returned job at once.
+///
+/// An utterance's audio is in scratch before this returns, so before any worker is told to
+/// look for it. It is keyed by the call and the turn's number: with `expected_seq` (the number
+/// the socket expects, one after its last turn's) it is stored alongside the turn's row rather
+/// than after it, and again should the row's number differ.
 pub async fn start_voice_turn(
-    db: &DatabaseConnection,
-    scratch: &Scratch,
+    app: &App,
     call: &call::Model,
     input: VoiceInput,
     rate: u32,
     expected_seq: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<(turn::Model, StageJob), CoreError> {
+) -> Result<(turn::Model, TurnStart), CoreError> {
+    let (db, scratch) = (&app.live_db, &app.scratch);
     let (source, text, stage) = match &input {
         VoiceInput::Speech(_) => ("voice", String::new(), turn_transcribe::NAME),
         VoiceInput::Keypad(digits) => ("dtmf", digits.clone(), agent_reply::NAME),
     };
+    let first = Arm {
+        run: NewRun::for_turn(&stage, call, 0),
+        claimed_until: app.hand_on_lease(&stage),
+    };
+    // Run here, the turn reads what answering it needs from now, alongside its own write.
+    let inputs = first
+        .claimed_until
+        .map(|_| InputsAhead::start(&app.on_live_lane(), call));
     let insert = async {
         if is_postgres(db) {
-            insert_voice_turn_retrying(db, call, source, &text, &stage, now).await
+            insert_voice_turn_retrying(db, call, source, &text, &first, now).await
         } else {
             insert_voice_turn_portable(db, call, source, text.clone(), &stage, now).await
         }
     };
-    let audio = match &input {
-        VoiceInput::Speech(samples) => Some(samples.as_slice()),
+    let audio = match input {
+        VoiceInput::Speech(samples) => Some(samples),
         VoiceInput::Keypad(_) => None,
     };
     let put_early = async {
@@ -261,16 +289,43 @@ pub async fn start_voice_turn(
             _ => Ok(None),
         }
     };
-    let ((row, run), stored_as) = tokio::try_join!(insert, put_early)?;
-    let run = run.ok_or(CoreError::NotFound("voice turn run"))?;
-    let mut job = StageJob::new(run, stage);
-    if let Some(audio) = audio {
-        if stored_as != Some(row.seq) {
-            turn_audio::put_utterance(scratch, call.id, row.seq, audio, rate).await?;
-        }
-        job = job.with_input(turn_audio::utterance_key(call.id, row.seq));
+    // Should the utterance's put fail after the row is committed, a run claimed here stays
+    // claimed until its lease lapses and the sweeper dispatches it (the socket hands the call
+    // to a person meanwhile).
+    let (inserted, stored_as) = tokio::try_join!(insert, put_early)?;
+    let row = inserted.turn;
+    if let Some(audio) = &audio
+        && stored_as != Some(row.seq)
+    {
+        turn_audio::put_utterance(scratch, call.id, row.seq, audio, rate).await?;
     }
-    Ok((row, job))
+    let start = match inserted.armed {
+        Some(Armed::Claimed(claimed)) => {
+            let ClaimedRun { run, turn } = *claimed;
+            TurnStart::RunHere(Box::new(HandOn {
+                stage,
+                run,
+                subject: TurnSubject {
+                    utterance: audio.map(|samples| Audio { samples, rate }),
+                    inputs_ahead: inputs,
+                    ..TurnSubject::new(
+                        inserted.call.unwrap_or_else(|| call.clone()),
+                        turn,
+                        Some(rate),
+                    )
+                },
+            }))
+        }
+        Some(Armed::Dispatched(run)) => {
+            let mut job = StageJob::new(run, stage);
+            if audio.is_some() {
+                job = job.with_input(turn_audio::utterance_key(call.id, row.seq));
+            }
+            TurnStart::Push(job)
+        }
+        None => return Err(CoreError::NotFound("voice turn run")),
+    };
+    Ok((row, start))
 }
 
 /// PostgreSQL: one statement; a turn that lost the race for its number tries again.
@@ -279,12 +334,12 @@ async fn insert_voice_turn_retrying(
     call: &call::Model,
     source: &str,
     text: &str,
-    stage: &StageName,
+    first: &Arm,
     now: DateTime<Utc>,
-) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+) -> Result<InsertedTurn, CoreError> {
     let mut tries = 0;
     loop {
-        match super::live_writes::insert_voice_turn(db, call, source, text, stage, now).await {
+        match super::live_writes::insert_voice_turn(db, call, source, text, first, now).await {
             Err(CoreError::Db(err)) if tries < 3 && super::turns::is_unique_violation(&err) => {
                 tries += 1;
             }
@@ -301,7 +356,7 @@ async fn insert_voice_turn_portable(
     text: String,
     stage: &StageName,
     now: DateTime<Utc>,
-) -> Result<(turn::Model, Option<StageRunId>), CoreError> {
+) -> Result<InsertedTurn, CoreError> {
     let txn = db.begin().await?;
     super::turns::lock_call(&txn, call.id).await?;
     let seq = super::turns::next_seq(&txn, call.id).await?;
@@ -324,5 +379,9 @@ async fn insert_voice_turn_portable(
     let new = NewRun::for_turn(stage, call, row.id);
     let run = runs::insert_if_absent(&txn, new, true, now).await?;
     txn.commit().await?;
-    Ok((row, run))
+    Ok(InsertedTurn {
+        turn: row,
+        armed: run.map(Armed::Dispatched),
+        call: None,
+    })
 }

@@ -99,10 +99,12 @@ async fn run_claimed(
     attempt(app, stage, run, ahead).instrument(span).await
 }
 
-/// Runs a follow-up handed on by the attempt before it, on its own task: the run is claimed
-/// already and its subject read. (Should this process not run the stage after all, the
-/// claim's lease lapses and the sweeper dispatches the run again.)
-fn hand_on(app: &App, hand_on: HandOn) {
+/// Runs a live run this process armed already claimed, on its own task: a follow-up handed on
+/// by the attempt before it, or a voice turn's first stage started by the socket that heard
+/// it. The run is claimed already and its subject read; `app` is on the live lane. (Should
+/// this process not run the stage after all, the claim's lease lapses and the sweeper
+/// dispatches the run again.)
+pub fn run_handed_on(app: &App, hand_on: HandOn) {
     let app = app.clone();
     tokio::spawn(async move {
         let Some(stage) = app.stages.get(hand_on.stage.as_str()) else {
@@ -177,7 +179,7 @@ async fn attempt(
                 .into_iter()
                 .partition(|(next, _)| app.queue.is_live(next));
             if let Some(next) = outcome.handed_on {
-                hand_on(app, next);
+                run_handed_on(app, next);
             }
             for (next, id) in live {
                 dispatch::push_live(app, &next, id).await;

@@ -184,6 +184,34 @@ pub(crate) fn insert_dispatched_from(
     claimed_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
+    let start = match claimed_until {
+        Some(until) => RunStart::Claimed(until),
+        None => RunStart::Pending,
+    };
+    insert_run_from(statement, source, new, key, start, now)
+}
+
+/// How a run written inside another write starts.
+#[derive(Debug, Clone)]
+pub(crate) enum RunStart {
+    /// Pending, marked dispatched.
+    Pending,
+    /// Running, first attempt, leased until then to the writer.
+    Claimed(DateTime<Utc>),
+    /// Succeeded already, first attempt, with this outcome: its work was done by the writer,
+    /// within the same write (a live turn's answer stored with its transcript).
+    Done(String),
+}
+
+/// [`insert_dispatched_from`] with any [`RunStart`].
+pub(crate) fn insert_run_from(
+    statement: &mut PgStatement,
+    source: &str,
+    new: &NewRun,
+    key: Option<&str>,
+    start: RunStart,
+    now: DateTime<Utc>,
+) -> String {
     let key = match key {
         Some(expression) => expression.to_string(),
         None => statement.bind(new.dedupe_key.clone()),
@@ -195,19 +223,22 @@ pub(crate) fn insert_dispatched_from(
     let stage = statement.bind(new.stage.as_str());
     let raw_event = statement.bind(new.raw_event_id);
     let scheduled = statement.bind(new.scheduled_for);
-    let (status, attempts) = match claimed_until {
-        Some(_) => (RunStatus::Running, 1),
-        None => (RunStatus::Pending, 0),
+    let (status, attempts, claimed_until, outcome) = match start {
+        RunStart::Pending => (RunStatus::Pending, 0, None, None),
+        RunStart::Claimed(until) => (RunStatus::Running, 1, Some(until), None),
+        RunStart::Done(outcome) => (RunStatus::Succeeded, 1, None, Some(outcome)),
     };
     let status = statement.bind(status);
     let locked_until = statement.bind(claimed_until);
+    let outcome = statement.bind(outcome);
     let at = statement.bind(now);
     format!(
         "INSERT INTO stage_runs (tenant_id, subject, call_sid, call_id, stage, dedupe_key, \
             raw_event_id, scheduled_for, status, attempts, polls, next_run_at, dispatched_at, \
-            locked_until, created_at, updated_at) \
+            locked_until, outcome, created_at, updated_at) \
          SELECT {tenant}, {subject}, {call_sid}, {call}, {stage}, {key}, {raw_event}, \
-            {scheduled}, {status}, {attempts}, 0, {at}, {at}, {locked_until}, {at}, {at} \
+            {scheduled}, {status}, {attempts}, 0, {at}, {at}, {locked_until}, {outcome}, {at}, \
+            {at} \
          FROM {source} \
          ON CONFLICT (stage, dedupe_key) DO NOTHING RETURNING *"
     )
@@ -401,6 +432,26 @@ pub async fn claim(
         return Ok(None);
     }
     Ok(stage_run::Entity::find_by_id(run_id.0).one(db).await?)
+}
+
+/// Records pending run `id` done on its first attempt, with `outcome`: its work was done by
+/// the write that armed it (a live turn's answer stored with its transcript).
+pub async fn record_done(
+    db: &impl ConnectionTrait,
+    id: StageRunId,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    stage_run::Entity::update_many()
+        .col_expr(stage_run::Column::Status, Expr::value(RunStatus::Succeeded))
+        .col_expr(stage_run::Column::Attempts, Expr::value(1))
+        .col_expr(stage_run::Column::Outcome, Expr::value(outcome))
+        .col_expr(stage_run::Column::UpdatedAt, Expr::value(now))
+        .filter(stage_run::Column::Id.eq(id.0))
+        .filter(stage_run::Column::Status.eq(RunStatus::Pending))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Guards a finishing write: only the attempt that claimed the run may finish it.

@@ -5,7 +5,7 @@
 use super::runs::TURN_KEY_PREFIX;
 use super::stage::{Failure, StageError, StageOutcome, Subject};
 use crate::App;
-use crate::agent::respond::AnswerAhead;
+use crate::agent::respond::{AnswerAhead, InputsAhead};
 use crate::calls::turn_audio;
 use crate::calls::turns::{Armed, ClaimedRun};
 use crate::integrations::speech::Audio;
@@ -29,12 +29,31 @@ pub struct TurnSubject {
     /// The turn's answer, worked out ahead by the stage before (only on a subject handed on,
     /// [`HandOn`]).
     pub answer_ahead: Option<AnswerAhead>,
-    /// The turn's utterance, read alongside the claim when the job said where it waits.
+    /// The turn's utterance, read alongside the claim when the job said where it waits, or
+    /// handed over by the socket that heard it.
     pub utterance: Option<Audio>,
+    /// What answering the turn reads, being read since the turn started (only on a subject
+    /// the socket's node runs itself).
+    pub inputs_ahead: Option<InputsAhead>,
 }
 
-/// A live turn's follow-up armed already claimed by the worker that ran the stage before it
-/// ([`crate::App::hand_on_lease`]): the runner runs it at once, with its subject as written.
+impl TurnSubject {
+    /// The subject of a turn of `call`, with nothing read or worked out ahead.
+    pub fn new(call: call::Model, turn: turn::Model, sample_rate: Option<u32>) -> Self {
+        TurnSubject {
+            call,
+            turn,
+            sample_rate,
+            answer_ahead: None,
+            utterance: None,
+            inputs_ahead: None,
+        }
+    }
+}
+
+/// A live turn's run armed already claimed by this process ([`crate::App::hand_on_lease`]): a
+/// follow-up, by the worker that ran the stage before it, or a voice turn's first stage, by the
+/// socket that heard it. It runs at once, with its subject as written.
 #[derive(Debug, Clone)]
 pub struct HandOn {
     /// The follow-up stage.
@@ -91,13 +110,8 @@ impl Subject for TurnSubject {
                 Ok::<_, StageError>(crate::calls::voice::session_of(&app.db, call).await?)
             },
         )?;
-        Ok(TurnSubject {
-            call,
-            turn,
-            sample_rate: session.map(|s| s.sample_rate as u32),
-            answer_ahead: None,
-            utterance: None,
-        })
+        let rate = session.map(|s| s.sample_rate as u32);
+        Ok(TurnSubject::new(call, turn, rate))
     }
 
     async fn read_ahead(app: &App, job: &StageJob) -> Option<Self> {
@@ -148,15 +162,12 @@ impl TurnSubject {
                 return None;
             }
         };
-        Some(TurnSubject {
-            turn: turn::Model::from_query_result(&row, "t_").ok()?,
-            call: call::Model::from_query_result(&row, "c_").ok()?,
-            sample_rate: row
-                .try_get::<Option<i32>>("", "v_sample_rate")
+        Some(TurnSubject::new(
+            call::Model::from_query_result(&row, "c_").ok()?,
+            turn::Model::from_query_result(&row, "t_").ok()?,
+            row.try_get::<Option<i32>>("", "v_sample_rate")
                 .ok()?
                 .map(|rate| rate as u32),
-            answer_ahead: None,
-            utterance: None,
-        })
+        ))
     }
 }

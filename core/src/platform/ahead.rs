@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio_util::task::AbortOnDropHandle;
 
 /// A result being worked out on its own task; clones share it, and only one takes it.
@@ -36,6 +37,19 @@ impl<T: Send + 'static> Ahead<T> {
         let task = self.0.lock().expect("ahead lock").take()?;
         task.await.ok()
     }
+
+    /// The result if it is ready within `wait`, once. `None` when it is not (the work goes on,
+    /// to be taken later), was taken already, or did not finish.
+    pub async fn take_within(&self, wait: Duration) -> Option<T> {
+        let mut task = self.0.lock().expect("ahead lock").take()?;
+        match tokio::time::timeout(wait, &mut task).await {
+            Ok(done) => done.ok(),
+            Err(_) => {
+                *self.0.lock().expect("ahead lock") = Some(task);
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -49,6 +63,20 @@ mod tests {
         assert_eq!(other.take().await, Some(42));
         assert_eq!(ahead.take().await, None);
         assert_eq!(format!("{ahead:?}"), "Ahead(taken)");
+    }
+
+    #[tokio::test]
+    async fn work_not_ready_in_time_stays_to_be_taken_later() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let ahead = Ahead::start(async move { rx.await.unwrap_or(0) });
+        assert_eq!(ahead.take_within(Duration::from_millis(5)).await, None);
+        tx.send(7).unwrap();
+        assert_eq!(ahead.take_within(Duration::from_secs(5)).await, Some(7));
+        assert_eq!(
+            ahead.take_within(Duration::from_secs(5)).await,
+            None,
+            "taken once"
+        );
     }
 
     #[tokio::test]

@@ -4,12 +4,21 @@
 //! lost notice costs a short wait, never an answer. A notice may also carry a copy of what was
 //! just stored ([`Handback::notify_with`]), which spares the waiter that read while a caller
 //! listens.
+//!
+//! With Redis, a waiter in the process that sends the notice (a voice socket whose turn ran
+//! on this node's workers) gets it on an in-process channel instead: no publish, no trip
+//! through Redis, while the caller waits. So each key has one waiter in the whole deployment
+//! (a call's socket, a text turn's request): a notice goes to this process's latest waiter on
+//! its key, else through Redis. A waiter that misses a notice still reads what is stored when
+//! its wait times out.
 
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{OnceCell, broadcast};
+use tokio::sync::{OnceCell, broadcast, mpsc};
 
 /// Where notices travel.
 #[derive(Clone)]
@@ -25,7 +34,61 @@ pub enum Handback {
         /// One reconnecting connection for every notice this process sends, opened on first use
         /// (a connection per notice would cost a handshake on every live turn).
         publisher: Arc<OnceCell<ConnectionManager>>,
+        /// This process's own waiters, by key: their notices skip Redis.
+        here: Arc<WaitersHere>,
     },
+}
+
+/// The waiters subscribed in this process, by key (the latest one per key).
+#[derive(Default)]
+pub struct WaitersHere {
+    waiting: Mutex<HashMap<String, (u64, mpsc::UnboundedSender<Notice>)>>,
+    next: AtomicU64,
+}
+
+impl WaitersHere {
+    fn add(self: &Arc<Self>, key: &str) -> (Registration, mpsc::UnboundedReceiver<Notice>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(key.to_string(), (id, sender));
+        let registration = Registration {
+            here: self.clone(),
+            key: key.to_string(),
+            id,
+        };
+        (registration, receiver)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (u64, mpsc::UnboundedSender<Notice>)>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands `notice` to this process's waiter on its key; false when there is none.
+    fn deliver(&self, notice: Notice) -> bool {
+        match self.lock().get(&notice.key) {
+            Some((_, sender)) => sender.send(notice).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// A waiter's place in [`WaitersHere`], given up when the waiter is dropped.
+pub struct Registration {
+    here: Arc<WaitersHere>,
+    key: String,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut waiting = self.here.lock();
+        // Only its own entry: a newer waiter on the same key keeps its place.
+        if waiting.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
+            waiting.remove(&self.key);
+        }
+    }
 }
 
 impl std::fmt::Debug for Handback {
@@ -44,12 +107,28 @@ pub struct Notice {
     carried: Option<Arc<[u8]>>,
 }
 
+impl Notice {
+    fn woken(self) -> Woken {
+        match self.carried {
+            Some(bytes) => Woken::Carrying(bytes.to_vec()),
+            None => Woken::Notified,
+        }
+    }
+}
+
 /// One request waiting for notices on one key.
 pub enum Waiter {
     /// In process.
     Local(broadcast::Receiver<Notice>, String),
-    /// A Redis subscription.
-    Redis(Box<redis::aio::PubSub>),
+    /// A Redis subscription, and its place among this process's waiters.
+    Redis(Box<RedisWaiter>),
+}
+
+/// A Redis subscription, with the in-process channel notices sent from this process use.
+pub struct RedisWaiter {
+    pubsub: redis::aio::PubSub,
+    here: mpsc::UnboundedReceiver<Notice>,
+    _registration: Registration,
 }
 
 impl Handback {
@@ -64,6 +143,7 @@ impl Handback {
             client: super::redis_client::client(url)?,
             namespace: namespace.to_string(),
             publisher: Arc::default(),
+            here: Arc::default(),
         })
     }
 
@@ -77,11 +157,19 @@ impl Handback {
         match self {
             Handback::Local(sender) => Ok(Waiter::Local(sender.subscribe(), key.to_string())),
             Handback::Redis {
-                client, namespace, ..
+                client,
+                namespace,
+                here,
+                ..
             } => {
                 let mut pubsub = client.get_async_pubsub().await?;
                 pubsub.subscribe(Self::channel(namespace, key)).await?;
-                Ok(Waiter::Redis(Box::new(pubsub)))
+                let (registration, here) = here.add(key);
+                Ok(Waiter::Redis(Box::new(RedisWaiter {
+                    pubsub,
+                    here,
+                    _registration: registration,
+                })))
             }
         }
     }
@@ -100,18 +188,23 @@ impl Handback {
     }
 
     async fn send(&self, key: &str, carried: Option<&[u8]>) {
+        let notice = || Notice {
+            key: key.to_string(),
+            carried: carried.map(Arc::from),
+        };
         match self {
             Handback::Local(sender) => {
-                let _ = sender.send(Notice {
-                    key: key.to_string(),
-                    carried: carried.map(Arc::from),
-                });
+                let _ = sender.send(notice());
             }
             Handback::Redis {
                 client,
                 namespace,
                 publisher,
+                here,
             } => {
+                if here.deliver(notice()) {
+                    return;
+                }
                 let sent = async {
                     let conn = publisher
                         .get_or_try_init(|| ConnectionManager::new(client.clone()))
@@ -154,12 +247,7 @@ impl Waiter {
                 let wanted = async {
                     loop {
                         match receiver.recv().await {
-                            Ok(seen) if seen.key == *key => {
-                                return match seen.carried {
-                                    Some(bytes) => Woken::Carrying(bytes.to_vec()),
-                                    None => Woken::Notified,
-                                };
-                            }
+                            Ok(seen) if seen.key == *key => return seen.woken(),
                             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                             Err(broadcast::error::RecvError::Closed) => return Woken::Closed,
                         }
@@ -169,21 +257,30 @@ impl Waiter {
                     .await
                     .unwrap_or(Woken::TimedOut)
             }
-            Waiter::Redis(pubsub) => {
+            Waiter::Redis(waiter) => {
                 use futures::StreamExt;
+                let RedisWaiter { pubsub, here, .. } = waiter.as_mut();
                 let mut messages = pubsub.on_message();
-                match tokio::time::timeout(timeout, messages.next()).await {
-                    Ok(Some(message)) => {
-                        let bytes = message.get_payload_bytes();
-                        if bytes == PLAIN_NOTICE {
-                            Woken::Notified
-                        } else {
-                            Woken::Carrying(bytes.to_vec())
-                        }
+                let woken = async {
+                    tokio::select! {
+                        // The sender keeps its channel for as long as this waiter is registered.
+                        Some(notice) = here.recv() => notice.woken(),
+                        message = messages.next() => match message {
+                            Some(message) => {
+                                let bytes = message.get_payload_bytes();
+                                if bytes == PLAIN_NOTICE {
+                                    Woken::Notified
+                                } else {
+                                    Woken::Carrying(bytes.to_vec())
+                                }
+                            }
+                            None => Woken::Closed,
+                        },
                     }
-                    Ok(None) => Woken::Closed,
-                    Err(_) => Woken::TimedOut,
-                }
+                };
+                tokio::time::timeout(timeout, woken)
+                    .await
+                    .unwrap_or(Woken::TimedOut)
             }
         }
     }

@@ -16,7 +16,8 @@ use crate::App;
 use crate::agent::brain::FALLBACK_LINE;
 use crate::calls::turn_audio;
 use crate::calls::turns::{self, ANSWERED, PENDING, TIMED_OUT, UNHEARD};
-use crate::calls::voice::{self, VoiceInput};
+use crate::calls::voice::{self, TurnStart, VoiceInput};
+use crate::pipeline::runner;
 use crate::platform::handback::{Waiter, Woken};
 use crate::tenancy::profile::{StoreProfile, profile_of};
 use caly_entities::{call, tenant};
@@ -392,8 +393,7 @@ impl Session {
         let now = Utc::now();
         // The turn's own writes are live-lane writes: they do not wait for the log flush.
         match voice::start_voice_turn(
-            &self.app.live_db,
-            &self.app.scratch,
+            &self.app,
             &self.call,
             input,
             rate,
@@ -402,10 +402,17 @@ impl Session {
         )
         .await
         {
-            Ok((turn, job)) => {
+            Ok((turn, start)) => {
                 self.last_seq = Some(turn.seq);
-                if let Err(error) = self.app.queue.push(job).await {
-                    tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
+                match start {
+                    TurnStart::Push(job) => {
+                        if let Err(error) = self.app.queue.push(job).await {
+                            tracing::warn!(%error, "live push failed; the dispatcher pushes the turn again");
+                        }
+                    }
+                    TurnStart::RunHere(first) => {
+                        runner::run_handed_on(&self.app.on_live_lane(), *first);
+                    }
                 }
                 self.turn = Some(InFlight {
                     id: turn.id,

@@ -72,6 +72,9 @@ pub struct Options {
     pub speech: Option<caly_core::integrations::speech::Speech>,
     /// Live voice settings (default: Caly's).
     pub voice: Option<caly_core::voice::VoiceSettings>,
+    /// The api runs a voice turn's first stage itself, as a process whose workers consume the
+    /// live queues does (default: it pushes it for the workers).
+    pub socket_runs_turns: bool,
 }
 
 impl Default for Options {
@@ -92,6 +95,7 @@ impl Default for Options {
             llm: None,
             speech: None,
             voice: None,
+            socket_runs_turns: false,
         }
     }
 }
@@ -299,8 +303,13 @@ impl TestApp {
         .expect("tenant")
         .into();
         let stop = CancellationToken::new();
+        let api = if options.socket_runs_turns {
+            app.clone().consuming(&app.stages.names())
+        } else {
+            app.clone()
+        };
         tokio::spawn(caly_api::serve(
-            app.clone(),
+            api,
             listener,
             stop.clone().cancelled_owned(),
         ));

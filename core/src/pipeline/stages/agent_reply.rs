@@ -3,8 +3,8 @@
 //! `speak`. Live lane, one run per turn, keyed `turn:{id}`.
 
 use crate::App;
-use crate::agent::respond::answer_turn;
-use crate::calls::turns::{self, Arm, PENDING, Recorded};
+use crate::agent::respond::{Answered, answer_turn};
+use crate::calls::turns::{self, Arm, Heard, PENDING, Recorded, Reply};
 use crate::calls::voice;
 use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject};
@@ -49,10 +49,9 @@ impl Stage for AgentReply {
         now: DateTime<Utc>,
     ) -> Result<StageOutcome, StageError> {
         let TurnSubject { call, turn, .. } = &subject;
-        let call_id = Some(CallId(call.id));
         if turn.status != PENDING {
             return Ok(StageOutcome::note(
-                call_id,
+                Some(CallId(call.id)),
                 format!("turn already {}", turn.status),
             ));
         }
@@ -60,49 +59,74 @@ impl Stage for AgentReply {
             Some(ahead) => ahead.take_for(turn).await,
             None => None,
         };
-        let (mut answer, memory) = match ahead {
+        let answered = match ahead {
             Some(answered) => answered?,
-            None => answer_turn(app, call, turn, None, now).await?,
+            None => answer_turn(app, call, turn, subject.inputs_ahead.clone(), now).await?,
         };
-        // A caller's goodbye on the phone ends the call: the socket node says the cached
-        // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
-        // else?".
-        let voice = turn.source != "text";
-        let goodbye = voice && is_farewell(&turn.input) && !answer.handoff;
-        if goodbye {
-            answer.reply = phrases::GOODBYE.to_string();
-        }
-        let note = format!("answered by {}", answer.agent);
-        // A spoken reply needs `speak`, armed with the answer (already dispatched: the runner
-        // pushes it at once); a goodbye is the socket's own cached phrase.
-        let speak = (voice && !goodbye).then(|| Arm {
-            run: NewRun::for_turn(&speak::NAME, call, turn.id),
-            claimed_until: app.hand_on_lease(&speak::NAME),
-        });
-        let recorded = turns::record_answer(
-            &app.db,
-            turn,
-            &memory,
-            answer,
-            call.from_number.clone(),
-            speak,
-            now,
-        )
-        .await?;
-        // Whoever waits hears now, except a voice socket whose reply this armed `speak` for:
-        // it hears from `speak`, once there is audio to play.
-        if !voice {
-            app.handback.notify(&turns::handback_key(turn.id)).await;
-        } else if !matches!(recorded, Recorded::Stored(Some(_))) {
-            app.handback.notify(&voice::handback_key(call.id)).await;
-        }
-        let Recorded::Stored(next) = recorded else {
-            return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
-        };
-        let subject = TurnSubject {
-            answer_ahead: None,
-            ..subject
-        };
-        Ok(StageOutcome::note(call_id, note).then_turn(speak::NAME, next, subject))
+        store_reply(app, subject, answered, None, now).await
     }
+}
+
+/// Stores `answered`, the answer to the turn of `subject`, arms `speak` for a spoken reply,
+/// and tells whoever waits. With `heard` (the words and speech-to-text's time in ms), the
+/// turn's words are stored with the answer and this stage's run recorded done, in the same
+/// write: `turn_transcribe` worked the answer out as soon as it heard them (`subject`'s turn
+/// then carries those words).
+pub(crate) async fn store_reply(
+    app: &App,
+    subject: TurnSubject,
+    (mut answer, memory): Answered,
+    heard: Option<(String, u64)>,
+    now: DateTime<Utc>,
+) -> Result<StageOutcome, StageError> {
+    let TurnSubject { call, turn, .. } = &subject;
+    let call_id = Some(CallId(call.id));
+    // A caller's goodbye on the phone ends the call: the socket node says the cached
+    // goodbye, and the turn keeps the words the caller heard, not the agent's "anything
+    // else?".
+    let voice = turn.source != "text";
+    let goodbye = voice && is_farewell(&turn.input) && !answer.handoff;
+    if goodbye {
+        answer.reply = phrases::GOODBYE.to_string();
+    }
+    let note = format!("answered by {}", answer.agent);
+    // A spoken reply needs `speak`, armed with the answer (already dispatched: the runner
+    // pushes it at once); a goodbye is the socket's own cached phrase.
+    let speak = (voice && !goodbye).then(|| Arm {
+        run: NewRun::for_turn(&speak::NAME, call, turn.id),
+        claimed_until: app.hand_on_lease(&speak::NAME),
+    });
+    let reply = Reply {
+        memory: &memory,
+        answer,
+        caller: call.from_number.clone(),
+    };
+    let recorded = match heard {
+        Some((text, took_ms)) => {
+            let heard = Heard {
+                text,
+                took_ms,
+                replied: NewRun::for_turn(&NAME, call, turn.id),
+                replied_note: note.clone(),
+            };
+            turns::record_heard_answer(&app.db, turn, heard, reply, speak, now).await?
+        }
+        None => turns::record_answer(&app.db, turn, reply, speak, now).await?,
+    };
+    // Whoever waits hears now, except a voice socket whose reply this armed `speak` for:
+    // it hears from `speak`, once there is audio to play.
+    if !voice {
+        app.handback.notify(&turns::handback_key(turn.id)).await;
+    } else if !matches!(recorded, Recorded::Stored(Some(_))) {
+        app.handback.notify(&voice::handback_key(call.id)).await;
+    }
+    let Recorded::Stored(next) = recorded else {
+        return Ok(StageOutcome::note(call_id, "the caller stopped waiting"));
+    };
+    let subject = TurnSubject {
+        answer_ahead: None,
+        inputs_ahead: None,
+        ..subject
+    };
+    Ok(StageOutcome::note(call_id, note).then_turn(speak::NAME, next, subject))
 }

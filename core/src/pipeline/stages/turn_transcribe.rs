@@ -1,9 +1,10 @@
 //! `turn_transcribe`: turns one voice turn's utterance into text with the deployment's
-//! speech-to-text, then arms `agent_reply`. Live lane, one run per turn (`turn:{id}`). When
-//! speech fails the turn gets the fallback line and a handoff at once, rather than a retry the
-//! caller would wait for.
+//! speech-to-text, then arms `agent_reply`; or, when the answer worked out ahead is ready at
+//! once, stores it with the words and arms `speak` ([`ANSWER_WITH_WORDS_WITHIN`]). Live lane,
+//! one run per turn (`turn:{id}`). When speech fails the turn gets the fallback line and a
+//! handoff at once, rather than a retry the caller would wait for.
 
-use super::agent_reply;
+use super::{agent_reply, speak};
 use crate::App;
 use crate::agent::respond::{AnswerAhead, InputsAhead};
 use crate::calls::turns::{self, Arm};
@@ -25,12 +26,20 @@ pub const NAME: StageName = StageName::new("turn_transcribe");
 /// Its spec: a caller is waiting, so one attempt; the turn's own deadline says the fallback.
 pub const SPEC: StageSpec = StageSpec {
     name: NAME,
-    follow_ups: &[agent_reply::NAME],
+    // `speak` when the answer is stored with the words (see [`ANSWER_WITH_WORDS_WITHIN`]).
+    follow_ups: &[agent_reply::NAME, speak::NAME],
     timeout: Duration::from_secs(30),
     max_attempts: Some(1),
     lane: Lane::Live,
     call_key: None,
 };
+
+/// How long the stage waits, once it has heard the words, for the answer being worked out
+/// ahead, to store both in one write. About one write's time: an answer ready by then (the
+/// offline agent, a store that answers at once) costs the caller one write instead of two;
+/// one that is not (a language model) is stored by `agent_reply` as soon as it is ready, the
+/// words long stored by then, so the wait never lengthens a turn by more than it.
+pub const ANSWER_WITH_WORDS_WITHIN: Duration = Duration::from_millis(2);
 
 /// The stage.
 pub struct TurnTranscribe;
@@ -59,10 +68,14 @@ impl Stage for TurnTranscribe {
             ));
         }
         // Handed on, `agent_reply` runs next here: what it reads is read while the caller's
-        // words are heard, and its answer worked out while they are stored.
-        let inputs = app
-            .hand_on_lease(&agent_reply::NAME)
-            .map(|_| InputsAhead::start(app, call));
+        // words are heard (since the turn started, when the socket's node runs it), and its
+        // answer worked out while they are stored.
+        let inputs = app.hand_on_lease(&agent_reply::NAME).map(|_| {
+            subject
+                .inputs_ahead
+                .clone()
+                .unwrap_or_else(|| InputsAhead::start(app, call))
+        });
         let heard = match transcribe(app, turn, subject.utterance.clone()).await {
             Ok(heard) => heard,
             Err(err) => {
@@ -91,6 +104,33 @@ impl Stage for TurnTranscribe {
             };
             AnswerAhead::start(app, call, heard, inputs, now)
         });
+        let heard = format!("heard {} characters", text.chars().count());
+        let ready = match &answer {
+            Some(ahead) => ahead.ready_within(ANSWER_WITH_WORDS_WITHIN).await,
+            None => None,
+        };
+        if let Some(Err(error)) = &ready {
+            // `agent_reply` answers afresh, as a retry of its own would.
+            tracing::warn!(%error, "the answer worked out ahead failed");
+        }
+        if let Some(Ok(answered)) = ready {
+            // `agent_reply`'s work is done: stored with the words, its run recorded done.
+            let subject = TurnSubject {
+                turn: turn::Model {
+                    input: text.clone(),
+                    ..turn.clone()
+                },
+                answer_ahead: None,
+                inputs_ahead: None,
+                ..subject
+            };
+            let words = Some((text, took));
+            // Stamped now, as `agent_reply` would stamp it, not when the words were heard.
+            let at = Utc::now();
+            let mut outcome = agent_reply::store_reply(app, subject, answered, words, at).await?;
+            outcome.note = format!("{heard}; {}", outcome.note);
+            return Ok(outcome);
+        }
         // Armed with the transcript, already dispatched (the runner pushes it at once) or
         // claimed (this worker runs it at once).
         let new = Arm {
@@ -98,10 +138,10 @@ impl Stage for TurnTranscribe {
             claimed_until: app.hand_on_lease(&agent_reply::NAME),
         };
         let next = turns::set_transcript(&app.db, turn, &text, took, new, now).await?;
-        let heard = format!("heard {} characters", text.chars().count());
         let outcome = StageOutcome::note(Some(CallId(call.id)), heard);
         let subject = TurnSubject {
             answer_ahead: answer,
+            inputs_ahead: None,
             ..subject
         };
         Ok(outcome.then_turn(agent_reply::NAME, next, subject))
