@@ -810,11 +810,12 @@ async fn words_and_answer_stored_together(backend: Backend) {
         (Some(9), Some(1))
     );
     let key = format!("turn:{}", turn.id);
-    let runs = stage_run::Entity::find()
-        .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
-        .all(&app.app.db)
-        .await
-        .unwrap();
+    let runs_of_turn = || {
+        stage_run::Entity::find()
+            .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
+            .all(&app.app.db)
+    };
+    let runs = runs_of_turn().await.unwrap();
     let replied = runs
         .iter()
         .find(|r| r.stage == "agent_reply")
@@ -842,11 +843,7 @@ async fn words_and_answer_stored_together(backend: Backend) {
     assert_eq!(tasks[0].kind, "cancellation");
     // Answered already: the same write again stores nothing and records no second run.
     assert_eq!(record().await, Recorded::Stale);
-    let again = stage_run::Entity::find()
-        .filter(stage_run::Column::DedupeKey.eq(key.as_str()))
-        .all(&app.app.db)
-        .await
-        .unwrap();
+    let again = runs_of_turn().await.unwrap();
     assert_eq!(again.len(), runs.len());
     app.stop().await;
 }

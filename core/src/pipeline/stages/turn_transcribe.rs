@@ -97,13 +97,13 @@ impl Stage for TurnTranscribe {
             app.handback.notify(&voice::handback_key(call.id)).await;
             return Ok(StageOutcome::note(Some(CallId(call.id)), "nothing heard"));
         }
-        let answer = inputs.map(|inputs| {
-            let heard = turn::Model {
-                input: text.clone(),
-                ..turn.clone()
-            };
-            AnswerAhead::start(app, call, heard, inputs, now)
-        });
+        // The turn as it is once its words are stored.
+        let heard_turn = turn::Model {
+            input: text.clone(),
+            ..turn.clone()
+        };
+        let answer =
+            inputs.map(|inputs| AnswerAhead::start(app, call, heard_turn.clone(), inputs, now));
         let heard = format!("heard {} characters", text.chars().count());
         let ready = match &answer {
             Some(ahead) => ahead.ready_within(ANSWER_WITH_WORDS_WITHIN).await,
@@ -116,10 +116,7 @@ impl Stage for TurnTranscribe {
         if let Some(Ok(answered)) = ready {
             // `agent_reply`'s work is done: stored with the words, its run recorded done.
             let subject = TurnSubject {
-                turn: turn::Model {
-                    input: text.clone(),
-                    ..turn.clone()
-                },
+                turn: heard_turn,
                 answer_ahead: None,
                 inputs_ahead: None,
                 ..subject
