@@ -55,9 +55,12 @@ enum Command {
     Migrate,
     /// Checks the database, queue and object store are reachable (exit 1 if not); for health checks.
     Check,
-    /// Tenant administration (until sign-up exists).
+    /// Tenant administration (tenants also sign up through the API).
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Sign-in administration.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Re-runs one stage of one call.
     Replay {
         /// Call id.
@@ -80,6 +83,13 @@ enum Command {
     /// Benchmarks (point them at a scratch database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Makes a new access-token signing key, which signs from now on; the previous key keeps
+    /// verifying the tokens it signed until they expire, and older keys are retired.
+    RotateSigningKey,
 }
 
 #[derive(Subcommand)]
@@ -201,6 +211,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check => check().await,
         Command::Tenant(cmd) => tenant(cmd).await,
+        Command::Auth(AuthCommand::RotateSigningKey) => {
+            let app = connect().await?;
+            let kid = tenancy::accounts::tokens::rotate(&app.db, &app.key, Utc::now()).await?;
+            println!("access tokens are now signed with key {kid}");
+            Ok(())
+        }
         Command::Replay { call, stage } => replay(call, &stage).await,
         Command::Runs(command) => ops::runs(&connect().await?, command).await,
         Command::Ledger(command) => ops::ledger(&connect().await?, command).await,
@@ -357,6 +373,7 @@ async fn tenant(cmd: TenantCommand) -> anyhow::Result<()> {
         TenantCommand::RotateSecret { id } => {
             let secret = tenancy::rotate_webhook_secret(
                 &app.db,
+                &app.key,
                 TenantId(id),
                 app.settings.secret_grace,
                 now,

@@ -43,6 +43,7 @@ pub async fn start(app: &App, tenant: TenantId) -> anyhow::Result<Option<LocalSh
         api_url: Some(store.base.clone()),
         token: token.into(),
         scopes: ALL_SCOPES.map(String::from).to_vec(),
+        client: None,
     };
     shopify::save_store(app, new, now).await?;
     if profile::profile_of(&app.db, tenant).await?.is_none() {

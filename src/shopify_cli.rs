@@ -54,6 +54,7 @@ pub async fn connect(
             api_url,
             token,
             scopes: info.scopes,
+            client: None,
         },
         now,
     )

@@ -1,9 +1,9 @@
 //! The tenant REST API: calls (filtered, paginated), one call in full (with its conversation's
 //! turns), its recording link,
 //! replays, and the money ledger (charges and adjustments). Every handler takes the tenant
-//! from [`AuthTenant`].
+//! from [`Access`](crate::access::Access).
 
-use crate::auth::AuthTenant;
+use crate::access::{Access, Admin, Agent, Viewer};
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -14,6 +14,7 @@ use caly_core::calls::transcript::{self, redact::redact};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay};
 use caly_core::platform::pagination::PageRequest;
+use caly_core::tenancy::accounts::{Principal, audit};
 use caly_core::tenancy::profile;
 use caly_core::{CallId, CallState, Rejection, TenantId, billing};
 use caly_entities::status::Channel;
@@ -92,7 +93,10 @@ fn call_state(raw: Option<&str>) -> Result<Option<CallState>, ApiError> {
 
 async fn list_calls(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: ListParams = query(raw)?;
@@ -126,7 +130,10 @@ struct NewConversation {
 
 async fn open_conversation(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Agent>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let new: NewConversation = serde_json::from_slice(&body).map_err(|e| {
@@ -162,7 +169,10 @@ async fn open_conversation(
 
 async fn get_call(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (tenant, call) = (TenantId(tenant.id), call_id(&id)?);
@@ -188,7 +198,10 @@ async fn get_call(
 
 async fn recording_link(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let recording = calls::find_recording(&app.db, TenantId(tenant.id), call_id(&id)?).await?;
@@ -209,20 +222,33 @@ async fn recording_link(
 
 async fn replay(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    access: Access<Admin>,
     Path((id, stage)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let now = Utc::now();
     // The stage is checked before the call, so an unknown stage is a 400 for any call id.
     let spec = app.stages.lookup(&stage).map_err(Rejection::from)?.spec();
-    let runs = replay::replay(&app.db, spec, TenantId(tenant.id), call_id(&id)?, now).await?;
+    let call = call_id(&id)?;
+    let runs = replay::replay(&app.db, spec, access.tenant_id(), call, now).await?;
+    audit::record(
+        &app.db,
+        &access.actor(),
+        "stage.replayed",
+        &format!("call:{}", call.0),
+        json!({"stage": spec.name, "runs": runs}),
+        now,
+    )
+    .await?;
     dispatch::push_committed(&app, &spec.name, &runs, now).await;
     Ok(Json(json!({"replayed": runs, "stage": spec.name})))
 }
 
 async fn list_charges(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: PageParams = query(raw)?;

@@ -1,13 +1,19 @@
-//! The api's one error type: a status, a machine-readable code and a human sentence.
-//! Internal errors are logged and hidden behind a generic message.
+//! The api's one error shape: `{"error": {"code", "message", "request_id", "fields"?}}`, with a
+//! status, a machine-readable code and a human sentence. A 422 for a bad field names it in
+//! `fields`; a 429 carries `Retry-After`. Internal errors are logged and hidden behind a generic
+//! message. The request id is added on the way out by [`with_request_id`].
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use caly_core::{CoreError, Rejection};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
-/// An error response: `{"error": {"code": "...", "message": "..."}}`.
+/// An error response.
 #[derive(Debug)]
 pub struct ApiError {
     /// HTTP status.
@@ -16,6 +22,31 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human sentence.
     pub message: String,
+    /// A sentence per bad field (422s).
+    pub fields: BTreeMap<String, String>,
+    /// Seconds before a retry can succeed (429s).
+    pub retry_after: Option<u64>,
+}
+
+/// The error body, kept on the response so the request id can be added on the way out.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `not_found`, `forbidden`, `invalid_field`.
+    pub code: &'static str,
+    /// A sentence for a person.
+    pub message: String,
+    /// The request's id (also in the `x-request-id` header), for support.
+    pub request_id: Option<String>,
+    /// A sentence per invalid field, by field name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// `{"error": ErrorBody}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ErrorBody,
 }
 
 impl ApiError {
@@ -25,6 +56,8 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            fields: BTreeMap::new(),
+            retry_after: None,
         }
     }
 
@@ -40,6 +73,17 @@ impl ApiError {
             "not_found",
             format!("No such {what}."),
         )
+    }
+
+    /// 422 naming each bad field.
+    pub fn invalid_fields(fields: BTreeMap<String, String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "Some fields are not valid; see 'fields'.",
+        );
+        error.fields = fields;
+        error
     }
 }
 
@@ -60,31 +104,102 @@ impl From<CoreError> for ApiError {
     }
 }
 
+fn status_of(rejection: &Rejection) -> StatusCode {
+    match rejection {
+        Rejection::UnknownStage(_)
+        | Rejection::InvalidPage { .. }
+        | Rejection::InvalidCaller(_)
+        | Rejection::InvalidTurn(_)
+        | Rejection::InvalidTask(_)
+        | Rejection::InvalidCode { .. }
+        | Rejection::CodeExpired
+        | Rejection::CodeLocked => StatusCode::BAD_REQUEST,
+        Rejection::BadCredentials | Rejection::Unauthenticated(_) | Rejection::RefreshReused => {
+            StatusCode::UNAUTHORIZED
+        }
+        Rejection::Forbidden { .. } | Rejection::CsrfFailed | Rejection::AccountDisabled => {
+            StatusCode::FORBIDDEN
+        }
+        Rejection::TurnInProgress | Rejection::AccountConflict(_) => StatusCode::CONFLICT,
+        Rejection::TooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Rejection::MissingField(_)
+        | Rejection::NegativeRate
+        | Rejection::NothingToReplay
+        | Rejection::StageBusy
+        | Rejection::InvalidMailAddress(_)
+        | Rejection::InvalidShop(_)
+        | Rejection::InvalidProfile(_)
+        | Rejection::InvalidLlm(_)
+        | Rejection::InvalidField { .. }
+        | Rejection::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> Self {
-        let status = match rejection {
-            Rejection::UnknownStage(_)
-            | Rejection::InvalidPage { .. }
-            | Rejection::InvalidCaller(_)
-            | Rejection::InvalidTurn(_)
-            | Rejection::InvalidTask(_) => StatusCode::BAD_REQUEST,
-            Rejection::TurnInProgress => StatusCode::CONFLICT,
-            Rejection::MissingField(_)
-            | Rejection::NegativeRate
-            | Rejection::NothingToReplay
-            | Rejection::StageBusy
-            | Rejection::InvalidMailAddress(_)
-            | Rejection::InvalidShop(_)
-            | Rejection::InvalidProfile(_)
-            | Rejection::InvalidLlm(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        ApiError::new(status, rejection.code(), rejection.to_string())
+        let mut error = ApiError::new(
+            status_of(&rejection),
+            rejection.code(),
+            rejection.to_string(),
+        );
+        match &rejection {
+            Rejection::InvalidField { field, message } => {
+                error.fields.insert(field.to_string(), message.clone());
+            }
+            Rejection::WeakPassword(message) => {
+                error.fields.insert("password".into(), message.clone());
+            }
+            Rejection::MissingField(field) => {
+                error
+                    .fields
+                    .insert(field.to_string(), "must not be empty".into());
+            }
+            Rejection::TooSoon { retry_after_secs } => error.retry_after = Some(*retry_after_secs),
+            _ => {}
+        }
+        error
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+            request_id: None,
+            fields: self.fields,
+        };
+        let mut response = (
+            self.status,
+            Json(ErrorEnvelope {
+                error: body.clone(),
+            }),
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(seconds.max(1)));
+        }
+        response.extensions_mut().insert(body);
+        response
     }
+}
+
+/// Middleware: writes the request's id into every error body built by [`ApiError`].
+pub async fn with_request_id(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut response = next.run(request).await;
+    let Some(mut body) = response.extensions_mut().remove::<ErrorBody>() else {
+        return response;
+    };
+    body.request_id = request_id;
+    let (mut parts, _) = response.into_parts();
+    let json = serde_json::to_vec(&ErrorEnvelope { error: body }).unwrap_or_default();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
 }

@@ -3,6 +3,8 @@
 //! an accepted delivery a 200 only after it is committed, except the sync Passthru after the
 //! Voicebot: 302 (hang up) when the agent resolved the call, 200 (a person) otherwise.
 
+use crate::access::RequestMeta;
+use crate::limits;
 use crate::{ApiError, ApiState};
 use axum::Router;
 use axum::body::Bytes;
@@ -44,6 +46,7 @@ fn no_such_hook() -> ApiError {
 
 async fn receive(
     State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
     Path((tenant, secret, kind)): Path<(String, String, String)>,
     method: Method,
     headers: HeaderMap,
@@ -63,10 +66,23 @@ async fn receive(
         ));
     }
     let now = Utc::now();
-    let tenant_id = TenantId(tenant.parse().map_err(|_| no_such_hook())?);
-    let tenant = tenancy::by_webhook_secret(&app.db, tenant_id, &secret, now)
-        .await?
-        .ok_or_else(no_such_hook)?;
+    // Only failures count against an address, and a valid delivery is never refused for an
+    // address's failures: past the limit a guess gets 429 instead of 404, and learns nothing.
+    let ip = limits::ip_key(&meta.ip);
+    let known = match tenant.parse() {
+        Ok(id) => tenancy::by_webhook_secret(&app.db, TenantId(id), &secret, now).await?,
+        Err(_) => None,
+    };
+    let Some(tenant) = known else {
+        limits::hit(&app, &limits::HOOK_FAILURES_PER_IP, ip).await?;
+        return Err(no_such_hook());
+    };
+    limits::hit(
+        &app,
+        &limits::hooks_per_tenant(&app),
+        &tenant.id.to_string(),
+    )
+    .await?;
     let hook = IncomingHook {
         kind,
         method: method.as_str(),

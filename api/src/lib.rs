@@ -2,12 +2,17 @@
 //! health checks. Thin: it validates, persists, enqueues and answers. Depends on `caly-core`;
 //! only the `caly` binary (and tests) depend on it.
 
-mod auth;
+pub mod access;
+mod accounts;
+mod body;
 mod calls;
 mod error;
 mod health;
 mod hooks;
+mod hygiene;
+mod limits;
 mod objects;
+mod people;
 mod stage_runs;
 mod store;
 mod tasks;
@@ -34,6 +39,7 @@ pub struct ApiState {
 /// Builds the router with request ids and tracing. Spans carry the matched route template,
 /// never the raw path, so webhook secrets in URLs stay out of logs.
 pub fn build(app: App) -> Router {
+    let hygiene = hygiene::layers(&app.settings);
     let state = ApiState { app };
     Router::new()
         .merge(health::router())
@@ -45,7 +51,11 @@ pub fn build(app: App) -> Router {
         .merge(tasks::router())
         .merge(store::router())
         .merge(voice::router())
+        .merge(accounts::router())
+        .merge(people::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::with_request_id))
+        .layer(hygiene)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request
@@ -80,7 +90,8 @@ pub async fn serve(
             tracing::debug!(%error, "TCP_NODELAY not set on a connection");
         }
     });
-    axum::serve(listener, build(app))
+    let service = build(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,7 +1,7 @@
 //! A tenant's failed stage runs: listed by stage, time and error, and retried in bulk. Tenants
 //! see each failure as a stable code and a sentence, never the internal error text.
 
-use crate::auth::AuthTenant;
+use crate::access::{Access, Admin};
 use crate::calls::query;
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
@@ -13,6 +13,7 @@ use caly_core::pipeline::run_view::RunView;
 use caly_core::pipeline::runs::{self, FailedFilter};
 use caly_core::platform::pagination::PageRequest;
 use caly_core::platform::time::parse_since;
+use caly_core::tenancy::accounts::{Principal, audit};
 use caly_core::{App, Rejection, TenantId};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -88,7 +89,10 @@ fn filter(
 
 async fn list_failed(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Admin>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: ListParams = query(raw)?;
@@ -106,7 +110,7 @@ async fn list_failed(
 
 async fn retry(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    access: Access<Admin>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let filters: Filters = serde_json::from_slice(&body).map_err(|e| {
@@ -122,8 +126,24 @@ async fn retry(
         return Err(Rejection::MissingField("stage").into());
     }
     let now = Utc::now();
-    let filter = filter(&app, TenantId(tenant.id), filters, now)?;
+    let filter = filter(&app, access.tenant_id(), filters, now)?;
     let rearmed = runs::retry_failed(&app.db, &filter, "retried through the API", now).await?;
+    audit::record(
+        &app.db,
+        &access.actor(),
+        "stage.retried",
+        &format!(
+            "stage:{}",
+            filter
+                .stage
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        ),
+        json!({"runs": rearmed.len()}),
+        now,
+    )
+    .await?;
     for (stage, id) in &rearmed {
         dispatch::push_committed(&app, stage, &[*id], now).await;
     }

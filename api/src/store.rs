@@ -1,12 +1,13 @@
 //! `GET /api/v1/store`: the tenant's Shopify connection as its owner sees it — the shop, the
 //! granted scopes, whether it is connected, and why not (a revoked token, an uninstalled app).
 
-use crate::auth::AuthTenant;
+use crate::access::{Access, Viewer};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use caly_core::TenantId;
+use caly_core::tenancy::accounts::Principal;
 use caly_core::tenancy::shopify;
 use serde_json::{Value, json};
 
@@ -16,7 +17,10 @@ pub(crate) fn router() -> Router<ApiState> {
 
 async fn store(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
 ) -> Result<Json<Value>, ApiError> {
     let Some(store) = shopify::store_of(&app.db, TenantId(tenant.id)).await? else {
         return Ok(Json(json!({"connected": false, "shop": null})));

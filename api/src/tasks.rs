@@ -1,7 +1,7 @@
 //! Staff tasks the agent recorded: `GET /api/v1/tasks?kind=&status=` and
 //! `POST /api/v1/tasks/{id}/close` with `{"note": "…"}`.
 
-use crate::auth::AuthTenant;
+use crate::access::{Access, Agent, Viewer};
 use crate::calls::query;
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use caly_core::TenantId;
 use caly_core::calls::tasks::{self, TaskFilter};
 use caly_core::platform::pagination::PageRequest;
+use caly_core::tenancy::accounts::Principal;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -31,7 +32,10 @@ struct ListParams {
 
 async fn list_tasks(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Viewer>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: ListParams = query(raw)?;
@@ -50,7 +54,10 @@ struct Closing {
 
 async fn close_task(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Agent>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {

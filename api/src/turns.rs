@@ -3,7 +3,7 @@
 //! check of the database at most once a second). A turn still unanswered after
 //! `CALY_TURN_TIMEOUT_SECS` answers 200 with the fallback line and `handoff: true`.
 
-use crate::auth::AuthTenant;
+use crate::access::{Access, Agent};
 use crate::calls::call_id;
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
@@ -15,6 +15,7 @@ use caly_core::calls::turns::{self, PENDING, TurnView};
 use caly_core::pipeline::dispatch;
 use caly_core::pipeline::stages::agent_reply;
 use caly_core::platform::handback::Woken;
+use caly_core::tenancy::accounts::Principal;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,7 +37,10 @@ const RECHECK: Duration = Duration::from_secs(1);
 
 async fn send_turn(
     State(ApiState { app }): State<ApiState>,
-    AuthTenant(tenant): AuthTenant,
+    Access {
+        principal: Principal { tenant, .. },
+        ..
+    }: Access<Agent>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {

@@ -10,6 +10,7 @@ use crate::platform::gauge::DepthGauge;
 use crate::platform::handback::Handback;
 use crate::platform::mailer::Mailer;
 use crate::platform::queue::JobQueue;
+use crate::platform::rate_limit::RateLimiter;
 use crate::platform::scratch::Scratch;
 use crate::platform::settings::{Settings, SettingsError};
 use crate::platform::storage::ObjectStore;
@@ -62,6 +63,10 @@ pub struct App {
     /// a voice socket a turn's first stage, straight to this process when that stage is one of
     /// these (see [`App::hand_on_lease`]); empty in a process that runs no workers.
     pub live_here: Arc<Vec<StageName>>,
+    /// The keys that sign and verify access tokens (cached from the database).
+    pub signing_keys: Arc<crate::tenancy::accounts::tokens::SigningKeys>,
+    /// Rate-limit counters (Redis when there is one, else this process).
+    pub limits: Arc<crate::platform::rate_limit::RateLimiter>,
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
@@ -146,6 +151,11 @@ impl App {
         };
         let store =
             ObjectStore::open(&settings.storage, key.clone(), settings.public_base()).await?;
+        let limits = Arc::new(match &settings.redis_url {
+            Some(url) => RateLimiter::redis(url.expose_secret(), &settings.queue_namespace)
+                .map_err(crate::platform::queue::QueueError::from)?,
+            None => RateLimiter::memory(),
+        });
         let (handback, scratch, shopify_budget): (Handback, Scratch, Arc<dyn RateBudget>) =
             match &settings.redis_url {
                 Some(url) => {
@@ -180,6 +190,8 @@ impl App {
             phrases: Arc::default(),
             voice_calls: Arc::new(NodeCalls::new(node_name())),
             live_here: Arc::new(Vec::new()),
+            signing_keys: Arc::default(),
+            limits,
             handback,
             scratch,
             shopify_budget,

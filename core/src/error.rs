@@ -88,6 +88,61 @@ pub enum Rejection {
     /// A mail address that cannot be parsed.
     #[error("'{0}' is not a valid mail address.")]
     InvalidMailAddress(String),
+    /// A request field that is not acceptable, with the sentence to show beside it.
+    #[error("{field}: {message}")]
+    InvalidField {
+        /// The field's name in the request body.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A password that does not meet the strength rule.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// An emailed code (or link) that does not match.
+    #[error("That code is not right; {attempts_left} attempt(s) left.")]
+    InvalidCode {
+        /// Guesses left before the code is locked.
+        attempts_left: u32,
+    },
+    /// No live code: never sent, used already, superseded or expired.
+    #[error("That code has expired or was already used; ask for a new one.")]
+    CodeExpired,
+    /// Too many wrong guesses at a code.
+    #[error("Too many wrong codes; ask for a new one.")]
+    CodeLocked,
+    /// Asked again too soon (a resend cooldown or a rate limit).
+    #[error("Too many requests; try again in {retry_after_secs} s.")]
+    TooSoon {
+        /// Seconds until a retry can succeed (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
+    /// Wrong email or password (which one is not said).
+    #[error("The email or password is not right.")]
+    BadCredentials,
+    /// No usable credentials on the request.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A refresh token presented a second time: the session is revoked.
+    #[error("This refresh token was already used; the session has been signed out for safety.")]
+    RefreshReused,
+    /// The caller's role does not allow the action.
+    #[error("Your role ({role}) cannot do this; it needs {needed} or above.")]
+    Forbidden {
+        /// The caller's role.
+        role: &'static str,
+        /// The least role that may.
+        needed: &'static str,
+    },
+    /// A cookie-authenticated change without the session's CSRF token.
+    #[error("Send the session's CSRF token in the X-CSRF-Token header.")]
+    CsrfFailed,
+    /// A disabled account.
+    #[error("This account is disabled; ask an admin of your store.")]
+    AccountDisabled,
+    /// A change that would break an invariant of accounts (the last owner, a taken address).
+    #[error("{0}")]
+    AccountConflict(String),
 }
 
 impl Rejection {
@@ -108,6 +163,19 @@ impl Rejection {
             Rejection::InvalidTurn(_) => "invalid_turn",
             Rejection::InvalidTask(_) => "invalid_task",
             Rejection::InvalidLlm(_) => "invalid_llm",
+            Rejection::InvalidField { .. } => "invalid_field",
+            Rejection::WeakPassword(_) => "weak_password",
+            Rejection::InvalidCode { .. } => "invalid_code",
+            Rejection::CodeExpired => "code_expired",
+            Rejection::CodeLocked => "code_locked",
+            Rejection::TooSoon { .. } => "rate_limited",
+            Rejection::BadCredentials => "invalid_credentials",
+            Rejection::Unauthenticated(_) => "unauthorized",
+            Rejection::RefreshReused => "refresh_token_reused",
+            Rejection::Forbidden { .. } => "forbidden",
+            Rejection::CsrfFailed => "csrf_failed",
+            Rejection::AccountDisabled => "account_disabled",
+            Rejection::AccountConflict(_) => "conflict",
         }
     }
 }

@@ -28,6 +28,14 @@ pub struct Model {
     pub connected_at: DateTimeUtc,
     /// Last change.
     pub updated_at: DateTimeUtc,
+    /// The Dev Dashboard app's client id, for stores connected with the client-credentials
+    /// grant (none for a pasted `shpat_` token).
+    pub client_id: Option<String>,
+    /// The app's client secret, sealed with the master key.
+    pub client_secret_enc: Option<String>,
+    /// When the cached access token expires (client-credentials tokens last about 24 hours;
+    /// none for a token that does not expire).
+    pub token_expires_at: Option<DateTimeUtc>,
 }
 
 /// No ORM relations.

@@ -22,13 +22,19 @@ pub struct Model {
     pub exotel_token_enc: String,
     /// Exotel API host, e.g. `api.in.exotel.com`.
     pub exotel_subdomain: String,
-    /// SHA-256 of the tenant's API key.
+    /// Retired: the tenant's single API key lived here until API keys (`api_key`) took over;
+    /// migration `m20261203_000002_accounts` copied every such key there. New tenants get a
+    /// hash no key matches.
     #[serde(skip)]
     #[sea_orm(unique)]
     pub api_key_hash: String,
     /// SHA-256 of the current webhook secret.
     #[serde(skip)]
     pub webhook_secret_hash: String,
+    /// The current webhook secret, sealed with the master key, so the webhook URLs can be shown
+    /// again (none for tenants made before it was kept: rotate to get URLs to show).
+    #[serde(skip)]
+    pub webhook_secret_enc: Option<String>,
     /// SHA-256 of the previous webhook secret, valid until `previous_secret_expires_at`.
     #[serde(skip)]
     pub previous_secret_hash: Option<String>,

@@ -17,6 +17,8 @@ mod m20261122_000010_caller_prefetches;
 mod m20261122_000011_voice;
 mod m20261122_000012_transcripts;
 mod m20261203_000001_turn_audio_to_scratch;
+mod m20261203_000002_accounts;
+mod m20261203_000003_onboarding;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_voice::Migration),
             Box::new(m20261122_000012_transcripts::Migration),
             Box::new(m20261203_000001_turn_audio_to_scratch::Migration),
+            Box::new(m20261203_000002_accounts::Migration),
+            Box::new(m20261203_000003_onboarding::Migration),
         ]
     }
 }

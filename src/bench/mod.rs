@@ -199,6 +199,7 @@ impl BenchApp {
             api_url: Some(store.base.clone()),
             token: token.to_string().into(),
             scopes: ALL_SCOPES.map(String::from).to_vec(),
+            client: None,
         };
         save_store(&self.app, connection, now).await?;
         let profile = StoreProfile::parse(include_str!("../demo_data/kesar-profile.toml"), "toml")?;

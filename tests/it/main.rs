@@ -5,6 +5,7 @@
 #[macro_use]
 mod support;
 
+mod accounts;
 mod backlog;
 mod cli;
 mod conversations;

@@ -35,6 +35,7 @@ pub(crate) async fn connect(app: &TestApp) -> LocalShopify {
         api_url: Some(store.base.clone()),
         token: TOKEN.to_string().into(),
         scopes: ALL_SCOPES.map(String::from).to_vec(),
+        client: None,
     };
     save_store(&app.app, new, now).await.unwrap();
     let profile = StoreProfile::parse(PROFILE, "json").unwrap();

@@ -14,6 +14,7 @@ pub mod mailer;
 pub mod pagination;
 pub mod pg_statement;
 pub mod queue;
+pub mod rate_limit;
 pub mod redis_client;
 pub mod scratch;
 pub mod settings;

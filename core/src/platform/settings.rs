@@ -148,6 +148,15 @@ pub struct Settings {
     pub voice: crate::voice::VoiceSettings,
     /// Speech engines.
     pub speech: crate::integrations::speech::SpeechSettings,
+    /// Session lifetimes.
+    pub accounts: crate::tenancy::accounts::AccountSettings,
+    /// Origins whose pages may call the api from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
+    /// The largest request body the api reads.
+    pub max_body_bytes: usize,
+    /// Authenticated webhook deliveries a tenant may send per minute (generous: a valid
+    /// delivery is refused only past it).
+    pub hooks_per_tenant_per_minute: u64,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -382,6 +391,18 @@ impl Settings {
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
             voice: voice_settings()?,
             speech: speech_settings(&data_dir)?,
+            cors_origins: var("CALY_CORS_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            max_body_bytes: parsed("CALY_MAX_BODY_BYTES", 1024 * 1024)?,
+            hooks_per_tenant_per_minute: parsed("CALY_HOOKS_PER_TENANT_PER_MINUTE", 60_000)?,
+            accounts: crate::tenancy::accounts::AccountSettings {
+                access_ttl: secs("CALY_ACCESS_TTL_SECS", 15 * 60)?,
+                refresh_ttl: secs("CALY_REFRESH_TTL_SECS", 30 * 24 * 3600)?,
+            },
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,
                 max_interval: secs("CALY_RECONCILE_MAX_INTERVAL_SECS", 300)?,

@@ -1,6 +1,8 @@
-//! Tenants: creation, API-key and webhook-secret checks, secret rotation, sealed Exotel
-//! credentials, the connected Shopify store, the store's profile. Users, roles and sessions join here.
+//! Tenants: creation, webhook-secret checks, secret rotation, sealed Exotel credentials, the
+//! connected Shopify store, the store's profile; and people's accounts (users, roles, sessions,
+//! API keys, the audit log) in [`accounts`].
 
+pub mod accounts;
 mod hours;
 pub mod llm;
 pub mod profile;
@@ -8,6 +10,7 @@ pub mod shopify;
 mod tenants;
 
 pub use tenants::{
-    CreatedTenant, ExotelCredentials, NewTenant, add_rate, by_api_key, by_webhook_secret, create,
-    exotel_credentials, find, list, rotate_webhook_secret, webhook_urls,
+    CreatedTenant, ExotelCredentials, NewTenant, add_rate, by_webhook_secret, create,
+    create_unconnected, exotel_credentials, find, list, rotate_webhook_secret, webhook_secret,
+    webhook_urls,
 };

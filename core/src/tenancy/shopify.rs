@@ -3,7 +3,7 @@
 
 use crate::App;
 use crate::CoreError;
-use crate::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin};
+use crate::integrations::shopify::{ShopifyClient, ShopifyError, ShopifyOrigin, grant};
 use caly_entities::shopify_store;
 use caly_entities::status::StoreStatus;
 use caly_jobs::TenantId;
@@ -25,6 +25,19 @@ pub struct NewStore {
     pub token: SecretString,
     /// The scopes Shopify granted.
     pub scopes: Vec<String>,
+    /// The Dev Dashboard app behind a client-credentials token (none for a pasted token).
+    pub client: Option<ClientApp>,
+}
+
+/// A Dev Dashboard app whose client-credentials token Caly keeps fresh.
+#[derive(Debug, Clone)]
+pub struct ClientApp {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret (sealed before storing).
+    pub client_secret: SecretString,
+    /// When the current token expires.
+    pub token_expires_at: DateTime<Utc>,
 }
 
 /// Stores (or replaces) the tenant's store connection, connected.
@@ -44,6 +57,12 @@ pub async fn save_store(
         last_error: Set(None),
         connected_at: Set(now),
         updated_at: Set(now),
+        client_id: Set(new.client.as_ref().map(|c| c.client_id.clone())),
+        client_secret_enc: Set(new
+            .client
+            .as_ref()
+            .map(|c| app.key.encrypt(c.client_secret.expose_secret()))),
+        token_expires_at: Set(new.client.as_ref().map(|c| c.token_expires_at)),
     };
     shopify_store::Entity::insert(row)
         .on_conflict(
@@ -57,6 +76,9 @@ pub async fn save_store(
                     shopify_store::Column::LastError,
                     shopify_store::Column::ConnectedAt,
                     shopify_store::Column::UpdatedAt,
+                    shopify_store::Column::ClientId,
+                    shopify_store::Column::ClientSecretEnc,
+                    shopify_store::Column::TokenExpiresAt,
                 ])
                 .to_owned(),
         )
@@ -91,16 +113,73 @@ pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClie
     Ok(client.with_budget(app.shopify_budget.clone(), &store.shop))
 }
 
-/// A client for the tenant's store, unless none is connected or Shopify disconnected it.
+/// A client-credentials token is replaced this long before it expires.
+pub const REFRESH_BEFORE_EXPIRY: chrono::Duration = chrono::Duration::hours(1);
+
+/// A client for the tenant's store, unless none is connected or Shopify disconnected it. A
+/// client-credentials token within [`REFRESH_BEFORE_EXPIRY`] of expiring is replaced first.
 pub async fn connected_client(
     app: &App,
     tenant: TenantId,
 ) -> Result<Option<ShopifyClient>, CoreError> {
     match store_of(&app.db, tenant).await? {
         Some(store) if store.status != StoreStatus::Disconnected => {
+            let store = match fresh_token(app, store, Utc::now()).await? {
+                Some(store) => store,
+                None => return Ok(None),
+            };
             Ok(Some(client_for(app, &store)?))
         }
         _ => Ok(None),
+    }
+}
+
+/// The store with a token good for a while yet: a client-credentials token near its expiry is
+/// granted anew and stored. `None` when Shopify refused the app's credentials (the store is then
+/// marked disconnected); a grant that fails otherwise keeps the cached token.
+pub async fn fresh_token(
+    app: &App,
+    store: shopify_store::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<shopify_store::Model>, CoreError> {
+    let (Some(client_id), Some(sealed), Some(expires_at)) = (
+        store.client_id.clone(),
+        store.client_secret_enc.clone(),
+        store.token_expires_at,
+    ) else {
+        return Ok(Some(store));
+    };
+    if expires_at - REFRESH_BEFORE_EXPIRY > now {
+        return Ok(Some(store));
+    }
+    let egress = &app.settings.egress;
+    let origin = ShopifyOrigin::new(&store.shop, store.api_url.as_deref(), egress)
+        .map_err(|e| crate::Rejection::InvalidShop(e.to_string()))?;
+    let secret = SecretString::from(app.key.decrypt(&sealed)?);
+    let tenant = TenantId(store.tenant_id);
+    match grant::client_credentials(&app.http, egress, &origin, &client_id, &secret).await {
+        Ok(granted) => {
+            let until = now + chrono::Duration::seconds(granted.expires_in as i64);
+            shopify_store::Entity::update_many()
+                .col_expr(
+                    shopify_store::Column::TokenEnc,
+                    Expr::value(app.key.encrypt(granted.token.expose_secret())),
+                )
+                .col_expr(shopify_store::Column::TokenExpiresAt, Expr::value(until))
+                .col_expr(shopify_store::Column::UpdatedAt, Expr::value(now))
+                .filter(shopify_store::Column::TenantId.eq(tenant.0))
+                .exec(&app.db)
+                .await?;
+            store_of(&app.db, tenant).await
+        }
+        Err(error @ ShopifyError::Unauthorized(_)) => {
+            mark_disconnected(&app.db, tenant, &error.to_string(), now).await?;
+            Ok(None)
+        }
+        Err(error) => {
+            tracing::warn!(%error, tenant = tenant.0, "shopify token not renewed; using the cached one");
+            Ok(Some(store))
+        }
     }
 }
 

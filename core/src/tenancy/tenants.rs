@@ -1,5 +1,6 @@
-//! Tenants: creation, listing, API-key authentication, webhook-secret checks and rotation, rates.
+//! Tenants: creation, listing, webhook-secret checks and rotation, rates.
 
+use super::accounts::{Scope, api_keys};
 use crate::platform::crypto::{MasterKey, constant_time_eq, hash_secret, random_token};
 use crate::platform::settings::websocket_base;
 use crate::{CoreError, Rejection};
@@ -7,8 +8,8 @@ use caly_entities::{tenant, tenant_rate};
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set, TransactionSession,
+    TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -68,7 +69,40 @@ fn validate(new: &NewTenant) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Creates a tenant with a fresh API key and webhook secret and its first rate.
+async fn insert_tenant(
+    db: &impl ConnectionTrait,
+    row: tenant::ActiveModel,
+    rate_paise_per_min: i64,
+    now: DateTime<Utc>,
+) -> Result<tenant::Model, CoreError> {
+    if rate_paise_per_min < 0 {
+        return Err(Rejection::NegativeRate.into());
+    }
+    let tenant = tenant::ActiveModel {
+        // Retired column: keys live in `api_keys` now. It holds a hash no key matches.
+        api_key_hash: Set(hash_secret(&random_token("retired_"))),
+        previous_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
+        balance_paise: Set(0),
+        created_at: Set(now),
+        ..row
+    }
+    .insert(db)
+    .await?;
+    // The first rate applies to every call, however early.
+    add_rate(
+        db,
+        TenantId(tenant.id),
+        rate_paise_per_min,
+        DateTime::UNIX_EPOCH,
+        now,
+    )
+    .await?;
+    Ok(tenant)
+}
+
+/// Creates a tenant (from the CLI) with its Exotel account, a fresh `write` API key, a webhook
+/// secret and its first rate.
 pub async fn create(
     db: &impl TransactionTrait,
     key: &MasterKey,
@@ -76,40 +110,57 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<CreatedTenant, CoreError> {
     validate(&new)?;
-    let api_key = random_token("caly_key_");
     let webhook_secret = random_token("");
     let txn = db.begin().await?;
-    let tenant = tenant::ActiveModel {
+    let row = tenant::ActiveModel {
         name: Set(new.name.trim().to_string()),
         exotel_sid: Set(new.exotel_sid.trim().to_string()),
         exotel_key_enc: Set(key.encrypt(new.exotel_key.expose_secret())),
         exotel_token_enc: Set(key.encrypt(new.exotel_token.expose_secret())),
         exotel_subdomain: Set(new.exotel_subdomain.trim().to_string()),
-        api_key_hash: Set(hash_secret(&api_key)),
         webhook_secret_hash: Set(hash_secret(&webhook_secret)),
-        previous_secret_hash: Set(None),
-        previous_secret_expires_at: Set(None),
-        balance_paise: Set(0),
-        created_at: Set(now),
+        webhook_secret_enc: Set(Some(key.encrypt(&webhook_secret))),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    // The first rate applies to every call, however early.
-    add_rate(
+    };
+    let tenant = insert_tenant(&txn, row, new.rate_paise_per_min, now).await?;
+    let (_, api_key) = api_keys::create(
         &txn,
         TenantId(tenant.id),
-        new.rate_paise_per_min,
-        DateTime::UNIX_EPOCH,
+        "created with the tenant",
+        Scope::Write,
+        None,
         now,
     )
     .await?;
     txn.commit().await?;
     Ok(CreatedTenant {
         tenant,
-        api_key: api_key.into(),
+        api_key,
         webhook_secret: webhook_secret.into(),
     })
+}
+
+/// Creates a tenant at sign-up: a name and a rate; Exotel and Shopify are connected during
+/// onboarding (an empty `exotel_sid` means Exotel is not connected yet).
+pub async fn create_unconnected(
+    db: &impl ConnectionTrait,
+    key: &MasterKey,
+    name: &str,
+    rate_paise_per_min: i64,
+    now: DateTime<Utc>,
+) -> Result<tenant::Model, CoreError> {
+    let webhook_secret = random_token("");
+    let row = tenant::ActiveModel {
+        name: Set(name.trim().to_string()),
+        exotel_sid: Set(String::new()),
+        exotel_key_enc: Set(String::new()),
+        exotel_token_enc: Set(String::new()),
+        exotel_subdomain: Set(String::new()),
+        webhook_secret_hash: Set(hash_secret(&webhook_secret)),
+        webhook_secret_enc: Set(Some(key.encrypt(&webhook_secret))),
+        ..Default::default()
+    };
+    insert_tenant(db, row, rate_paise_per_min, now).await
 }
 
 /// Records a new rate in force from `effective_from`.
@@ -150,17 +201,6 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<tenant::Model>, CoreE
         .await?)
 }
 
-/// The tenant owning an API key, if any.
-pub async fn by_api_key(
-    db: &impl ConnectionTrait,
-    api_key: &str,
-) -> Result<Option<tenant::Model>, CoreError> {
-    Ok(tenant::Entity::find()
-        .filter(tenant::Column::ApiKeyHash.eq(hash_secret(api_key)))
-        .one(db)
-        .await?)
-}
-
 /// The tenant for a webhook URL when `secret` is its current secret or a previous one still in
 /// its grace period. Unknown tenant and wrong secret look the same to the caller.
 pub async fn by_webhook_secret(
@@ -189,6 +229,7 @@ pub async fn by_webhook_secret(
 /// Issues a new webhook secret; the old one stays valid for `grace`. Returns the new secret.
 pub async fn rotate_webhook_secret(
     db: &impl ConnectionTrait,
+    key: &MasterKey,
     tenant: TenantId,
     grace: Duration,
     now: DateTime<Utc>,
@@ -203,8 +244,22 @@ pub async fn rotate_webhook_secret(
     active.previous_secret_hash = Set(Some(tenant.webhook_secret_hash));
     active.previous_secret_expires_at = Set(Some(until));
     active.webhook_secret_hash = Set(hash_secret(&secret));
+    active.webhook_secret_enc = Set(Some(key.encrypt(&secret)));
     active.update(db).await?;
     Ok(secret.into())
+}
+
+/// The tenant's current webhook secret, to show its URLs again; `None` for a tenant made before
+/// secrets were kept sealed (rotate once to get one).
+pub fn webhook_secret(
+    key: &MasterKey,
+    tenant: &tenant::Model,
+) -> Result<Option<SecretString>, CoreError> {
+    tenant
+        .webhook_secret_enc
+        .as_deref()
+        .map(|sealed| Ok(key.decrypt(sealed)?.into()))
+        .transpose()
 }
 
 /// Decrypts a tenant's Exotel credentials.

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod exotel;
 pub mod infra;
 pub mod openai;
@@ -75,6 +76,8 @@ pub struct Options {
     /// The api runs a voice turn's first stage itself, as a process whose workers consume the
     /// live queues does (default: it pushes it for the workers).
     pub socket_runs_turns: bool,
+    /// Send mail through maildev's SMTP server (default: the outbox folder).
+    pub smtp: bool,
 }
 
 impl Default for Options {
@@ -96,6 +99,7 @@ impl Default for Options {
             speech: None,
             voice: None,
             socket_runs_turns: false,
+            smtp: false,
         }
     }
 }
@@ -207,7 +211,15 @@ fn settings(
         mail_from: "caly@test".into(),
         charge_settle: Duration::ZERO,
         voice: caly_core::voice::VoiceSettings::default(),
-        speech: caly_core::integrations::speech::SpeechSettings::default(),
+        // The test's own (empty) model folder, never a checkout's caly-data.
+        speech: caly_core::integrations::speech::SpeechSettings {
+            whisper_model: dir.join("models/whisper"),
+            ..Default::default()
+        },
+        accounts: Default::default(),
+        cors_origins: vec!["https://app.store.example".into()],
+        max_body_bytes: 1024 * 1024,
+        hooks_per_tenant_per_minute: 60_000,
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),
@@ -265,6 +277,9 @@ impl TestApp {
             settings.egress = egress;
         }
         settings.queue_depth_bound = options.queue_depth_bound;
+        if options.smtp {
+            settings.smtp_url = Some(accounts::smtp_url().into());
+        }
         settings.redispatch_after = options.redispatch_after;
         settings.charge_settle = options.charge_settle;
         if let Some(reconcile) = options.reconcile {

@@ -1,6 +1,7 @@
 //! Exotel: webhook payloads and what they say about a call, the Call Details API, and
 //! fetching call recordings with the tenant's credentials.
 
+pub mod account;
 pub mod details;
 mod error;
 mod facts;

@@ -86,8 +86,17 @@ impl ShopifyOrigin {
     }
 
     fn graphql_url(&self, version: &str) -> String {
-        let base = self.origin.as_str().trim_end_matches('/');
-        format!("{base}/admin/api/{version}/graphql.json")
+        self.url(&format!("/admin/api/{version}/graphql.json"))
+    }
+
+    /// The URL of `path` on this origin.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin.as_str().trim_end_matches('/'))
+    }
+
+    /// The hosts requests to this origin may go to.
+    pub fn allowed(&self) -> &AllowList {
+        &self.allowed
     }
 }
 

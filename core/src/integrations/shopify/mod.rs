@@ -6,6 +6,7 @@
 pub mod budget;
 mod client;
 mod connect;
+pub mod grant;
 pub mod local;
 pub mod store;
 

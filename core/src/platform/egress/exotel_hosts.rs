@@ -54,6 +54,36 @@ impl ExotelHosts {
             .ok_or(EgressError::NotExotelHost(setting.trim().to_string()))
     }
 
+    /// The region names, in the configured order.
+    pub fn regions(&self) -> Vec<String> {
+        self.regions
+            .iter()
+            .map(|(region, _)| region.clone())
+            .collect()
+    }
+
+    /// The region a setting (a region name or a host) stands for.
+    pub fn region_of(&self, setting: &str) -> Option<String> {
+        let base = self.base_for(setting).ok()?;
+        self.regions
+            .iter()
+            .find(|(_, url)| url.as_str().trim_end_matches('/') == base)
+            .map(|(region, _)| region.clone())
+    }
+
+    /// The host of a region, as shown to people (`api.in.exotel.com`).
+    pub fn host_of(&self, region: &str) -> Option<String> {
+        self.regions
+            .iter()
+            .find(|(name, _)| name == region)
+            .and_then(|(_, url)| {
+                url.host_str().map(|h| match url.port() {
+                    Some(port) => format!("{h}:{port}"),
+                    None => h.to_string(),
+                })
+            })
+    }
+
     /// True when `setting` names one of the hosts.
     pub fn knows(&self, setting: &str) -> bool {
         self.base_for(setting).is_ok()

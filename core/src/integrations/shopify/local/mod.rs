@@ -53,6 +53,9 @@ struct Inner {
     bucket: Mutex<(f64, f64)>,
     hits: AtomicU32,
     versions: Mutex<Vec<String>>,
+    client: Mutex<Option<(String, String)>>,
+    grants: AtomicU32,
+    stalled: std::sync::atomic::AtomicBool,
 }
 
 /// A running local store.
@@ -78,10 +81,14 @@ impl LocalShopify {
                 bucket: Mutex::new((1988.0, 100.0)),
                 hits: AtomicU32::new(0),
                 versions: Mutex::new(Vec::new()),
+                client: Mutex::new(None),
+                grants: AtomicU32::new(0),
+                stalled: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         let router = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/admin/oauth/access_token", post(grant))
             .with_state(store.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Ok(store)
@@ -101,6 +108,24 @@ impl LocalShopify {
     /// Revokes the token (the app was uninstalled): every request gets 401 from now on.
     pub fn revoke(&self) {
         *self.inner.token.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
+    }
+
+    /// Accepts the client-credentials grant for this app's client id and secret; the token it
+    /// grants is the one the store accepts.
+    pub fn accept_client(&self, client_id: &str, client_secret: &str) {
+        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((client_id.to_string(), client_secret.to_string()));
+    }
+
+    /// Tokens granted by the client-credentials grant so far.
+    pub fn grants(&self) -> u32 {
+        self.inner.grants.load(Ordering::SeqCst)
+    }
+
+    /// From now on every request waits a minute before it is answered (a store that stopped
+    /// answering).
+    pub fn stall(&self) {
+        self.inner.stalled.store(true, Ordering::SeqCst);
     }
 
     /// Requests seen.
@@ -128,6 +153,37 @@ fn errors(message: &str) -> Response {
     axum::Json(json!({"errors": [{"message": message}]})).into_response()
 }
 
+/// The client-credentials grant (form-encoded `client_id`, `client_secret`, `grant_type`).
+async fn grant(
+    State(store): State<LocalShopify>,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let inner = &store.inner;
+    let expected = inner
+        .client
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let valid = expected.is_some_and(|(id, secret)| {
+        field("client_id") == id
+            && field("client_secret") == secret
+            && field("grant_type") == "client_credentials"
+    });
+    if !valid {
+        let body = json!({"error": "invalid_client", "error_description": "Client credentials are invalid"});
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    inner.grants.fetch_add(1, Ordering::SeqCst);
+    let token = inner
+        .token
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    axum::Json(json!({"access_token": token, "scope": inner.scopes.join(","), "expires_in": 86399}))
+        .into_response()
+}
+
 async fn graphql(
     State(store): State<LocalShopify>,
     Path(version): Path<String>,
@@ -135,6 +191,9 @@ async fn graphql(
     body: axum::Json<Value>,
 ) -> Response {
     let inner = &store.inner;
+    if inner.stalled.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
     inner.hits.fetch_add(1, Ordering::SeqCst);
     inner
         .versions

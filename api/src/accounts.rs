@@ -1,0 +1,348 @@
+//! Signing up, in and out: `POST /api/v1/auth/signup`, `/signup/resend`, `/signup/verify`,
+//! `/login`, `/refresh`, `/logout`, `/password/forgot`, `/password/reset`. A session comes back
+//! as JSON (for apps using the `Authorization` header) and as cookies (for the browser):
+//! `caly_session` (httpOnly, SameSite=Lax), `caly_refresh` (httpOnly, SameSite=Strict, only
+//! sent to `/api/v1/auth`) and `caly_csrf` (readable, to echo in `X-CSRF-Token`).
+
+use crate::access::{self, CSRF_COOKIE, REFRESH_COOKIE, RequestMeta, SESSION_COOKIE};
+use crate::body::JsonBody;
+use crate::limits;
+use crate::{ApiError, ApiState};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use caly_core::tenancy::accounts::login::{self, ResetProof};
+use caly_core::tenancy::accounts::sessions::{self, SessionTokens};
+use caly_core::tenancy::accounts::signup::{self, SignupRequest};
+use caly_core::tenancy::accounts::{Via, audit};
+use caly_core::{App, Rejection};
+use chrono::Utc;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+pub(crate) fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/auth/signup", post(start_signup))
+        .route("/api/v1/auth/signup/resend", post(resend_code))
+        .route("/api/v1/auth/signup/verify", post(verify_signup))
+        .route("/api/v1/auth/login", post(log_in))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(log_out))
+        .route("/api/v1/auth/password/forgot", post(forgot_password))
+        .route("/api/v1/auth/password/reset", post(reset_password))
+}
+
+fn secure(app: &App) -> &'static str {
+    if app.settings.public_base().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+fn set_cookie(headers: &mut HeaderMap, value: String) {
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
+/// The session as JSON and as cookies.
+fn session_response(app: &App, status: StatusCode, session: SessionTokens) -> Response {
+    let secure = secure(app);
+    let mut headers = HeaderMap::new();
+    set_cookie(
+        &mut headers,
+        format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            session.access_token, session.expires_in
+        ),
+    );
+    set_cookie(
+        &mut headers,
+        format!(
+            "{REFRESH_COOKIE}={}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            session.refresh_token, session.refresh_expires_in
+        ),
+    );
+    set_cookie(
+        &mut headers,
+        format!(
+            "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={}{secure}",
+            session.csrf_token, session.refresh_expires_in
+        ),
+    );
+    let body = json!({
+        "access_token": session.access_token,
+        "token_type": "Bearer",
+        "expires_in": session.expires_in,
+        "refresh_token": session.refresh_token,
+        "refresh_expires_in": session.refresh_expires_in,
+        "csrf_token": session.csrf_token,
+        "user": {
+            "id": session.user.id,
+            "email": session.user.email,
+            "name": session.user.name,
+            "phone": session.user.phone,
+        },
+        "tenant": {"id": session.tenant.id, "name": session.tenant.name},
+        "role": session.role,
+    });
+    (status, headers, Json(body)).into_response()
+}
+
+fn cleared_cookies(app: &App) -> HeaderMap {
+    let secure = secure(app);
+    let mut headers = HeaderMap::new();
+    for (name, path) in [
+        (SESSION_COOKIE, "/"),
+        (REFRESH_COOKIE, "/api/v1/auth"),
+        (CSRF_COOKIE, "/"),
+    ] {
+        set_cookie(
+            &mut headers,
+            format!("{name}=; Path={path}; Max-Age=0; SameSite=Lax{secure}"),
+        );
+    }
+    headers
+}
+
+/// `{"email", "password", "company", "name"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Signup {
+    email: String,
+    password: SecretString,
+    company: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn start_signup(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<Signup>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::SIGNUP_PER_IP, limits::ip_key(&meta.ip)).await?;
+    let sent = signup::start(
+        &app,
+        SignupRequest {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+            company: body.company,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(sent))).into_response())
+}
+
+/// `{"email"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailOnly {
+    email: String,
+}
+
+async fn resend_code(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<EmailOnly>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::SIGNUP_PER_IP, limits::ip_key(&meta.ip)).await?;
+    let sent = signup::resend(&app, &body.email, Utc::now()).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(sent))).into_response())
+}
+
+/// `{"email", "code"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailCode {
+    email: String,
+    code: String,
+}
+
+async fn verify_signup(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<EmailCode>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::VERIFY_PER_IP, limits::ip_key(&meta.ip)).await?;
+    let session =
+        signup::verify(&app, &body.email, &body.code, &meta.anonymous(), Utc::now()).await?;
+    Ok(session_response(&app, StatusCode::CREATED, session))
+}
+
+/// `{"email", "password", "tenant_id"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: SecretString,
+    tenant_id: Option<i64>,
+}
+
+async fn log_in(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<Login>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::LOGIN_PER_IP, limits::ip_key(&meta.ip)).await?;
+    let account = body.email.trim().to_lowercase();
+    limits::check(&app, &limits::LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
+    let session = login::login(
+        &app,
+        &body.email,
+        &body.password,
+        body.tenant_id,
+        &meta.anonymous(),
+        Utc::now(),
+    )
+    .await;
+    if let Err(caly_core::CoreError::Rejected(Rejection::BadCredentials)) = &session {
+        limits::hit(&app, &limits::LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
+    }
+    Ok(session_response(&app, StatusCode::OK, session?))
+}
+
+/// `{"refresh_token"}`, or none with the refresh cookie (then `X-CSRF-Token` too).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Refresh {
+    refresh_token: Option<String>,
+}
+
+/// The refresh token from the body, or from the cookie with the session's CSRF token.
+async fn refresh_token_of(
+    state: &ApiState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<String>, ApiError> {
+    let parsed: Refresh = if body.iter().all(u8::is_ascii_whitespace) {
+        Refresh::default()
+    } else {
+        serde_json::from_slice(body).map_err(crate::body::body_error)?
+    };
+    if let Some(token) = parsed.refresh_token {
+        return Ok(Some(token));
+    }
+    let Some(token) = access::cookie(headers, REFRESH_COOKIE) else {
+        return Ok(None);
+    };
+    if let Some(session_id) = sessions::session_of_refresh(&state.app.db, token).await? {
+        access::check_csrf(state, headers, session_id)?;
+    }
+    Ok(Some(token.to_string()))
+}
+
+async fn refresh(
+    State(state): State<ApiState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let token =
+        refresh_token_of(&state, &headers, &body)
+            .await?
+            .ok_or(Rejection::Unauthenticated(
+                "Send the refresh token as {\"refresh_token\": …} or in its cookie.",
+            ))?;
+    let session = sessions::refresh(&state.app, &token, &meta.anonymous(), Utc::now()).await?;
+    Ok(session_response(&state.app, StatusCode::OK, session))
+}
+
+async fn log_out(
+    State(state): State<ApiState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let app = &state.app;
+    // Signed out by the session's access token (header or cookie) or by its refresh token.
+    let (mut parts, ()) = axum::http::Request::builder()
+        .method("POST")
+        .body(())
+        .expect("a bare request")
+        .into_parts();
+    parts.headers = headers.clone();
+    let session = match access::authenticate(&parts, &state).await {
+        Ok(principal) => match principal.via {
+            Via::Session(id) => Some((
+                id,
+                principal.actor(meta.ip.clone(), meta.request_id.clone()),
+            )),
+            Via::ApiKey(_) => None,
+        },
+        Err(_) => match refresh_token_of(&state, &headers, &body).await? {
+            Some(token) => sessions::session_of_refresh(&app.db, &token)
+                .await?
+                .map(|id| (id, meta.anonymous())),
+            None => None,
+        },
+    };
+    let (session_id, actor) = session.ok_or(Rejection::Unauthenticated(
+        "Send the session's access token or refresh token to sign out.",
+    ))?;
+    sessions::revoke(&app.db, session_id, now).await?;
+    audit::record(
+        &app.db,
+        &actor,
+        "auth.logout",
+        &format!("session:{session_id}"),
+        json!({}),
+        now,
+    )
+    .await?;
+    Ok((StatusCode::NO_CONTENT, cleared_cookies(app)).into_response())
+}
+
+async fn forgot_password(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<EmailOnly>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::RESET_PER_IP, limits::ip_key(&meta.ip)).await?;
+    login::forgot_password(&app, &body.email, Utc::now()).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            json!({"status": "If the address has an account, a code and a link are on their way."}),
+        ),
+    )
+        .into_response())
+}
+
+/// `{"email", "code", "password"}` or `{"token", "password"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reset {
+    email: Option<String>,
+    code: Option<String>,
+    token: Option<String>,
+    password: SecretString,
+}
+
+async fn reset_password(
+    State(ApiState { app }): State<ApiState>,
+    meta: RequestMeta,
+    JsonBody(body): JsonBody<Reset>,
+) -> Result<Response, ApiError> {
+    limits::hit(&app, &limits::RESET_PER_IP, limits::ip_key(&meta.ip)).await?;
+    let proof = match (body.email, body.code, body.token) {
+        (Some(email), Some(code), None) => ResetProof::Code { email, code },
+        (None, None, Some(token)) => ResetProof::Link(token),
+        _ => {
+            return Err(Rejection::InvalidField {
+                field: "token",
+                message: "send either 'email' and 'code', or 'token' from the link".into(),
+            }
+            .into());
+        }
+    };
+    login::reset_password(&app, proof, &body.password, &meta.anonymous(), Utc::now()).await?;
+    Ok((StatusCode::NO_CONTENT, cleared_cookies(&app)).into_response())
+}

@@ -1,0 +1,56 @@
+//! `JsonBody<T>`: a JSON request body whose problems come back in Caly's error shape: 400
+//! `invalid_json` for text that is not JSON, 422 `invalid_field` naming the field for a missing,
+//! unknown or mistyped one.
+
+use crate::{ApiError, ApiState};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+/// A parsed JSON body.
+pub struct JsonBody<T>(pub T);
+
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+/// Turns a serde error into the api's error.
+pub fn body_error(error: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let message = error.to_string();
+    match error.classify() {
+        Category::Data => {
+            let text = message.split(" at line").next().unwrap_or(&message);
+            let (field, sentence) = if text.starts_with("missing field") {
+                (field_of(text), "is required".to_string())
+            } else if text.starts_with("unknown field") {
+                (field_of(text), "is not a field of this request".to_string())
+            } else {
+                (None, text.to_string())
+            };
+            let mut fields = BTreeMap::new();
+            fields.insert(field.unwrap_or_else(|| "body".into()), sentence);
+            ApiError::invalid_fields(fields)
+        }
+        _ => ApiError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid JSON: {message}."),
+        ),
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<ApiState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &ApiState) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(body_error)
+    }
+}

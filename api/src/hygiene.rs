@@ -1,0 +1,65 @@
+//! Request hygiene for every response: security headers, CORS for the configured origins only
+//! (`CALY_CORS_ORIGINS`; credentials allowed, so the web app on another origin can use its
+//! cookies), and a cap on request bodies (`CALY_MAX_BODY_BYTES`, 413 past it).
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use caly_core::platform::settings::Settings;
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+type Headers = SetResponseHeaderLayer<HeaderValue>;
+
+/// The layers, outermost first.
+pub type Hygiene = Stack<
+    Headers,
+    Stack<
+        Headers,
+        Stack<Headers, Stack<Headers, Stack<CorsLayer, Stack<DefaultBodyLimit, Identity>>>>,
+    >,
+>;
+
+fn always(name: HeaderName, value: &'static str) -> Headers {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-csrf-token"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+}
+
+/// Builds the layers from the settings.
+pub fn layers(settings: &Settings) -> ServiceBuilder<Hygiene> {
+    ServiceBuilder::new()
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(cors(&settings.cors_origins))
+        .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(always(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(always(header::REFERRER_POLICY, "no-referrer"))
+        .layer(always(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ))
+}

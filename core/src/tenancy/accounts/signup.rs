@@ -1,0 +1,239 @@
+//! Sign-up: an email, a password and a company name; a 6-digit code mailed to the address;
+//! the code verified, and the person is the owner of a new tenant, signed in. Nothing but the
+//! pending code (with the sign-up sealed inside it) is stored until the code is verified.
+
+use super::codes::{self, Purpose};
+use super::sessions::{self, SessionTokens};
+use super::{Actor, Role, audit, normalise_email, passwords};
+use crate::{App, CoreError, Rejection};
+use caly_entities::{membership, user};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// What a person signs up with.
+#[derive(Clone, Debug)]
+pub struct SignupRequest {
+    /// Their email.
+    pub email: String,
+    /// Their password.
+    pub password: SecretString,
+    /// Their name (optional; the email's name part when empty).
+    pub name: String,
+    /// The store's (company's) name.
+    pub company: String,
+}
+
+/// The pending sign-up, sealed inside its code.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    name: String,
+    company: String,
+    password_hash: String,
+}
+
+/// What a started sign-up tells the client.
+#[derive(Clone, Debug, Serialize)]
+pub struct CodeSent {
+    /// The address the code went to.
+    pub email: String,
+    /// Seconds the code works.
+    pub expires_in: u64,
+    /// Seconds before another code can be asked for.
+    pub resend_after: u64,
+}
+
+fn code_sent(email: String) -> CodeSent {
+    CodeSent {
+        email,
+        expires_in: codes::CODE_TTL.as_secs(),
+        resend_after: codes::RESEND_COOLDOWN.as_secs(),
+    }
+}
+
+fn text_field(field: &'static str, value: &str, max: usize) -> Result<String, Rejection> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Rejection::InvalidField {
+            field,
+            message: "must not be empty".into(),
+        });
+    }
+    if value.chars().count() > max {
+        return Err(Rejection::InvalidField {
+            field,
+            message: format!("must be at most {max} characters"),
+        });
+    }
+    Ok(value.to_string())
+}
+
+/// Checks the request, mails a code and keeps the sign-up pending. An address that already has
+/// an account gets a mail saying so instead (the response is the same, so sign-up does not
+/// reveal who has an account).
+pub async fn start(
+    app: &App,
+    request: SignupRequest,
+    now: DateTime<Utc>,
+) -> Result<CodeSent, CoreError> {
+    let email = normalise_email(&request.email)?;
+    let company = text_field("company", &request.company, 200)?;
+    let name = match request.name.trim() {
+        "" => email.split('@').next().unwrap_or_default().to_string(),
+        name => text_field("name", name, 200)?,
+    };
+    passwords::check_strength(
+        secrecy::ExposeSecret::expose_secret(&request.password),
+        &email,
+    )?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&app.db)
+        .await?;
+    if existing.is_some() {
+        if codes::cooldown_left(&app.db, Purpose::Signup, &email, now)
+            .await?
+            .is_none()
+        {
+            // The cooldown applies to this notice too, so it cannot be used to flood a mailbox.
+            codes::issue(&app.db, &app.key, Purpose::Signup, &email, None, now).await?;
+            app.mailer
+                .send(
+                    &email,
+                    "You already have a Caly account",
+                    "Someone (perhaps you) tried to sign up to Caly with this address, which \
+                     already has an account. Sign in instead, or reset your password if you \
+                     have forgotten it.\n\nIf this was not you, you can ignore this mail.",
+                )
+                .await?;
+        }
+        return Ok(code_sent(email));
+    }
+    let pending = Pending {
+        name,
+        company,
+        password_hash: passwords::hash(&request.password).await?,
+    };
+    let payload = serde_json::to_string(&pending).expect("serialisable");
+    let issued = codes::issue(
+        &app.db,
+        &app.key,
+        Purpose::Signup,
+        &email,
+        Some(payload),
+        now,
+    )
+    .await?;
+    send_code(app, &email, &issued.code).await?;
+    Ok(code_sent(email))
+}
+
+async fn send_code(app: &App, email: &str, code: &str) -> Result<(), CoreError> {
+    let minutes = codes::CODE_TTL.as_secs() / 60;
+    app.mailer
+        .send(
+            email,
+            "Your Caly sign-up code",
+            &format!(
+                "Your Caly code is {code}\n\nEnter it to finish signing up. It works for \
+                 {minutes} minutes.\n\nIf you did not sign up to Caly, you can ignore this mail."
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Mails a new code for a pending sign-up (after the cooldown). An address with no pending
+/// sign-up gets nothing, with the same response.
+pub async fn resend(app: &App, email: &str, now: DateTime<Utc>) -> Result<CodeSent, CoreError> {
+    let email = normalise_email(email)?;
+    if let Some(retry_after_secs) =
+        codes::cooldown_left(&app.db, Purpose::Signup, &email, now).await?
+    {
+        return Err(Rejection::TooSoon { retry_after_secs }.into());
+    }
+    if let Some(payload) = codes::live_payload(&app.db, &app.key, Purpose::Signup, &email).await? {
+        let issued = codes::issue(
+            &app.db,
+            &app.key,
+            Purpose::Signup,
+            &email,
+            Some(payload),
+            now,
+        )
+        .await?;
+        send_code(app, &email, &issued.code).await?;
+    }
+    Ok(code_sent(email))
+}
+
+/// Verifies the code: creates the user, their tenant (they own it) and a session.
+pub async fn verify(
+    app: &App,
+    email: &str,
+    code: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<SessionTokens, CoreError> {
+    let email = normalise_email(email)?;
+    let payload = codes::consume(&app.db, &app.key, Purpose::Signup, &email, code, now)
+        .await?
+        .ok_or(Rejection::CodeExpired)?;
+    let pending: Pending = serde_json::from_str(&payload).map_err(|_| Rejection::CodeExpired)?;
+    let txn = app.db.begin().await?;
+    let taken = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
+    if taken.is_some() {
+        return Err(Rejection::AccountConflict(
+            "This email already has an account; sign in instead.".into(),
+        )
+        .into());
+    }
+    let user = user::ActiveModel {
+        email: Set(email.clone()),
+        name: Set(pending.name),
+        password_hash: Set(Some(pending.password_hash)),
+        phone: Set(None),
+        google_sub: Set(None),
+        notifications: Set(super::members::DEFAULT_NOTIFICATIONS.into()),
+        email_verified_at: Set(Some(now)),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let tenant = crate::tenancy::create_unconnected(
+        &txn,
+        &app.key,
+        &pending.company,
+        app.settings.default_rate_paise,
+        now,
+    )
+    .await?;
+    membership::ActiveModel {
+        tenant_id: Set(tenant.id),
+        user_id: Set(user.id),
+        role: Set(Role::Owner.as_str().into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let actor = actor.in_tenant(tenant.id).as_user(user.id, &user.email);
+    audit::record(
+        &txn,
+        &actor,
+        "auth.signup",
+        &format!("user:{}", user.id),
+        json!({"tenant": tenant.id, "company": tenant.name}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    sessions::open(app, user, tenant.id, &actor, now).await
+}
