@@ -1,10 +1,8 @@
-//! `caly tenant connect-shopify`: check a store's token with Shopify, then keep it sealed.
+//! `caly tenant connect-shopify`: check a store's token with Shopify, then keep it sealed (the
+//! same check as the onboarding API).
 
-use caly_core::integrations::shopify::{
-    OPTIONAL_SCOPE, ShopifyClient, ShopifyOrigin, check_connection, missing_scopes,
-};
-use caly_core::tenancy::shopify::{NewStore, save_store};
-use caly_core::{App, TenantId, tenancy};
+use caly_core::tenancy::onboarding::{self, ShopifyCredentials};
+use caly_core::{App, TenantId};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
@@ -18,50 +16,19 @@ pub async fn connect(
     api_url: Option<String>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    tenancy::find(&app.db, tenant).await?;
-    let origin = ShopifyOrigin::new(shop, api_url.as_deref(), &app.settings.egress)?;
-    let token = SecretString::from(token);
-    let client = ShopifyClient::new(
-        app.http.clone(),
-        app.settings.egress.clone(),
-        origin,
-        token.clone(),
-        &app.settings.shopify_api_version,
-    );
-    let info = check_connection(&client).await?;
+    let credentials = ShopifyCredentials::AdminToken(SecretString::from(token));
+    let shop = onboarding::connect_shopify(app, tenant, shop, credentials, api_url, now).await?;
     println!(
         "shop: {} ({}, {}, {})",
-        info.name, info.myshopify_domain, info.currency, info.timezone
+        shop.name, shop.shop, shop.currency, shop.timezone
     );
-    println!("granted scopes: {}", info.scopes.join(", "));
-    let missing = missing_scopes(&info.scopes);
-    anyhow::ensure!(
-        missing.is_empty(),
-        "the token lacks {}: grant {} to the app in Shopify, then connect again",
-        missing.join(", "),
-        if missing.len() == 1 { "it" } else { "them" }
-    );
-    if !info.scopes.iter().any(|s| s == OPTIONAL_SCOPE) {
-        println!(
-            "warning: no {OPTIONAL_SCOPE} scope: orders older than 60 days stay invisible to the agent"
-        );
+    println!("granted scopes: {}", shop.scopes.join(", "));
+    for warning in &shop.warnings {
+        println!("warning: {warning}");
     }
-    let store = save_store(
-        app,
-        NewStore {
-            tenant,
-            shop: shop.to_string(),
-            api_url,
-            token,
-            scopes: info.scopes,
-            client: None,
-        },
-        now,
-    )
-    .await?;
     println!(
-        "tenant {}: connected to {} (token stored encrypted)",
-        tenant, store.shop
+        "tenant {tenant}: connected to {} (token stored encrypted)",
+        shop.shop
     );
     Ok(())
 }

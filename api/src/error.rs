@@ -131,7 +131,8 @@ fn status_of(rejection: &Rejection) -> StatusCode {
         | Rejection::InvalidProfile(_)
         | Rejection::InvalidLlm(_)
         | Rejection::InvalidField { .. }
-        | Rejection::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        | Rejection::WeakPassword(_)
+        | Rejection::Integration { .. } => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

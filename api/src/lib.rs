@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod hooks;
 mod hygiene;
+mod integrations;
 mod limits;
 mod objects;
 mod people;
@@ -53,6 +54,7 @@ pub fn build(app: App) -> Router {
         .merge(voice::router())
         .merge(accounts::router())
         .merge(people::router())
+        .merge(integrations::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

@@ -143,6 +143,15 @@ pub enum Rejection {
     /// A change that would break an invariant of accounts (the last owner, a taken address).
     #[error("{0}")]
     AccountConflict(String),
+    /// Shopify or Exotel did not accept the credentials given while connecting, or could not be
+    /// reached; the code says which (`shopify_missing_scopes`, `exotel_wrong_region`, …).
+    #[error("{message}")]
+    Integration {
+        /// The machine-readable code.
+        code: &'static str,
+        /// What went wrong and what to do.
+        message: String,
+    },
 }
 
 impl Rejection {
@@ -176,6 +185,7 @@ impl Rejection {
             Rejection::CsrfFailed => "csrf_failed",
             Rejection::AccountDisabled => "account_disabled",
             Rejection::AccountConflict(_) => "conflict",
+            Rejection::Integration { code, .. } => code,
         }
     }
 }

@@ -615,6 +615,32 @@ fn endpoints() -> Vec<(Method, &'static str, Role, Option<Value>)> {
         ),
         (Method::DELETE, "/api/v1/api-keys/999999", Role::Admin, None),
         (Method::GET, "/api/v1/audit", Role::Admin, None),
+        (Method::GET, "/api/v1/onboarding", Role::Viewer, None),
+        (Method::GET, "/api/v1/integrations", Role::Admin, None),
+        (
+            Method::PUT,
+            "/api/v1/integrations/shopify",
+            Role::Admin,
+            Some(json!({"shop": "x"})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/integrations/exotel",
+            Role::Admin,
+            Some(json!({})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/integrations/webhooks",
+            Role::Admin,
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/integrations/webhooks/rotate",
+            Role::Admin,
+            None,
+        ),
     ]
 }
 

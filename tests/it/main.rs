@@ -16,6 +16,7 @@ mod leases;
 mod ledger;
 mod llm;
 mod mail;
+mod onboarding;
 mod pipeline;
 mod reconcile;
 mod redis_faults;

@@ -157,6 +157,8 @@ pub struct Settings {
     /// Authenticated webhook deliveries a tenant may send per minute (generous: a valid
     /// delivery is refused only past it).
     pub hooks_per_tenant_per_minute: u64,
+    /// How long connecting Shopify or Exotel waits for their answer.
+    pub integration_check_timeout: Duration,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -399,6 +401,7 @@ impl Settings {
                 .collect(),
             max_body_bytes: parsed("CALY_MAX_BODY_BYTES", 1024 * 1024)?,
             hooks_per_tenant_per_minute: parsed("CALY_HOOKS_PER_TENANT_PER_MINUTE", 60_000)?,
+            integration_check_timeout: secs("CALY_INTEGRATION_CHECK_TIMEOUT_SECS", 10)?,
             accounts: crate::tenancy::accounts::AccountSettings {
                 access_ttl: secs("CALY_ACCESS_TTL_SECS", 15 * 60)?,
                 refresh_ttl: secs("CALY_REFRESH_TTL_SECS", 30 * 24 * 3600)?,

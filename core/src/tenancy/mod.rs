@@ -5,6 +5,7 @@
 pub mod accounts;
 mod hours;
 pub mod llm;
+pub mod onboarding;
 pub mod profile;
 pub mod shopify;
 mod tenants;

@@ -19,6 +19,8 @@ struct Inner {
     /// Scripted Call Details answers per CallSid, served in order (the last one repeats).
     details: Mutex<HashMap<String, Vec<serde_json::Value>>>,
     healed: AtomicBool,
+    /// The account API stops answering (a host that times out).
+    stalled: AtomicBool,
     /// `stall` recordings send their first half, then wait for this to turn true.
     release: tokio::sync::watch::Sender<bool>,
 }
@@ -29,6 +31,7 @@ impl Default for Inner {
             hits: Mutex::default(),
             details: Mutex::default(),
             healed: AtomicBool::default(),
+            stalled: AtomicBool::default(),
             release: tokio::sync::watch::Sender::new(false),
         }
     }
@@ -58,6 +61,7 @@ impl FakeExotel {
         let router = Router::new()
             .route("/exotelrecordings/{mode}/{file}", get(recording))
             .route("/v1/Accounts/{account}/Calls/{file}", get(call_details))
+            .route("/v1/Accounts/{file}", get(account))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         fake
@@ -103,10 +107,40 @@ impl FakeExotel {
         self.inner.release.send_replace(true);
     }
 
+    /// The account API stops answering from now on.
+    pub fn stall(&self) {
+        self.inner.stalled.store(true, Ordering::SeqCst);
+    }
+
     /// Makes `broken` recordings succeed from now on.
     pub fn heal(&self) {
         self.inner.healed.store(true, Ordering::SeqCst);
     }
+}
+
+/// The account this fake serves.
+pub const ACCOUNT_SID: &str = "acme1";
+
+/// `GET /v1/Accounts/{sid}.json`: 200 with the account for its own SID and credentials, 401
+/// for other credentials (as Exotel answers credentials of another cluster), 404 for an unknown
+/// SID.
+async fn account(
+    State(fake): State<FakeExotel>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if fake.inner.stalled.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+    if !fake.authorised(&headers) {
+        let body = serde_json::json!({"RestException": {"Status": 401, "Message": "Authentication is required to view this resource."}});
+        return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    }
+    if file.trim_end_matches(".json") != ACCOUNT_SID {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    axum::Json(serde_json::json!({"Account": {"Sid": ACCOUNT_SID, "FriendlyName": "Test Store", "Status": "active"}}))
+        .into_response()
 }
 
 async fn call_details(

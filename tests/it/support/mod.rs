@@ -78,6 +78,8 @@ pub struct Options {
     pub socket_runs_turns: bool,
     /// Send mail through maildev's SMTP server (default: the outbox folder).
     pub smtp: bool,
+    /// Exotel's API hosts by region (default: every region at the fake Exotel).
+    pub exotel_hosts: Option<String>,
 }
 
 impl Default for Options {
@@ -100,6 +102,7 @@ impl Default for Options {
             voice: None,
             socket_runs_turns: false,
             smtp: false,
+            exotel_hosts: None,
         }
     }
 }
@@ -220,6 +223,7 @@ fn settings(
         cors_origins: vec!["https://app.store.example".into()],
         max_body_bytes: 1024 * 1024,
         hooks_per_tenant_per_minute: 60_000,
+        integration_check_timeout: Duration::from_secs(1),
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),
@@ -277,6 +281,9 @@ impl TestApp {
             settings.egress = egress;
         }
         settings.queue_depth_bound = options.queue_depth_bound;
+        if let Some(hosts) = &options.exotel_hosts {
+            settings.exotel_api_hosts = ExotelHosts::parse(hosts).unwrap();
+        }
         if options.smtp {
             settings.smtp_url = Some(accounts::smtp_url().into());
         }
