@@ -50,7 +50,7 @@ fn set_cookie(headers: &mut HeaderMap, value: String) {
 }
 
 /// The session as JSON and as cookies.
-fn session_response(app: &App, status: StatusCode, session: SessionTokens) -> Response {
+pub(crate) fn session_response(app: &App, status: StatusCode, session: SessionTokens) -> Response {
     let secure = secure(app);
     let mut headers = HeaderMap::new();
     set_cookie(

@@ -11,12 +11,14 @@ mod health;
 mod hooks;
 mod hygiene;
 mod integrations;
+mod invitations;
 mod limits;
 mod objects;
 mod people;
 mod stage_runs;
 mod store;
 mod tasks;
+mod teams;
 mod turns;
 mod voice;
 
@@ -55,6 +57,8 @@ pub fn build(app: App) -> Router {
         .merge(accounts::router())
         .merge(people::router())
         .merge(integrations::router())
+        .merge(invitations::router())
+        .merge(teams::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

@@ -12,6 +12,7 @@ mod conversations;
 mod egress;
 mod fairness;
 mod faults;
+mod invitations;
 mod leases;
 mod ledger;
 mod llm;

@@ -7,12 +7,14 @@
 pub mod api_keys;
 pub mod audit;
 pub mod codes;
+pub mod invitations;
 pub mod login;
 pub mod members;
 pub mod passwords;
 pub mod roles;
 pub mod sessions;
 pub mod signup;
+pub mod teams;
 pub mod tokens;
 
 pub use audit::Actor;
