@@ -14,6 +14,7 @@ mod integrations;
 mod invitations;
 mod limits;
 mod objects;
+pub mod openapi;
 mod people;
 mod stage_runs;
 mod store;
@@ -59,6 +60,7 @@ pub fn build(app: App) -> Router {
         .merge(integrations::router())
         .merge(invitations::router())
         .merge(teams::router())
+        .merge(openapi::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

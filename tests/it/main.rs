@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod api_docs;
 mod backlog;
 mod cli;
 mod conversations;

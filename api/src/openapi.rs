@@ -1,0 +1,688 @@
+//! The api described: an OpenAPI 3.0 document built from one table of every operation (method,
+//! path, least role, summary, example body, success status), served at `/api/openapi.json`, and
+//! an interactive docs page at `/api/docs` that works offline (its script and styles are served
+//! by Caly; no CDN). A test checks that every route the api serves is in the table and that
+//! every operation in the table is served.
+
+use crate::ApiState;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+pub(crate) fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/api/openapi.json", get(document))
+        .route("/api/docs", get(page))
+        .route("/api/docs/docs.js", get(script))
+        .route("/api/docs/docs.css", get(styles))
+}
+
+/// Who may call an operation.
+#[derive(Clone, Copy)]
+enum Who {
+    /// Anyone (sign-up, login, health).
+    Public,
+    /// A tenant's webhook secret in the URL (Exotel).
+    Webhook,
+    /// A signed-in person or API key whose role is this or above.
+    Role(&'static str),
+}
+
+/// One operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    who: Who,
+    summary: &'static str,
+    body: Option<&'static str>,
+    success: u16,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    who: Who,
+    summary: &'static str,
+    body: Option<&'static str>,
+    success: u16,
+) -> Op {
+    Op {
+        method,
+        path,
+        tag,
+        who,
+        summary,
+        body,
+        success,
+    }
+}
+
+use Who::{Public, Role, Webhook};
+
+const V: Who = Role("viewer");
+const AG: Who = Role("agent");
+const AD: Who = Role("admin");
+
+/// Every operation the api serves.
+const OPERATIONS: &[Op] = &[
+    op(
+        "post",
+        "/api/v1/auth/signup",
+        "auth",
+        Public,
+        "Start a sign-up: mails a 6-digit code",
+        Some(
+            r#"{"email": "asha@store.example", "password": "Blue-Kettle-42", "company": "Chai & Co", "name": "Asha"}"#,
+        ),
+        202,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/signup/resend",
+        "auth",
+        Public,
+        "Mail a new sign-up code (after the cooldown)",
+        Some(r#"{"email": "asha@store.example"}"#),
+        202,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/signup/verify",
+        "auth",
+        Public,
+        "Verify the code: creates the user, their tenant and a session",
+        Some(r#"{"email": "asha@store.example", "code": "123456"}"#),
+        201,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/login",
+        "auth",
+        Public,
+        "Sign in with email and password",
+        Some(r#"{"email": "asha@store.example", "password": "Blue-Kettle-42"}"#),
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/refresh",
+        "auth",
+        Public,
+        "Exchange a refresh token (one use; reuse revokes the session)",
+        Some(r#"{"refresh_token": "caly_rt_..."}"#),
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/logout",
+        "auth",
+        Public,
+        "Sign out: revokes the session",
+        None,
+        204,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/password/forgot",
+        "auth",
+        Public,
+        "Mail a password reset code and link",
+        Some(r#"{"email": "asha@store.example"}"#),
+        202,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/password/reset",
+        "auth",
+        Public,
+        "Set a new password with the code or the link's token",
+        Some(r#"{"email": "asha@store.example", "code": "123456", "password": "Green-Teapot-77"}"#),
+        204,
+    ),
+    op(
+        "post",
+        "/api/v1/auth/invitations/accept",
+        "auth",
+        Public,
+        "Accept an invitation and sign in to its store",
+        Some(r#"{"token": "...", "password": "Saffron-Lane-9", "name": "Priya"}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/me",
+        "people",
+        V,
+        "The signed-in user, tenant, role and memberships",
+        None,
+        200,
+    ),
+    op(
+        "patch",
+        "/api/v1/me",
+        "people",
+        V,
+        "Change your name, phone number or mail preferences",
+        Some(r#"{"phone": "+919812345678", "notifications": {"daily_report": false}}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/users",
+        "people",
+        V,
+        "The store's people",
+        None,
+        200,
+    ),
+    op(
+        "patch",
+        "/api/v1/users/{id}",
+        "people",
+        AD,
+        "Change a person's role or disable them",
+        Some(r#"{"role": "supervisor"}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/invitations",
+        "people",
+        AD,
+        "Pending invitations",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/invitations",
+        "people",
+        AD,
+        "Invite someone by email with a role",
+        Some(r#"{"email": "priya@store.example", "role": "agent"}"#),
+        201,
+    ),
+    op(
+        "delete",
+        "/api/v1/invitations/{id}",
+        "people",
+        AD,
+        "Withdraw an invitation",
+        None,
+        204,
+    ),
+    op(
+        "get",
+        "/api/v1/teams",
+        "people",
+        V,
+        "Teams with their members",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/teams",
+        "people",
+        AD,
+        "Create a team",
+        Some(r#"{"name": "Support", "parent_id": null, "lead_user_id": null}"#),
+        201,
+    ),
+    op(
+        "patch",
+        "/api/v1/teams/{id}",
+        "people",
+        AD,
+        "Rename, move or change the lead of a team",
+        Some(r#"{"name": "Hindi line"}"#),
+        200,
+    ),
+    op(
+        "delete",
+        "/api/v1/teams/{id}",
+        "people",
+        AD,
+        "Delete a team (sub-teams move up)",
+        None,
+        204,
+    ),
+    op(
+        "put",
+        "/api/v1/teams/{id}/members/{user_id}",
+        "people",
+        AD,
+        "Add a person to a team",
+        None,
+        204,
+    ),
+    op(
+        "delete",
+        "/api/v1/teams/{id}/members/{user_id}",
+        "people",
+        AD,
+        "Remove a person from a team",
+        None,
+        204,
+    ),
+    op(
+        "get",
+        "/api/v1/api-keys",
+        "people",
+        AD,
+        "API keys (never the keys themselves)",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/api-keys",
+        "people",
+        AD,
+        "Create an API key (shown once); scope read or write",
+        Some(r#"{"name": "warehouse sync", "scope": "read"}"#),
+        201,
+    ),
+    op(
+        "delete",
+        "/api/v1/api-keys/{id}",
+        "people",
+        AD,
+        "Revoke an API key",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/audit",
+        "people",
+        AD,
+        "The audit log (filters action, actor, from, to; format=csv)",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/onboarding",
+        "onboarding",
+        V,
+        "What is connected and what is missing",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/integrations",
+        "onboarding",
+        AD,
+        "Integration settings (never a secret)",
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/api/v1/integrations/shopify",
+        "onboarding",
+        AD,
+        "Connect Shopify: admin token or client id and secret",
+        Some(r#"{"shop": "kesar.myshopify.com", "token": "shpat_..."}"#),
+        200,
+    ),
+    op(
+        "put",
+        "/api/v1/integrations/exotel",
+        "onboarding",
+        AD,
+        "Connect Exotel: checks the account in its region",
+        Some(r#"{"account_sid": "kesar1", "api_key": "...", "api_token": "...", "region": "in"}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/integrations/webhooks",
+        "onboarding",
+        AD,
+        "The Passthru, StatusCallback and Voicebot URLs",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/integrations/webhooks/rotate",
+        "onboarding",
+        AD,
+        "New webhook URLs (old ones work through the grace period)",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/calls",
+        "calls",
+        V,
+        "Calls, newest first (filters state, channel, from, to; paged)",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/calls",
+        "calls",
+        AG,
+        "Open a text conversation with the agent",
+        Some(r#"{"channel": "text", "caller": "+919812345678"}"#),
+        201,
+    ),
+    op(
+        "get",
+        "/api/v1/calls/{id}",
+        "calls",
+        V,
+        "A call with its events, stage runs, recording, charge, turns and transcript",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/calls/{id}/recording",
+        "calls",
+        V,
+        "A short-lived link to the call's recording",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/calls/{id}/turns",
+        "calls",
+        AG,
+        "One turn of a text conversation",
+        Some(r#"{"text": "Where is my order 1004?"}"#),
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/calls/{id}/stages/{stage}/replay",
+        "calls",
+        AD,
+        "Re-run one stage of one call",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/charges",
+        "billing",
+        V,
+        "Ledger entries and the balance (paise)",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/tasks",
+        "tasks",
+        V,
+        "Requests the agent recorded for staff",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/tasks/{id}/close",
+        "tasks",
+        AG,
+        "Close a task with a note",
+        Some(r#"{"note": "Called back; address updated."}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/store",
+        "onboarding",
+        V,
+        "The Shopify connection's state",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/v1/stage-runs/failed",
+        "operations",
+        AD,
+        "Failed stage runs (filters stage, since, until, error_contains)",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/api/v1/stage-runs/retry",
+        "operations",
+        AD,
+        "Retry matching failed runs in bulk",
+        Some(r#"{"stage": "recording_upload", "since": "6h"}"#),
+        200,
+    ),
+    op(
+        "get",
+        "/hooks/exotel/{tenant}/{secret}/{kind}",
+        "exotel",
+        Webhook,
+        "Exotel Passthru (kind passthru) or StatusCallback (kind status) as a GET query",
+        None,
+        200,
+    ),
+    op(
+        "post",
+        "/hooks/exotel/{tenant}/{secret}/{kind}",
+        "exotel",
+        Webhook,
+        "Exotel Passthru or StatusCallback as a form or JSON POST",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/voice/exotel/{tenant}/{secret}",
+        "exotel",
+        Webhook,
+        "Exotel Voicebot WebSocket (upgrade)",
+        None,
+        101,
+    ),
+    op(
+        "get",
+        "/voice/exotel/{tenant}",
+        "exotel",
+        Webhook,
+        "Exotel Voicebot WebSocket with Basic auth (upgrade)",
+        None,
+        101,
+    ),
+    op(
+        "get",
+        "/objects/{key}",
+        "calls",
+        Public,
+        "A recording behind a signed, expiring link (local storage)",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/healthz",
+        "health",
+        Public,
+        "The process answers",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/readyz",
+        "health",
+        Public,
+        "Database, queue and object store reachable (503 otherwise)",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/openapi.json",
+        "docs",
+        Public,
+        "This document",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/docs",
+        "docs",
+        Public,
+        "Interactive docs",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/docs/docs.js",
+        "docs",
+        Public,
+        "The docs page's script",
+        None,
+        200,
+    ),
+    op(
+        "get",
+        "/api/docs/docs.css",
+        "docs",
+        Public,
+        "The docs page's styles",
+        None,
+        200,
+    ),
+];
+
+fn parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect()
+}
+
+fn operation(op: &Op) -> Value {
+    let (security, who) = match op.who {
+        Public => (json!([]), "Anyone.".to_string()),
+        Webhook => (
+            json!([]),
+            "Exotel, with the tenant's webhook secret.".to_string(),
+        ),
+        Role(role) => (
+            json!([{"bearer": []}, {"apiKey": []}, {"session": []}]),
+            format!("Role {role} or above (API key scope read acts as viewer, write as admin)."),
+        ),
+    };
+    let error = json!({"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let mut responses = Map::new();
+    responses.insert(op.success.to_string(), json!({"description": "Success"}));
+    for (status, meaning) in [
+        ("400", "Bad request"),
+        ("401", "No valid credentials"),
+        (
+            "403",
+            "Role too low, or a cookie request without its CSRF token",
+        ),
+        ("404", "Not found (or another tenant's)"),
+        ("422", "Invalid fields; see fields"),
+        ("429", "Rate limited; see Retry-After"),
+    ] {
+        let mut e = error.clone();
+        e["description"] = json!(meaning);
+        responses.insert(status.into(), e);
+    }
+    let mut value = json!({
+        "tags": [op.tag],
+        "summary": op.summary,
+        "description": who,
+        "x-caly-least-role": match op.who { Role(r) => r, Public => "none", Webhook => "webhook secret" },
+        "parameters": parameters(op.path),
+        "security": security,
+        "responses": responses,
+    });
+    if let Some(example) = op.body {
+        let example: Value = serde_json::from_str(example).expect("examples are JSON");
+        value["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}, "example": example}}});
+    }
+    value
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> Value {
+    let mut paths = Map::new();
+    for op in OPERATIONS {
+        let entry = paths.entry(op.path).or_insert_with(|| json!({}));
+        entry[op.method] = operation(op);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Caly API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "AI phone support for e-commerce stores. Errors are {\"error\": {\"code\", \"message\", \"request_id\", \"fields\"?}}.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An access token (JWT) or an API key (caly_key_...)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "caly_session", "description": "Changes also need X-CSRF-Token"},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string", "example": "forbidden"},
+                            "message": {"type": "string"},
+                            "request_id": {"type": "string"},
+                            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    }},
+                },
+            },
+        },
+    })
+}
+
+async fn document() -> Json<Value> {
+    Json(openapi())
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../assets/docs.html"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/docs.js"),
+    )
+}
+
+async fn styles() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../assets/docs.css"),
+    )
+}
