@@ -4,6 +4,7 @@
 
 pub mod access;
 mod accounts;
+mod admin;
 mod body;
 mod calls;
 mod error;
@@ -61,6 +62,7 @@ pub fn build(app: App) -> Router {
         .merge(invitations::router())
         .merge(teams::router())
         .merge(openapi::router())
+        .merge(admin::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

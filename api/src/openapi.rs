@@ -514,6 +514,15 @@ const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/admin/health",
+        "operations",
+        AD,
+        "System health: components, the store's runs per stage, worker heartbeats",
+        None,
+        200,
+    ),
+    op(
+        "get",
         "/healthz",
         "health",
         Public,

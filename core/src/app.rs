@@ -91,7 +91,8 @@ async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
 }
 
 /// This process's name among the api nodes: host and process id.
-fn node_name() -> String {
+/// This process's name among the deployment's nodes: host and process id.
+pub fn node_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
     format!("{host}-{}", std::process::id())
 }

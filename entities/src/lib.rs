@@ -31,3 +31,4 @@ pub mod transcript;
 pub mod turn;
 pub mod user;
 pub mod voice_session;
+pub mod worker_heartbeat;

@@ -19,6 +19,7 @@ mod m20261122_000012_transcripts;
 mod m20261203_000001_turn_audio_to_scratch;
 mod m20261203_000002_accounts;
 mod m20261203_000003_onboarding;
+mod m20261203_000004_worker_heartbeats;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_turn_audio_to_scratch::Migration),
             Box::new(m20261203_000002_accounts::Migration),
             Box::new(m20261203_000003_onboarding::Migration),
+            Box::new(m20261203_000004_worker_heartbeats::Migration),
         ]
     }
 }

@@ -616,6 +616,7 @@ fn endpoints() -> Vec<(Method, &'static str, Role, Option<Value>)> {
         (Method::DELETE, "/api/v1/api-keys/999999", Role::Admin, None),
         (Method::GET, "/api/v1/audit", Role::Admin, None),
         (Method::GET, "/api/v1/onboarding", Role::Viewer, None),
+        (Method::GET, "/api/v1/admin/health", Role::Admin, None),
         (Method::GET, "/api/v1/invitations", Role::Admin, None),
         (
             Method::POST,

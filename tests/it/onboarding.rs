@@ -330,3 +330,60 @@ async fn exotel_validation_detects_a_wrong_region_bad_credentials_and_a_silent_h
         silent.body
     );
 }
+
+#[tokio::test]
+async fn system_health_shows_components_the_stores_runs_and_live_workers() {
+    let t = TestApp::spawn(Backend::Production).await;
+    let (_, admin) = t.signed_in(Role::Admin).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let health = loop {
+        let answer = t
+            .request(Method::GET, "/api/v1/admin/health", Some(&admin), None)
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        if !answer.body["workers"].as_array().unwrap().is_empty() {
+            break answer.body;
+        }
+        assert!(std::time::Instant::now() < deadline, "the workers beat");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for component in ["database", "queue", "object_store", "mail", "exotel"] {
+        assert_eq!(
+            health["components"][component]["status"], "ok",
+            "{component}: {health}"
+        );
+    }
+    assert_eq!(health["components"]["shopify"]["status"], "not_configured");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["workers"][0]["alive"], true);
+    assert!(
+        health["workers"][0]["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "charge")
+    );
+    let stages = health["stages"].as_array().unwrap();
+    assert!(
+        stages
+            .iter()
+            .any(|s| s["stage"] == "ingest" && s["failed"] == 0)
+    );
+    // Exotel refusing the stored credentials shows as down, and the whole as degraded.
+    let other = t.other_tenant().await;
+    let other_admin = t.add_user_to(other.tenant.id, Role::Admin).await;
+    let token = t.login(&other_admin.email, PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let theirs = t
+        .request(Method::GET, "/api/v1/admin/health", Some(&token), None)
+        .await;
+    assert_eq!(
+        theirs.body["components"]["exotel"]["status"], "down",
+        "{}",
+        theirs.body
+    );
+    assert_eq!(theirs.body["status"], "degraded");
+    assert!(!theirs.body.to_string().contains("exo-token"));
+}

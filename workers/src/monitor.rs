@@ -37,6 +37,12 @@ where
     let app = app.consuming(&options.stages);
     let instance = uuid::Uuid::new_v4().simple().to_string();
     let stop = CancellationToken::new();
+    let beating = tokio::spawn(beat_until(
+        app.clone(),
+        format!("{}-{}", caly_core::app::node_name(), &instance[..8]),
+        options.stages.iter().map(|s| s.to_string()).collect(),
+        stop.clone(),
+    ));
     let mut live = Vec::new();
     let mut batch = 0;
     let mut monitor = Monitor::new().shutdown_timeout(options.shutdown_timeout);
@@ -100,5 +106,27 @@ where
     for consumer in live {
         let _ = consumer.await;
     }
+    let _ = beating.await;
     result
+}
+
+/// Notes this worker in `worker_heartbeats` every few seconds until `stop`, then removes it.
+async fn beat_until(app: App, node: String, stages: Vec<String>, stop: CancellationToken) {
+    use caly_core::platform::heartbeats;
+    let started = chrono::Utc::now();
+    let mut ticks = tokio::time::interval(heartbeats::BEAT_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {
+                let beat = heartbeats::beat(&app.db, &node, &stages, started, chrono::Utc::now());
+                if let Err(error) = beat.await {
+                    tracing::warn!(%error, "worker heartbeat not written");
+                }
+            }
+        }
+    }
+    if let Err(error) = heartbeats::gone(&app.db, &node).await {
+        tracing::debug!(%error, "worker heartbeat not removed");
+    }
 }

@@ -114,4 +114,20 @@ impl Mailer {
         }
         Ok(())
     }
+
+    /// Checks mail can go out: the SMTP server answers, or the outbox folder can be written.
+    pub async fn check(&self) -> Result<(), MailError> {
+        match self {
+            Mailer::Outbox { dir, .. } => {
+                tokio::fs::create_dir_all(dir).await?;
+                Ok(())
+            }
+            Mailer::Smtp { transport, .. } => match transport.test_connection().await? {
+                true => Ok(()),
+                false => Err(MailError::Outbox(std::io::Error::other(
+                    "the SMTP server did not accept a connection",
+                ))),
+            },
+        }
+    }
 }
