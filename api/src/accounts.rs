@@ -35,7 +35,7 @@ pub(crate) fn router() -> Router<ApiState> {
         .route("/api/v1/auth/password/reset", post(reset_password))
 }
 
-fn secure(app: &App) -> &'static str {
+pub(crate) fn secure(app: &App) -> &'static str {
     if app.settings.public_base().starts_with("https://") {
         "; Secure"
     } else {
@@ -43,14 +43,14 @@ fn secure(app: &App) -> &'static str {
     }
 }
 
-fn set_cookie(headers: &mut HeaderMap, value: String) {
+pub(crate) fn set_cookie(headers: &mut HeaderMap, value: String) {
     if let Ok(value) = HeaderValue::from_str(&value) {
         headers.append(header::SET_COOKIE, value);
     }
 }
 
-/// The session as JSON and as cookies.
-pub(crate) fn session_response(app: &App, status: StatusCode, session: SessionTokens) -> Response {
+/// The session's cookies.
+pub(crate) fn session_cookies(app: &App, session: &SessionTokens) -> HeaderMap {
     let secure = secure(app);
     let mut headers = HeaderMap::new();
     set_cookie(
@@ -74,6 +74,12 @@ pub(crate) fn session_response(app: &App, status: StatusCode, session: SessionTo
             session.csrf_token, session.refresh_expires_in
         ),
     );
+    headers
+}
+
+/// The session as JSON and as cookies.
+pub(crate) fn session_response(app: &App, status: StatusCode, session: SessionTokens) -> Response {
+    let headers = session_cookies(app, &session);
     let body = json!({
         "access_token": session.access_token,
         "token_type": "Bearer",

@@ -8,6 +8,7 @@ mod admin;
 mod body;
 mod calls;
 mod error;
+mod google;
 mod health;
 mod hooks;
 mod hygiene;
@@ -63,6 +64,7 @@ pub fn build(app: App) -> Router {
         .merge(teams::router())
         .merge(openapi::router())
         .merge(admin::router())
+        .merge(google::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

@@ -13,6 +13,7 @@ mod conversations;
 mod egress;
 mod fairness;
 mod faults;
+mod google;
 mod invitations;
 mod leases;
 mod ledger;

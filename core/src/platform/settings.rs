@@ -405,6 +405,20 @@ impl Settings {
             accounts: crate::tenancy::accounts::AccountSettings {
                 access_ttl: secs("CALY_ACCESS_TTL_SECS", 15 * 60)?,
                 refresh_ttl: secs("CALY_REFRESH_TTL_SECS", 30 * 24 * 3600)?,
+                google: match (
+                    var("CALY_GOOGLE_CLIENT_ID"),
+                    var("CALY_GOOGLE_CLIENT_SECRET"),
+                ) {
+                    (Some(client_id), Some(secret)) => {
+                        Some(crate::tenancy::accounts::google::GoogleSettings {
+                            client_id,
+                            client_secret: secret.into(),
+                            issuer: var("CALY_GOOGLE_ISSUER")
+                                .unwrap_or_else(|| "https://accounts.google.com".into()),
+                        })
+                    }
+                    _ => None,
+                },
             },
             reconcile: ReconcileSettings {
                 delay: secs("CALY_RECONCILE_DELAY_SECS", 120)?,

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod exotel;
 pub mod infra;
+pub mod oidc;
 pub mod openai;
 pub mod process;
 pub mod shopify;
@@ -80,6 +81,8 @@ pub struct Options {
     pub smtp: bool,
     /// Exotel's API hosts by region (default: every region at the fake Exotel).
     pub exotel_hosts: Option<String>,
+    /// "Sign in with Google" against this issuer (the test's OpenID provider).
+    pub google_issuer: Option<String>,
 }
 
 impl Default for Options {
@@ -103,6 +106,7 @@ impl Default for Options {
             socket_runs_turns: false,
             smtp: false,
             exotel_hosts: None,
+            google_issuer: None,
         }
     }
 }
@@ -283,6 +287,13 @@ impl TestApp {
         settings.queue_depth_bound = options.queue_depth_bound;
         if let Some(hosts) = &options.exotel_hosts {
             settings.exotel_api_hosts = ExotelHosts::parse(hosts).unwrap();
+        }
+        if let Some(issuer) = &options.google_issuer {
+            settings.accounts.google = Some(caly_core::tenancy::accounts::google::GoogleSettings {
+                client_id: oidc::CLIENT_ID.into(),
+                client_secret: oidc::CLIENT_SECRET.to_string().into(),
+                issuer: issuer.clone(),
+            });
         }
         if options.smtp {
             settings.smtp_url = Some(accounts::smtp_url().into());

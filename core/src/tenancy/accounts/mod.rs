@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod codes;
+pub mod google;
 pub mod invitations;
 pub mod login;
 pub mod members;
@@ -31,6 +32,8 @@ pub struct AccountSettings {
     pub access_ttl: Duration,
     /// How long a refresh token works (`CALY_REFRESH_TTL_SECS`, default 30 days).
     pub refresh_ttl: Duration,
+    /// "Sign in with Google", when configured.
+    pub google: Option<google::GoogleSettings>,
 }
 
 impl Default for AccountSettings {
@@ -38,6 +41,7 @@ impl Default for AccountSettings {
         AccountSettings {
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            google: None,
         }
     }
 }
