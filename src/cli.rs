@@ -61,6 +61,9 @@ enum Command {
     /// Sign-in administration.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Sealed secrets: finishing a master-key rotation.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Re-runs one stage of one call.
     Replay {
         /// Call id.
@@ -83,6 +86,13 @@ enum Command {
     /// Benchmarks (point them at a scratch database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Rewrites every sealed secret under the current master key (CALY_MASTER_KEY), opening
+    /// old ones with CALY_MASTER_KEY_PREVIOUS; afterwards the previous keys can be dropped.
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +221,16 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check => check().await,
         Command::Tenant(cmd) => tenant(cmd).await,
+        Command::Secrets(SecretsCommand::Reseal) => {
+            let app = connect().await?;
+            let report = caly_core::platform::reseal::reseal_all(&app.db, &app.key).await?;
+            let total: u64 = report.values().sum();
+            for (column, count) in &report {
+                println!("{column}: {count} resealed");
+            }
+            println!("{total} secrets resealed under the current master key");
+            Ok(())
+        }
         Command::Auth(AuthCommand::RotateSigningKey) => {
             let app = connect().await?;
             let kid = tenancy::accounts::tokens::rotate(&app.db, &app.key, Utc::now()).await?;

@@ -70,8 +70,18 @@ pub struct App {
 }
 
 /// Loads the master key: from `CALY_MASTER_KEY`, else the key file; on the embedded default a
-/// missing file is created with a fresh key.
+/// missing file is created with a fresh key. Keys in `CALY_MASTER_KEY_PREVIOUS` still open what
+/// they sealed (during a rotation, until `caly secrets reseal` has run).
 async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
+    let previous = settings
+        .master_key_previous
+        .iter()
+        .map(|text| MasterKey::from_base64(text.expose_secret()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(current_master_key(settings).await?.with_previous(previous))
+}
+
+async fn current_master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
     if let Some(text) = &settings.master_key {
         return Ok(MasterKey::from_base64(text.expose_secret())?);
     }
@@ -90,7 +100,6 @@ async fn master_key(settings: &Settings) -> Result<MasterKey, CoreError> {
     }
 }
 
-/// This process's name among the api nodes: host and process id.
 /// This process's name among the deployment's nodes: host and process id.
 pub fn node_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());

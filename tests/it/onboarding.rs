@@ -14,6 +14,7 @@ use caly_core::tenancy::{self, shopify};
 use caly_entities::{shopify_store, tenant};
 use reqwest::Method;
 use sea_orm::EntityTrait;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "shpat_onboarding";
@@ -386,4 +387,114 @@ async fn system_health_shows_components_the_stores_runs_and_live_workers() {
     );
     assert_eq!(theirs.body["status"], "degraded");
     assert!(!theirs.body.to_string().contains("exo-token"));
+}
+
+#[tokio::test]
+async fn a_master_key_rotation_keeps_every_secret_readable_and_reseal_moves_them_to_the_new_key() {
+    use caly_core::App;
+    use caly_core::platform::crypto::MasterKey;
+    let t = TestApp::spawn_opts(
+        Backend::Embedded,
+        Options {
+            workers: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (tenant_id, owner) = new_store(&t).await;
+    let store = fake_shopify(TOKEN, &ALL_SCOPES).await;
+    store.accept_client("rot-id", "rot-secret");
+    let connected = put(
+        &t,
+        &owner,
+        "shopify",
+        json!({"shop": "kesar.myshopify.com", "client_id": "rot-id",
+        "client_secret": "rot-secret", "api_url": store.base}),
+    )
+    .await;
+    assert_eq!(connected.status, 200);
+    let exotel = json!({"account_sid": ACCOUNT_SID, "api_key": "exo-key", "api_token": "exo-token", "region": "in"});
+    assert_eq!(put(&t, &owner, "exotel", exotel).await.status, 200);
+    let urls = t
+        .request(
+            Method::GET,
+            "/api/v1/integrations/webhooks",
+            Some(&owner),
+            None,
+        )
+        .await
+        .body;
+
+    // The new key is current; the old one is only "previous".
+    let old = t.app.settings.master_key.clone().unwrap();
+    let new = MasterKey::generate().to_base64();
+    let mut settings = (*t.app.settings).clone();
+    settings.master_key = Some(new.clone().into());
+    settings.master_key_previous = vec![old];
+    let rotated = App::connect(settings.clone(), false).await.unwrap();
+    let row = tenant::Entity::find_by_id(tenant_id)
+        .one(&rotated.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tenancy::exotel_credentials(&rotated.key, &row)
+            .unwrap()
+            .token
+            .expose_secret(),
+        "exo-token"
+    );
+    let report = caly_core::platform::reseal::reseal_all(&rotated.db, &rotated.key)
+        .await
+        .unwrap();
+    for column in [
+        "tenants.exotel_token_enc",
+        "tenants.webhook_secret_enc",
+        "shopify_stores.client_secret_enc",
+        "signing_keys.secret_enc",
+    ] {
+        assert!(
+            report.get(column).copied().unwrap_or(0) >= 1,
+            "{column}: {report:?}"
+        );
+    }
+    let again = caly_core::platform::reseal::reseal_all(&rotated.db, &rotated.key)
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "nothing left under the old key: {again:?}"
+    );
+
+    // Without the old key everything still opens.
+    settings.master_key_previous = Vec::new();
+    let only_new = App::connect(settings, false).await.unwrap();
+    let row = tenant::Entity::find_by_id(tenant_id)
+        .one(&only_new.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tenancy::exotel_credentials(&only_new.key, &row)
+            .unwrap()
+            .key
+            .expose_secret(),
+        "exo-key"
+    );
+    let secret = tenancy::webhook_secret(&only_new.key, &row)
+        .unwrap()
+        .unwrap();
+    assert!(
+        urls["passthru"]
+            .as_str()
+            .unwrap()
+            .contains(secret.expose_secret())
+    );
+    let client = shopify::connected_client(&only_new, caly_core::TenantId(tenant_id))
+        .await
+        .unwrap();
+    assert!(
+        client.is_some(),
+        "the Shopify token opens under the new key"
+    );
 }

@@ -23,21 +23,54 @@ pub enum CryptoError {
     Undecryptable,
 }
 
-/// The 32-byte key that seals third-party secrets. Never logged: it is a [`SecretBox`], whose
-/// `Debug` redacts it, and it is zeroed when dropped.
+/// The 32-byte key that seals third-party secrets, and the earlier keys that still open what
+/// they sealed during a rotation. Never logged: keys are [`SecretBox`]es, whose `Debug` redacts
+/// them, and they are zeroed when dropped.
+///
+/// Sealed text is `v2:{key id}:{base64(nonce ‖ ciphertext)}`, the key id being the first 8 hex
+/// digits of the key's SHA-256, so the right key is picked directly; text sealed before key ids
+/// (`v1:…`) is tried with each key.
 #[derive(Clone, Debug)]
-pub struct MasterKey(Arc<SecretBox<[u8; 32]>>);
+pub struct MasterKey(Arc<Keys>);
+
+#[derive(Debug)]
+struct Keys {
+    current: SecretBox<[u8; 32]>,
+    previous: Vec<SecretBox<[u8; 32]>>,
+}
+
+fn key_id(key: &[u8; 32]) -> String {
+    hex::encode(Sha256::digest(key))[..8].to_string()
+}
+
+fn open_with(key: &[u8; 32], bytes: &[u8]) -> Option<String> {
+    if bytes.len() < 24 {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(24);
+    let plain = XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), ciphertext)
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
 
 impl MasterKey {
     fn bytes(&self) -> &[u8; 32] {
-        self.0.expose_secret()
+        self.0.current.expose_secret()
+    }
+
+    fn from_bytes(key: Box<[u8; 32]>) -> Self {
+        MasterKey(Arc::new(Keys {
+            current: SecretBox::new(key),
+            previous: Vec::new(),
+        }))
     }
 
     /// A fresh random key.
     pub fn generate() -> Self {
         let mut key = Box::new([0u8; 32]);
         rand::rng().fill_bytes(key.as_mut_slice());
-        MasterKey(Arc::new(SecretBox::new(key)))
+        Self::from_bytes(key)
     }
 
     /// Loads a key from its base64 text.
@@ -46,7 +79,19 @@ impl MasterKey {
             .decode(text.trim())
             .map_err(|_| CryptoError::BadKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
-        Ok(MasterKey(Arc::new(SecretBox::new(Box::new(key)))))
+        Ok(Self::from_bytes(Box::new(key)))
+    }
+
+    /// This key, with earlier keys that still open what they sealed.
+    pub fn with_previous(self, previous: Vec<MasterKey>) -> Self {
+        let previous = previous
+            .iter()
+            .map(|k| SecretBox::new(Box::new(*k.bytes())))
+            .collect();
+        MasterKey(Arc::new(Keys {
+            current: SecretBox::new(Box::new(*self.bytes())),
+            previous,
+        }))
     }
 
     /// The key as base64 text, for writing the key file.
@@ -54,7 +99,7 @@ impl MasterKey {
         STANDARD.encode(self.bytes())
     }
 
-    /// Seals a secret: `v1:` + base64(nonce ‖ ciphertext).
+    /// Seals a secret under the current key: `v2:{key id}:` + base64(nonce ‖ ciphertext).
     pub fn encrypt(&self, plaintext: &str) -> String {
         let cipher = XChaCha20Poly1305::new(self.bytes().into());
         let mut nonce = [0u8; 24];
@@ -64,26 +109,37 @@ impl MasterKey {
             .expect("encryption of in-memory data cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        format!("v1:{}", STANDARD.encode(out))
+        format!("v2:{}:{}", key_id(self.bytes()), STANDARD.encode(out))
     }
 
-    /// Opens a secret sealed by [`MasterKey::encrypt`].
+    /// Opens a secret sealed by [`MasterKey::encrypt`] under this key or a previous one.
     pub fn decrypt(&self, sealed: &str) -> Result<String, CryptoError> {
+        let keys = std::iter::once(&self.0.current).chain(self.0.previous.iter());
+        if let Some(rest) = sealed.strip_prefix("v2:") {
+            let (id, body) = rest.split_once(':').ok_or(CryptoError::Undecryptable)?;
+            let bytes = STANDARD
+                .decode(body)
+                .map_err(|_| CryptoError::Undecryptable)?;
+            return keys
+                .map(|k| k.expose_secret())
+                .find(|k| key_id(k) == id)
+                .and_then(|k| open_with(k, &bytes))
+                .ok_or(CryptoError::Undecryptable);
+        }
         let body = sealed
             .strip_prefix("v1:")
             .ok_or(CryptoError::Undecryptable)?;
         let bytes = STANDARD
             .decode(body)
             .map_err(|_| CryptoError::Undecryptable)?;
-        if bytes.len() < 24 {
-            return Err(CryptoError::Undecryptable);
-        }
-        let (nonce, ciphertext) = bytes.split_at(24);
-        let cipher = XChaCha20Poly1305::new(self.bytes().into());
-        let plain = cipher
-            .decrypt(XNonce::from_slice(nonce), ciphertext)
-            .map_err(|_| CryptoError::Undecryptable)?;
-        String::from_utf8(plain).map_err(|_| CryptoError::Undecryptable)
+        keys.filter_map(|k| open_with(k.expose_secret(), &bytes))
+            .next()
+            .ok_or(CryptoError::Undecryptable)
+    }
+
+    /// True when `sealed` is not sealed under the current key (a reseal would rewrite it).
+    pub fn needs_reseal(&self, sealed: &str) -> bool {
+        !sealed.starts_with(&format!("v2:{}:", key_id(self.bytes())))
     }
 
     /// HMAC-SHA256 of `message` under a key derived from the master key for `purpose`.
@@ -136,6 +192,38 @@ mod tests {
         assert_eq!(reloaded.decrypt(&sealed).unwrap(), "exotel-token");
         assert!(format!("{key:?}").to_lowercase().contains("redacted"));
         assert!(!format!("{key:?}").contains(&key.to_base64()));
+    }
+
+    #[test]
+    fn a_rotated_key_opens_what_earlier_keys_sealed_until_resealed() {
+        let old = MasterKey::generate();
+        let sealed_old = old.encrypt("shpat_token");
+        let new = MasterKey::generate().with_previous(vec![old.clone()]);
+        assert_eq!(new.decrypt(&sealed_old).unwrap(), "shpat_token");
+        assert!(new.needs_reseal(&sealed_old));
+        let resealed = new.encrypt(&new.decrypt(&sealed_old).unwrap());
+        assert!(!new.needs_reseal(&resealed));
+        let only_new = MasterKey::from_base64(&new.to_base64()).unwrap();
+        assert_eq!(only_new.decrypt(&resealed).unwrap(), "shpat_token");
+        assert!(
+            only_new.decrypt(&sealed_old).is_err(),
+            "the old key is gone"
+        );
+        assert!(!format!("{new:?}").contains(&old.to_base64()));
+    }
+
+    #[test]
+    fn secrets_sealed_before_key_ids_still_open() {
+        let key = MasterKey::generate();
+        let mut nonce = [7u8; 24].to_vec();
+        let cipher = XChaCha20Poly1305::new(key.bytes().into());
+        let body = cipher
+            .encrypt(XNonce::from_slice(&nonce.clone()), b"legacy".as_slice())
+            .unwrap();
+        nonce.extend_from_slice(&body);
+        let legacy = format!("v1:{}", STANDARD.encode(nonce));
+        assert_eq!(key.decrypt(&legacy).unwrap(), "legacy");
+        assert!(key.needs_reseal(&legacy));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod pg_statement;
 pub mod queue;
 pub mod rate_limit;
 pub mod redis_client;
+pub mod reseal;
 pub mod scratch;
 pub mod settings;
 pub mod storage;

@@ -97,6 +97,8 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     /// Where to read (or, embedded, create) the master key.
     pub master_key_file: PathBuf,
+    /// Earlier master keys that still open what they sealed (`CALY_MASTER_KEY_PREVIOUS`).
+    pub master_key_previous: Vec<SecretString>,
     /// Address the api listens on.
     pub bind: String,
     /// Public base URL of the api (for webhook URLs and local signed links).
@@ -340,6 +342,13 @@ impl Settings {
         let secs = |name, default| parsed::<u64>(name, default).map(Duration::from_secs);
         Ok(Settings {
             master_key: var("CALY_MASTER_KEY").map(SecretString::from),
+            master_key_previous: var("CALY_MASTER_KEY_PREVIOUS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| SecretString::from(k.to_string()))
+                .collect(),
             master_key_file: var("CALY_MASTER_KEY_FILE")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("master.key")),

@@ -192,6 +192,7 @@ fn settings(
                 .into(),
         ),
         master_key_file: dir.join("master.key"),
+        master_key_previous: Vec::new(),
         bind: "127.0.0.1:0".into(),
         public_url: None,
         recording_hosts: AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS"),
