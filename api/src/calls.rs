@@ -14,7 +14,7 @@ use caly_core::calls::transcript::{self, redact::redact};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay};
 use caly_core::platform::pagination::PageRequest;
-use caly_core::tenancy::accounts::{Principal, audit};
+use caly_core::tenancy::accounts::{Principal, audit, members};
 use caly_core::tenancy::profile;
 use caly_core::{CallId, CallState, Rejection, TenantId, billing};
 use caly_entities::status::Channel;
@@ -193,6 +193,11 @@ async fn get_call(
     }
     body["turns"] = json!(turns);
     body["transcript"] = json!(transcript::transcript_of(&app.db, tenant, call, call_ms).await?);
+    // The person who took the handoff: the member whose phone Exotel's Connect applet dialled.
+    body["handled_by"] = match &detail.call.dialed_number {
+        Some(number) => json!(members::by_phone(&app.db, tenant, number).await?),
+        None => Value::Null,
+    };
     Ok(Json(body))
 }
 

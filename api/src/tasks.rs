@@ -54,10 +54,7 @@ struct Closing {
 
 async fn close_task(
     State(ApiState { app }): State<ApiState>,
-    Access {
-        principal: Principal { tenant, .. },
-        ..
-    }: Access<Agent>,
+    access: Access<Agent>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -68,7 +65,15 @@ async fn close_task(
             format!("The body must be JSON like {{\"note\": \"called back, cancelled\"}}: {e}."),
         )
     })?;
-    let task =
-        tasks::close_task(&app.db, TenantId(tenant.id), id, &closing.note, Utc::now()).await?;
+    let closed_by = access.principal.user.as_ref().map(|u| u.id);
+    let task = tasks::close_task(
+        &app.db,
+        access.tenant_id(),
+        id,
+        &closing.note,
+        closed_by,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(json!(task)))
 }

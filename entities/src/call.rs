@@ -60,6 +60,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Last change.
     pub updated_at: DateTimeUtc,
+    /// The number Exotel's Connect applet dialled (`DialWhomNumber`, E.164): the person who
+    /// took the handoff, matched to a member's phone number.
+    pub dialed_number: Option<String>,
 }
 
 /// No ORM relations.

@@ -34,6 +34,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When closed.
     pub closed_at: Option<DateTimeUtc>,
+    /// The person who closed it (none when closed by an API key or before this was kept).
+    pub closed_by: Option<i64>,
 }
 
 /// No ORM relations.

@@ -20,6 +20,7 @@ mod m20261203_000001_turn_audio_to_scratch;
 mod m20261203_000002_accounts;
 mod m20261203_000003_onboarding;
 mod m20261203_000004_worker_heartbeats;
+mod m20261203_000005_attribution;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_accounts::Migration),
             Box::new(m20261203_000003_onboarding::Migration),
             Box::new(m20261203_000004_worker_heartbeats::Migration),
+            Box::new(m20261203_000005_attribution::Migration),
         ]
     }
 }

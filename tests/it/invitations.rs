@@ -317,3 +317,63 @@ async fn teams_nest_have_members_and_a_lead_and_stay_inside_their_tenant() {
     assert_eq!(items.len(), 1);
     assert!(items[0]["parent_id"].is_null());
 }
+
+#[tokio::test]
+async fn handoffs_and_closed_tasks_are_attributed_to_the_person_who_took_them() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let (agent, token) = t.signed_in(Role::Agent).await;
+    let phone = t
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({"phone": "098111 22233"})),
+        )
+        .await;
+    assert_eq!(phone.body["phone"], "+919811122233");
+
+    // Exotel's Connect applet dialled the agent's number for this call.
+    let sid = crate::support::sid(77);
+    t.post_json(
+        "status",
+        &json!({"CallSid": sid, "Status": "completed", "From": "09812345678",
+                "DialWhomNumber": "09811122233", "ConversationDuration": "42"}),
+    )
+    .await;
+    t.drain().await;
+    let call = t.call_by_sid(&sid).await;
+    assert_eq!(call.dialed_number.as_deref(), Some("+919811122233"));
+    let detail = t
+        .request(
+            Method::GET,
+            &format!("/api/v1/calls/{}", call.id),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        detail.body["handled_by"]["id"], agent.id,
+        "{}",
+        detail.body["handled_by"]
+    );
+    assert_eq!(detail.body["handled_by"]["email"], agent.email.as_str());
+
+    // A task the agent closes records them.
+    crate::turns::connect(&t).await;
+    let conversation = crate::turns::open(&t).await;
+    crate::turns::say(&t, conversation, "the kurta arrived damaged").await;
+    let tasks = t
+        .request(Method::GET, "/api/v1/tasks?status=open", Some(&token), None)
+        .await;
+    let id = tasks.body["items"][0]["id"].as_i64().unwrap();
+    let closed = t
+        .request(
+            Method::POST,
+            &format!("/api/v1/tasks/{id}/close"),
+            Some(&token),
+            Some(json!({"note": "Replacement sent."})),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert_eq!(closed.body["closed_by"], agent.id);
+}

@@ -81,6 +81,10 @@ pub fn merge(
     if call.direction.is_none() {
         call.direction = facts.direction.clone();
     }
+    // The latest number dialled wins: a handoff passed on to a second person is theirs.
+    if let Some(raw) = &facts.dialed_raw {
+        call.dialed_number = normalise(raw, &call_sid, "DialWhomNumber").or(call.dialed_number);
+    }
     if call.started_at.is_none() {
         call.started_at = parse_time(&facts.start_time_raw, &call_sid, "StartTime");
     }
@@ -128,6 +132,7 @@ mod tests {
     fn blank_call() -> call::Model {
         let now = Utc::now();
         call::Model {
+            dialed_number: None,
             id: 1,
             tenant_id: 1,
             call_sid: "c".into(),
@@ -153,6 +158,21 @@ mod tests {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    #[test]
+    fn the_number_dialled_for_a_handoff_is_kept_and_a_later_one_wins() {
+        let now = Utc::now();
+        let dialled = |raw: &str| CallFacts {
+            dialed_raw: Some(raw.into()),
+            ..Default::default()
+        };
+        let call = merge(blank_call(), &dialled("09812345678"), now, now);
+        assert_eq!(call.dialed_number.as_deref(), Some("+919812345678"));
+        let call = merge(call, &CallFacts::default(), now, now);
+        assert_eq!(call.dialed_number.as_deref(), Some("+919812345678"), "kept");
+        let call = merge(call, &dialled("+919900011122"), now, now);
+        assert_eq!(call.dialed_number.as_deref(), Some("+919900011122"));
     }
 
     #[test]

@@ -71,12 +71,14 @@ pub async fn list_tasks(
     paginate(db, query.order_by_desc(task::Column::Id), page).await
 }
 
-/// Closes one of the tenant's tasks with staff's `note`. Closing a closed task changes nothing.
+/// Closes one of the tenant's tasks with staff's `note`, recording who closed it (`closed_by`, a
+/// user). Closing a closed task changes nothing.
 pub async fn close_task(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     id: i64,
     note: &str,
+    closed_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<task::Model, CoreError> {
     let note = note.trim();
@@ -91,6 +93,7 @@ pub async fn close_task(
         .col_expr(task::Column::Status, Expr::value(CLOSED))
         .col_expr(task::Column::Note, Expr::value(note))
         .col_expr(task::Column::ClosedAt, Expr::value(now))
+        .col_expr(task::Column::ClosedBy, Expr::value(closed_by))
         .filter(task::Column::Id.eq(id))
         .filter(task::Column::TenantId.eq(tenant.0))
         .filter(task::Column::Status.eq(OPEN))

@@ -102,6 +102,8 @@ pub struct CallFacts {
     pub start_time_raw: Option<String>,
     /// End time as sent (IST text).
     pub end_time_raw: Option<String>,
+    /// The number the Connect applet dialled (`DialWhomNumber`), as sent.
+    pub dialed_raw: Option<String>,
 }
 
 impl CallFacts {
@@ -129,6 +131,11 @@ impl CallFacts {
                 .map(str::to_string),
             start_time_raw: f.get(&["StartTime"]).map(str::to_string),
             end_time_raw: f.get(&["EndTime"]).map(str::to_string),
+            dialed_raw: f
+                .get(&["DialWhomNumber"])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
         }
     }
 }

@@ -129,6 +129,24 @@ pub async fn get(
     member(user, &row)
 }
 
+/// The tenant's person whose phone number is `phone` (E.164): who took a handed-off call.
+pub async fn by_phone(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    phone: &str,
+) -> Result<Option<Member>, CoreError> {
+    let users = user::Entity::find()
+        .filter(user::Column::Phone.eq(phone))
+        .all(db)
+        .await?;
+    for user in users {
+        if let Ok((user, row)) = find(db, tenant, user.id).await {
+            return member(user, &row).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 async fn owners(db: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, CoreError> {
     Ok(membership::Entity::find()
         .filter(membership::Column::TenantId.eq(tenant.0))
