@@ -259,8 +259,11 @@ async fn list_charges(
     let params: PageParams = query(raw)?;
     let page = PageRequest::new(params.page, params.per_page)?;
     let charges = billing::list_entries(&app.db, TenantId(tenant.id), page).await?;
+    let rates = billing::rates::rate_history(&app.db, TenantId(tenant.id)).await?;
     Ok(Json(json!({
         "balance_paise": tenant.balance_paise,
+        "rate_paise_per_min": billing::rate_at(&rates, Utc::now()),
+        "credit_limit_paise": tenant.credit_limit_paise,
         "charges": charges,
     })))
 }

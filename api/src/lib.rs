@@ -17,6 +17,7 @@ mod invitations;
 mod limits;
 mod objects;
 pub mod openapi;
+mod operator;
 mod people;
 mod stage_runs;
 mod store;
@@ -65,6 +66,7 @@ pub fn build(app: App) -> Router {
         .merge(openapi::router())
         .merge(admin::router())
         .merge(google::router())
+        .merge(operator::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

@@ -28,6 +28,8 @@ enum Who {
     Webhook,
     /// A signed-in person or API key whose role is this or above.
     Role(&'static str),
+    /// A signed-in person of the platform operator (`CALY_OPERATOR_EMAILS`).
+    Operator,
 }
 
 /// One operation.
@@ -61,7 +63,7 @@ const fn op(
     }
 }
 
-use Who::{Public, Role, Webhook};
+use Who::{Operator, Public, Role, Webhook};
 
 const V: Who = Role("viewer");
 const AG: Who = Role("agent");
@@ -541,6 +543,24 @@ const OPERATIONS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/operator/tenants",
+        "operator",
+        Operator,
+        "Every tenant's balance, rate and credit limit",
+        None,
+        200,
+    ),
+    op(
+        "put",
+        "/api/v1/operator/tenants/{id}/billing",
+        "operator",
+        Operator,
+        "Set a tenant's rate (from now) and credit limit (null: none)",
+        Some(r#"{"rate_paise_per_min": 2500, "credit_limit_paise": 500000}"#),
+        200,
+    ),
+    op(
+        "get",
         "/healthz",
         "health",
         Public,
@@ -613,6 +633,10 @@ fn operation(op: &Op) -> Value {
             json!([{"bearer": []}, {"apiKey": []}, {"session": []}]),
             format!("Role {role} or above (API key scope read acts as viewer, write as admin)."),
         ),
+        Operator => (
+            json!([{"bearer": []}, {"session": []}]),
+            "A signed-in person of the platform operator (CALY_OPERATOR_EMAILS).".to_string(),
+        ),
     };
     let error = json!({"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let mut responses = Map::new();
@@ -636,7 +660,7 @@ fn operation(op: &Op) -> Value {
         "tags": [op.tag],
         "summary": op.summary,
         "description": who,
-        "x-caly-least-role": match op.who { Role(r) => r, Public => "none", Webhook => "webhook secret" },
+        "x-caly-least-role": match op.who { Role(r) => r, Public => "none", Webhook => "webhook secret", Operator => "operator" },
         "parameters": parameters(op.path),
         "security": security,
         "responses": responses,

@@ -42,6 +42,9 @@ pub struct Model {
     pub previous_secret_expires_at: Option<DateTimeUtc>,
     /// Charges accrued, in paise.
     pub balance_paise: i64,
+    /// The most the balance may reach before calls go to the store's people instead of the AI
+    /// agent (none: no limit); set by the platform operator.
+    pub credit_limit_paise: Option<i64>,
     /// When the tenant was created.
     pub created_at: DateTimeUtc,
 }

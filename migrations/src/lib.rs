@@ -21,6 +21,7 @@ mod m20261203_000002_accounts;
 mod m20261203_000003_onboarding;
 mod m20261203_000004_worker_heartbeats;
 mod m20261203_000005_attribution;
+mod m20261203_000006_credit_limit;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_onboarding::Migration),
             Box::new(m20261203_000004_worker_heartbeats::Migration),
             Box::new(m20261203_000005_attribution::Migration),
+            Box::new(m20261203_000006_credit_limit::Migration),
         ]
     }
 }

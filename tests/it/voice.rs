@@ -857,3 +857,90 @@ async fn the_words_and_their_answer_are_stored_in_one_write_on_the_embedded_defa
 async fn the_words_and_their_answer_are_stored_in_one_write_on_postgres() {
     words_and_answer_stored_together(Backend::Production).await;
 }
+
+#[tokio::test]
+async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_operator_sets_it() {
+    use crate::support::accounts::PASSWORD;
+    use caly_core::tenancy::accounts::Role;
+    use reqwest::Method;
+    let app = spawn(
+        Backend::Embedded,
+        &[],
+        Duration::ZERO,
+        VoiceSettings::default(),
+    )
+    .await;
+    let tenant = app.tenant.tenant.id;
+    let path = format!("/api/v1/operator/tenants/{tenant}/billing");
+    let limit = serde_json::json!({"credit_limit_paise": 0, "rate_paise_per_min": 2500});
+    // The store's own owner and API keys may not; the operator's person may.
+    let (_, owner) = app.signed_in(Role::Owner).await;
+    for token in [owner.as_str(), app.tenant.api_key.as_str()] {
+        let refused = app
+            .request(Method::PUT, &path, Some(token), Some(limit.clone()))
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+    }
+    let operator = app
+        .add_user_as(tenant, Role::Viewer, "operator@caly.example")
+        .await;
+    let session = app.login(&operator.email, PASSWORD).await;
+    let token = session["access_token"].as_str().unwrap();
+    let set = app
+        .request(Method::PUT, &path, Some(token), Some(limit))
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["credit_limit_paise"], 0);
+    assert_eq!(set.body["rate_paise_per_min"], 2500);
+    assert_eq!(set.body["over_credit_limit"], true);
+    let listed = app
+        .request(Method::GET, "/api/v1/operator/tenants", Some(token), None)
+        .await;
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == tenant)
+    );
+    let bad = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(token),
+            Some(serde_json::json!({"credit_limit_paise": -5})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+
+    // The call is handed to a person at once.
+    let sid = format!("cl{}", uuid::Uuid::new_v4().simple());
+    let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
+    bot.start(&sid, RAHUL, Encoding::Pcm16, 16000, false).await;
+    bot.until_closed(Duration::from_secs(10)).await;
+    assert_eq!(passthru(&app, &sid).await, 200, "a person takes the call");
+    let row = app.call_by_sid(&sid).await;
+    assert_eq!(row.outcome_reason.as_deref(), Some("credit_limit"));
+    // Lifting the limit gives the calls back to the agent.
+    let lifted = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(token),
+            Some(serde_json::json!({"credit_limit_paise": null})),
+        )
+        .await;
+    assert_eq!(lifted.body["credit_limit_paise"], serde_json::Value::Null);
+    let audit = app
+        .request(
+            Method::GET,
+            "/api/v1/audit?action=billing.",
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(
+        audit.body["total"], 2,
+        "the store sees who changed its billing"
+    );
+}

@@ -161,6 +161,9 @@ pub struct Settings {
     pub hooks_per_tenant_per_minute: u64,
     /// How long connecting Shopify or Exotel waits for their answer.
     pub integration_check_timeout: Duration,
+    /// The platform operator's people (`CALY_OPERATOR_EMAILS`): signed in, they set any tenant's
+    /// billing.
+    pub operator_emails: Vec<String>,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -411,6 +414,12 @@ impl Settings {
             max_body_bytes: parsed("CALY_MAX_BODY_BYTES", 1024 * 1024)?,
             hooks_per_tenant_per_minute: parsed("CALY_HOOKS_PER_TENANT_PER_MINUTE", 60_000)?,
             integration_check_timeout: secs("CALY_INTEGRATION_CHECK_TIMEOUT_SECS", 10)?,
+            operator_emails: var("CALY_OPERATOR_EMAILS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect(),
             accounts: crate::tenancy::accounts::AccountSettings {
                 access_ttl: secs("CALY_ACCESS_TTL_SECS", 15 * 60)?,
                 refresh_ttl: secs("CALY_REFRESH_TTL_SECS", 30 * 24 * 3600)?,

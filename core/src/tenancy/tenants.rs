@@ -185,6 +185,39 @@ pub async fn add_rate(
     .await?)
 }
 
+/// Sets a tenant's billing (the platform operator's settings): a new rate in force from `now`,
+/// and/or the credit limit (`Some(None)` removes it). Returns the tenant.
+pub async fn set_billing(
+    db: &impl TransactionTrait,
+    tenant: TenantId,
+    rate_paise_per_min: Option<i64>,
+    credit_limit_paise: Option<Option<i64>>,
+    now: DateTime<Utc>,
+) -> Result<tenant::Model, CoreError> {
+    if credit_limit_paise.flatten().is_some_and(|limit| limit < 0) {
+        return Err(Rejection::InvalidField {
+            field: "credit_limit_paise",
+            message: "must be zero or more paise (or null for no limit)".into(),
+        }
+        .into());
+    }
+    let txn = db.begin().await?;
+    let row = find(&txn, tenant).await?;
+    if let Some(rate) = rate_paise_per_min {
+        add_rate(&txn, tenant, rate, now, now).await?;
+    }
+    let row = match credit_limit_paise {
+        Some(limit) => {
+            let mut active: tenant::ActiveModel = row.into();
+            active.credit_limit_paise = Set(limit);
+            active.update(&txn).await?
+        }
+        None => row,
+    };
+    txn.commit().await?;
+    Ok(row)
+}
+
 /// One tenant by id.
 pub async fn find(db: &impl ConnectionTrait, tenant: TenantId) -> Result<tenant::Model, CoreError> {
     tenant::Entity::find_by_id(tenant.0)

@@ -52,6 +52,8 @@ pub enum Reason {
     Goodbye,
     /// The caller hung up.
     CallerHungUp,
+    /// The store's balance reached its credit limit.
+    CreditLimit,
     /// The caller stayed silent through the prompts.
     CallerSilent,
     /// Exotel ended the applet.
@@ -68,6 +70,7 @@ impl Reason {
             Reason::ProviderFailed => "provider_failed",
             Reason::Limit => "limit",
             Reason::SendAllToHuman => "send_all_to_human",
+            Reason::CreditLimit => "credit_limit",
             Reason::SpeechUnavailable => "speech_unavailable",
             Reason::Goodbye => "goodbye",
             Reason::CallerHungUp => "caller_hung_up",

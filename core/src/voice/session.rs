@@ -223,8 +223,13 @@ impl Session {
                 tracing::warn!(%error, "no hand-back subscription; checking turns every 250 ms")
             }
         }
+        let over_credit = tenant
+            .credit_limit_paise
+            .is_some_and(|limit| tenant.balance_paise >= limit);
         let refuse = if over_limit {
             Some(Reason::Limit)
+        } else if over_credit {
+            Some(Reason::CreditLimit)
         } else if self.profile.as_ref().is_some_and(|p| p.send_all_to_human) {
             Some(Reason::SendAllToHuman)
         } else if self.app.speech.tts.is_none() {

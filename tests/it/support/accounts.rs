@@ -110,7 +110,13 @@ pub struct Answer {
 impl TestApp {
     /// Adds a verified person with `role` to `tenant_id`, password [`PASSWORD`].
     pub async fn add_user_to(&self, tenant_id: i64, role: Role) -> TestUser {
-        let email = fresh_email(role.as_str());
+        self.add_user_as(tenant_id, role, &fresh_email(role.as_str()))
+            .await
+    }
+
+    /// Adds a verified person with this `email` and `role` to `tenant_id`.
+    pub async fn add_user_as(&self, tenant_id: i64, role: Role, email: &str) -> TestUser {
+        let email = email.to_string();
         let hash = passwords::hash(&PASSWORD.to_string().into()).await.unwrap();
         let now = Utc::now();
         let user = user::ActiveModel {

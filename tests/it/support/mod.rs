@@ -229,6 +229,7 @@ fn settings(
         max_body_bytes: 1024 * 1024,
         hooks_per_tenant_per_minute: 60_000,
         integration_check_timeout: Duration::from_secs(1),
+        operator_emails: vec!["operator@caly.example".into()],
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),

@@ -1,0 +1,131 @@
+//! The platform operator's console (people listed in `CALY_OPERATOR_EMAILS`, signed in; never
+//! an API key): `GET /api/v1/operator/tenants` lists every tenant's balance, rate and credit
+//! limit; `PUT /api/v1/operator/tenants/{id}/billing` `{"rate_paise_per_min"?,
+//! "credit_limit_paise"?}` sets a new rate (in force from now; history kept) and the credit
+//! limit (`null` removes it). Past its credit limit, a store's calls go to its people instead of
+//! the AI agent.
+
+use crate::access::{self, RequestMeta};
+use crate::body::JsonBody;
+use crate::{ApiError, ApiState};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use caly_core::billing::rates::{rate_at, rate_history};
+use caly_core::tenancy::accounts::{Actor, Via, audit};
+use caly_core::{Rejection, TenantId, tenancy};
+use chrono::Utc;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+pub(crate) fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/operator/tenants", get(list))
+        .route("/api/v1/operator/tenants/{id}/billing", put(set_billing))
+}
+
+/// A signed-in person of the platform operator.
+pub struct Operator {
+    /// For the audit log.
+    actor: Actor,
+}
+
+impl FromRequestParts<ApiState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let principal = access::authenticate(parts, state).await?;
+        let email = principal
+            .user
+            .as_ref()
+            .map(|u| u.email.clone())
+            .unwrap_or_default();
+        let operator = matches!(principal.via, Via::Session(_))
+            && state.app.settings.operator_emails.contains(&email);
+        if !operator {
+            return Err(Rejection::Forbidden {
+                role: principal.role.as_str(),
+                needed: "operator",
+            }
+            .into());
+        }
+        let meta = RequestMeta::from_request_parts(parts, state).await?;
+        Ok(Operator {
+            actor: principal.actor(meta.ip, meta.request_id),
+        })
+    }
+}
+
+async fn billing_of(
+    app: &caly_core::App,
+    row: &caly_entities::tenant::Model,
+) -> Result<Value, ApiError> {
+    let history = rate_history(&app.db, TenantId(row.id)).await?;
+    Ok(json!({
+        "id": row.id,
+        "name": row.name,
+        "balance_paise": row.balance_paise,
+        "rate_paise_per_min": rate_at(&history, Utc::now()),
+        "credit_limit_paise": row.credit_limit_paise,
+        "over_credit_limit": row.credit_limit_paise.is_some_and(|l| row.balance_paise >= l),
+    }))
+}
+
+async fn list(
+    State(ApiState { app }): State<ApiState>,
+    _: Operator,
+) -> Result<Json<Value>, ApiError> {
+    let mut items = Vec::new();
+    for row in tenancy::list(&app.db).await? {
+        items.push(billing_of(&app, &row).await?);
+    }
+    Ok(Json(json!({"items": items})))
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// `{"rate_paise_per_min"?, "credit_limit_paise"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Billing {
+    rate_paise_per_min: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    credit_limit_paise: Option<Option<i64>>,
+}
+
+async fn set_billing(
+    State(ApiState { app }): State<ApiState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Billing>,
+) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found("tenant"))?;
+    let now = Utc::now();
+    let row = tenancy::set_billing(
+        &app.db,
+        TenantId(id),
+        body.rate_paise_per_min,
+        body.credit_limit_paise,
+        now,
+    )
+    .await?;
+    // Recorded in the tenant's own audit log, so its admins see who changed their billing.
+    let actor = Actor {
+        tenant_id: Some(id),
+        ..operator.actor
+    };
+    audit::record(
+        &app.db,
+        &actor,
+        "billing.settings_changed",
+        &format!("tenant:{id}"),
+        json!({"rate_paise_per_min": body.rate_paise_per_min, "credit_limit_paise": body.credit_limit_paise}),
+        now,
+    )
+    .await?;
+    Ok(Json(billing_of(&app, &row).await?))
+}
