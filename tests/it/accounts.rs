@@ -857,6 +857,28 @@ async fn another_tenants_people_get_404_for_this_tenants_resources() {
         .body["id"]
         .as_i64()
         .unwrap();
+    let task = {
+        use sea_orm::{ActiveModelTrait, Set};
+        caly_entities::task::ActiveModel {
+            tenant_id: Set(t.tenant.tenant.id),
+            call_id: Set(call),
+            turn_id: Set(0),
+            kind: Set("callback".into()),
+            status: Set("open".into()),
+            order_name: Set(None),
+            caller: Set(Some("+919812345678".into())),
+            details: Set("call me back".into()),
+            note: Set(None),
+            created_at: Set(chrono::Utc::now()),
+            closed_at: Set(None),
+            closed_by: Set(None),
+            ..Default::default()
+        }
+        .insert(&t.app.db)
+        .await
+        .unwrap()
+        .id
+    };
     // An owner of tenant B.
     let b = t.other_tenant().await;
     let b_owner = t.add_user_to(b.tenant.id, Role::Owner).await;
@@ -883,6 +905,11 @@ async fn another_tenants_people_get_404_for_this_tenants_resources() {
             Some(json!({"role": "viewer"})),
         ),
         (Method::DELETE, format!("/api/v1/api-keys/{key}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/tasks/{task}/close"),
+            Some(json!({"note": "mine now"})),
+        ),
     ];
     for (method, path, body) in probes {
         for token in [b_token.as_str(), b.api_key.as_str()] {
@@ -917,6 +944,26 @@ async fn another_tenants_people_get_404_for_this_tenants_resources() {
         .request(Method::GET, "/api/v1/calls", Some(&b_token), None)
         .await;
     assert_eq!(calls.body["total"], 0);
+    let tasks = t
+        .request(Method::GET, "/api/v1/tasks", Some(&b_token), None)
+        .await;
+    assert_eq!(tasks.body["total"], 0);
+    let audit = t
+        .request(Method::GET, "/api/v1/audit", Some(&b_token), None)
+        .await;
+    assert!(
+        audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["tenant_id"] == b.tenant.id),
+        "{}",
+        audit.body
+    );
+    let teams = t
+        .request(Method::GET, "/api/v1/teams", Some(&b_token), None)
+        .await;
+    assert_eq!(teams.body["items"], json!([]));
     // A's person and key are untouched.
     let a_users = t
         .request(Method::GET, "/api/v1/users", Some(&t.tenant.api_key), None)
