@@ -183,6 +183,18 @@ pub async fn authenticate(parts: &Parts, state: &ApiState) -> Result<Principal, 
     Ok(principal)
 }
 
+/// The request's principal when it carries valid credentials, else `None` (for routes anyone
+/// may call that do more for someone signed in: logout, accepting an invitation).
+pub struct MaybeSignedIn(pub Option<Principal>);
+
+impl FromRequestParts<ApiState> for MaybeSignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        Ok(MaybeSignedIn(authenticate(parts, state).await.ok()))
+    }
+}
+
 impl<R: MinRole> FromRequestParts<ApiState> for Access<R> {
     type Rejection = ApiError;
 

@@ -4,7 +4,9 @@
 //! `caly_session` (httpOnly, SameSite=Lax), `caly_refresh` (httpOnly, SameSite=Strict, only
 //! sent to `/api/v1/auth`) and `caly_csrf` (readable, to echo in `X-CSRF-Token`).
 
-use crate::access::{self, CSRF_COOKIE, REFRESH_COOKIE, RequestMeta, SESSION_COOKIE};
+use crate::access::{
+    self, CSRF_COOKIE, MaybeSignedIn, REFRESH_COOKIE, RequestMeta, SESSION_COOKIE,
+};
 use crate::body::JsonBody;
 use crate::limits;
 use crate::{ApiError, ApiState};
@@ -263,27 +265,19 @@ async fn refresh(
 async fn log_out(
     State(state): State<ApiState>,
     meta: RequestMeta,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
     let app = &state.app;
     // Signed out by the session's access token (header or cookie) or by its refresh token.
-    let (mut parts, ()) = axum::http::Request::builder()
-        .method("POST")
-        .body(())
-        .expect("a bare request")
-        .into_parts();
-    parts.headers = headers.clone();
-    let session = match access::authenticate(&parts, &state).await {
-        Ok(principal) => match principal.via {
-            Via::Session(id) => Some((
-                id,
-                principal.actor(meta.ip.clone(), meta.request_id.clone()),
-            )),
-            Via::ApiKey(_) => None,
-        },
-        Err(_) => match refresh_token_of(&state, &headers, &body).await? {
+    let session = match signed_in.map(|p| (p.via, p)) {
+        Some((Via::Session(id), principal)) => Some((
+            id,
+            principal.actor(meta.ip.clone(), meta.request_id.clone()),
+        )),
+        _ => match refresh_token_of(&state, &headers, &body).await? {
             Some(token) => sessions::session_of_refresh(&app.db, &token)
                 .await?
                 .map(|id| (id, meta.anonymous())),

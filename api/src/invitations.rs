@@ -2,7 +2,7 @@
 //! `DELETE /api/v1/invitations/{id}` (admins; only owners invite owners), and
 //! `POST /api/v1/auth/invitations/accept` `{"token", "password", "name"?}` for the invitee.
 
-use crate::access::{Access, Admin, RequestMeta};
+use crate::access::{Access, Admin, MaybeSignedIn, RequestMeta};
 use crate::body::JsonBody;
 use crate::{ApiError, ApiState, limits};
 use axum::extract::{Path, State};
@@ -78,12 +78,13 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `{"token", "password", "name"?}`.
+/// `{"token", "password"?, "name"?}`: the password is a new user's, or an existing user's own
+/// (not needed when that user is signed in).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Accept {
     token: String,
-    password: SecretString,
+    password: Option<SecretString>,
     #[serde(default)]
     name: String,
 }
@@ -91,6 +92,7 @@ struct Accept {
 async fn accept(
     State(ApiState { app }): State<ApiState>,
     meta: RequestMeta,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
     JsonBody(body): JsonBody<Accept>,
 ) -> Result<Response, ApiError> {
     limits::hit(&app, &limits::VERIFY_PER_IP, limits::ip_key(&meta.ip)).await?;
@@ -100,6 +102,7 @@ async fn accept(
             token: body.token,
             password: body.password,
             name: body.name,
+            signed_in_as: signed_in.and_then(|p| p.user).map(|u| u.id),
         },
         &meta.anonymous(),
         Utc::now(),

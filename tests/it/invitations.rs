@@ -160,6 +160,43 @@ async fn an_invited_person_joins_with_the_role_and_an_existing_user_joins_with_t
     assert_eq!(me.body["memberships"].as_array().unwrap().len(), 2);
     assert_eq!(me.body["role"], "viewer");
 
+    // A person signed in (a Google-only user has no password) accepts without one.
+    let signed_in = t.add_user_to(other.tenant.id, Role::Agent).await;
+    let their_token = t.login(&signed_in.email, PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.request(
+        Method::POST,
+        "/api/v1/invitations",
+        Some(&admin),
+        Some(invite("agent", &signed_in.email)),
+    )
+    .await;
+    let token = token_in(&mail_to(&signed_in.email, "You are invited").await.1);
+    let anonymous = t
+        .request(
+            Method::POST,
+            "/api/v1/auth/invitations/accept",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(
+        anonymous.status, 422,
+        "without a session the password is needed"
+    );
+    let joined = t
+        .request(
+            Method::POST,
+            "/api/v1/auth/invitations/accept",
+            Some(&their_token),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(joined.status, 200, "{}", joined.body);
+    assert_eq!(joined.body["tenant"]["id"], t.tenant.tenant.id);
+
     // A withdrawn invitation cannot be accepted.
     let late = fresh_email("late");
     let sent = t

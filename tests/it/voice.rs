@@ -930,6 +930,7 @@ async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_oper
             Some(serde_json::json!({"credit_limit_paise": null})),
         )
         .await;
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
     assert_eq!(lifted.body["credit_limit_paise"], serde_json::Value::Null);
     let audit = app
         .request(

@@ -7,9 +7,10 @@ use crate::{CoreError, Rejection};
 use caly_entities::{tenant, tenant_rate};
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -201,19 +202,20 @@ pub async fn set_billing(
         }
         .into());
     }
+    // Writes first: on SQLite a transaction that reads before it writes cannot wait for
+    // another writer; one that starts with a write waits its turn.
     let txn = db.begin().await?;
-    let row = find(&txn, tenant).await?;
+    if let Some(limit) = credit_limit_paise {
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::CreditLimitPaise, Expr::value(limit))
+            .filter(tenant::Column::Id.eq(tenant.0))
+            .exec(&txn)
+            .await?;
+    }
     if let Some(rate) = rate_paise_per_min {
         add_rate(&txn, tenant, rate, now, now).await?;
     }
-    let row = match credit_limit_paise {
-        Some(limit) => {
-            let mut active: tenant::ActiveModel = row.into();
-            active.credit_limit_paise = Set(limit);
-            active.update(&txn).await?
-        }
-        None => row,
-    };
+    let row = find(&txn, tenant).await?;
     txn.commit().await?;
     Ok(row)
 }

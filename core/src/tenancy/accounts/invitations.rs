@@ -1,6 +1,7 @@
 //! Invitations: an owner or admin invites an address with a role; the mailed link's token
 //! (stored hashed, good for 7 days and once) lets the invitee join, as a new user with a
-//! password or as an existing user who proves theirs, and signs them in to the tenant.
+//! password or as an existing user who proves theirs (or is signed in: a Google-only user has no
+//! password), and signs them in to the tenant.
 
 use super::sessions::{self, SessionTokens};
 use super::{Actor, Principal, Role, audit, members, normalise_email, passwords};
@@ -138,10 +139,13 @@ pub async fn revoke(
 pub struct Acceptance {
     /// The link's token.
     pub token: String,
-    /// A new user's password, or an existing user's current one.
-    pub password: SecretString,
+    /// A new user's password, or an existing user's current one (not needed when that user is
+    /// signed in: a Google-only user has none).
+    pub password: Option<SecretString>,
     /// A new user's name (the email's name part when empty).
     pub name: String,
+    /// The user the request is signed in as, if any.
+    pub signed_in_as: Option<i64>,
 }
 
 /// Accepts an invitation: joins the tenant with the invited role (creating the user when the
@@ -167,20 +171,27 @@ pub async fn accept(
         .filter(user::Column::Email.eq(&row.email))
         .one(&app.db)
         .await?;
+    let password_needed = || Rejection::InvalidField {
+        field: "password",
+        message: "is required".into(),
+    };
     let new_hash = match &existing {
+        Some(user) if acceptance.signed_in_as == Some(user.id) => None,
         Some(user) => {
+            let password = acceptance.password.as_ref().ok_or_else(password_needed)?;
             let stored = user
                 .password_hash
                 .clone()
                 .unwrap_or_else(|| passwords::DECOY_HASH.into());
-            if !passwords::verify(&acceptance.password, &stored).await {
+            if !passwords::verify(password, &stored).await {
                 return Err(Rejection::BadCredentials.into());
             }
             None
         }
         None => {
-            passwords::check_strength(acceptance.password.expose_secret(), &row.email)?;
-            Some(passwords::hash(&acceptance.password).await?)
+            let password = acceptance.password.as_ref().ok_or_else(password_needed)?;
+            passwords::check_strength(password.expose_secret(), &row.email)?;
+            Some(passwords::hash(password).await?)
         }
     };
     let txn = app.db.begin().await?;

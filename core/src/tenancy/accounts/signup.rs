@@ -182,10 +182,9 @@ pub async fn verify(
         .await?
         .ok_or(Rejection::CodeExpired)?;
     let pending: Pending = serde_json::from_str(&payload).map_err(|_| Rejection::CodeExpired)?;
-    let txn = app.db.begin().await?;
     let taken = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .one(&txn)
+        .one(&app.db)
         .await?;
     if taken.is_some() {
         return Err(Rejection::AccountConflict(
@@ -193,6 +192,9 @@ pub async fn verify(
         )
         .into());
     }
+    // The transaction starts with a write (SQLite lets a writing transaction wait its turn); the
+    // unique email index stops a racing twin.
+    let txn = app.db.begin().await?;
     let user = user::ActiveModel {
         email: Set(email.clone()),
         name: Set(pending.name),
