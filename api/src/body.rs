@@ -1,11 +1,13 @@
-//! `JsonBody<T>`: a JSON request body whose problems come back in Caly's error shape: 400
-//! `invalid_json` for text that is not JSON, 422 `invalid_field` naming the field for a missing,
-//! unknown or mistyped one.
+//! Reading a request: `JsonBody<T>`, a JSON body whose problems come back in Caly's error shape
+//! (400 `invalid_json` for text that is not JSON, 422 `invalid_field` naming the field for a
+//! missing, unknown or mistyped one); [`nullable`] for fields where `null` means "clear it"; and
+//! [`path_id`] for numeric ids in paths.
 
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 /// A parsed JSON body.
@@ -53,4 +55,15 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for JsonBody<T> {
             .map(JsonBody)
             .map_err(body_error)
     }
+}
+
+/// A body field where absent (`None`) differs from `null` (`Some(None)`, "clear it"); use with
+/// `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// A numeric id from a path; anything else is the same 404 as an id that does not exist.
+pub fn path_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(what))
 }

@@ -42,9 +42,7 @@ pub(crate) fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, ApiEr
 }
 
 pub(crate) fn call_id(raw: &str) -> Result<CallId, ApiError> {
-    raw.parse()
-        .map(CallId)
-        .map_err(|_| ApiError::not_found("call"))
+    crate::body::path_id(raw, "call").map(CallId)
 }
 
 #[derive(Deserialize)]

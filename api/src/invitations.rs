@@ -3,7 +3,7 @@
 //! `POST /api/v1/auth/invitations/accept` `{"token", "password", "name"?}` for the invitee.
 
 use crate::access::{Access, Admin, MaybeSignedIn, RequestMeta};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, path_id};
 use crate::{ApiError, ApiState, limits};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -63,7 +63,7 @@ async fn withdraw(
     access: Access<Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("invitation"))?;
+    let id = path_id(&id, "invitation")?;
     let now = Utc::now();
     invitations::revoke(&app, access.tenant_id(), id, now).await?;
     audit::record(

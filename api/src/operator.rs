@@ -6,7 +6,7 @@
 //! the AI agent.
 
 use crate::access::{self, RequestMeta};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, nullable, path_id};
 use crate::{ApiError, ApiState};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -16,7 +16,7 @@ use caly_core::billing::rates::{rate_at, rate_history};
 use caly_core::tenancy::accounts::{Actor, Via, audit};
 use caly_core::{Rejection, TenantId, tenancy};
 use chrono::Utc;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub(crate) fn router() -> Router<ApiState> {
@@ -83,17 +83,12 @@ async fn list(
     Ok(Json(json!({"items": items})))
 }
 
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
-}
-
 /// `{"rate_paise_per_min"?, "credit_limit_paise"?}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Billing {
     rate_paise_per_min: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     credit_limit_paise: Option<Option<i64>>,
 }
 
@@ -103,7 +98,7 @@ async fn set_billing(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Billing>,
 ) -> Result<Json<Value>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("tenant"))?;
+    let id = path_id(&id, "tenant")?;
     let now = Utc::now();
     let row = tenancy::set_billing(
         &app.db,

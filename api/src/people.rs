@@ -4,7 +4,7 @@
 //! `GET /api/v1/audit` (admins; filters `action`, `actor`, `from`, `to`; `format=csv`).
 
 use crate::access::{Access, Admin, Viewer};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, path_id};
 use crate::calls::query;
 use crate::{ApiError, ApiState};
 use axum::extract::{Path, RawQuery, State};
@@ -31,10 +31,6 @@ pub(crate) fn router() -> Router<ApiState> {
         .route("/api/v1/api-keys", get(list_keys).post(create_key))
         .route("/api/v1/api-keys/{id}", delete(revoke_key))
         .route("/api/v1/audit", get(list_audit))
-}
-
-fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found(what))
 }
 
 fn user_json(user: &user::Model) -> Value {
@@ -125,7 +121,7 @@ async fn update_user(
     Path(id): Path<String>,
     JsonBody(change): JsonBody<UserChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id, "user")?;
+    let id = path_id(&id, "user")?;
     let now = Utc::now();
     let principal = &access.principal;
     let mut person = None;
@@ -221,7 +217,7 @@ async fn revoke_key(
     access: Access<Admin>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id, "API key")?;
+    let id = path_id(&id, "API key")?;
     let now = Utc::now();
     let row = api_keys::revoke(&app.db, access.tenant_id(), id, now).await?;
     audit::record(

@@ -58,7 +58,7 @@ async fn close_task(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("task"))?;
+    let id = crate::body::path_id(&id, "task")?;
     let closing: Closing = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",

@@ -3,7 +3,7 @@
 //! `DELETE /api/v1/teams/{id}`, and `PUT`/`DELETE /api/v1/teams/{id}/members/{user_id}` (admins).
 
 use crate::access::{Access, Admin, Viewer};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, nullable, path_id};
 use crate::{ApiError, ApiState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use caly_core::tenancy::accounts::audit;
 use caly_core::tenancy::accounts::teams::{self, TeamChange};
 use chrono::Utc;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub(crate) fn router() -> Router<ApiState> {
@@ -27,10 +27,6 @@ pub(crate) fn router() -> Router<ApiState> {
             "/api/v1/teams/{id}/members/{user_id}",
             put(add_member).delete(remove_member),
         )
-}
-
-fn id_of(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found(what))
 }
 
 async fn list(
@@ -78,19 +74,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(json!(team))).into_response())
 }
 
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
-}
-
 /// Any of `{"name", "parent_id", "lead_user_id"}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Change {
     name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     parent_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     lead_user_id: Option<Option<i64>>,
 }
 
@@ -100,7 +91,7 @@ async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Change>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = id_of(&id, "team")?;
+    let id = path_id(&id, "team")?;
     let change = TeamChange {
         name: body.name,
         parent_id: body.parent_id,
@@ -124,7 +115,7 @@ async fn remove(
     access: Access<Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = id_of(&id, "team")?;
+    let id = path_id(&id, "team")?;
     teams::delete(&app.db, access.tenant_id(), id).await?;
     audit::record(
         &app.db,
@@ -143,7 +134,7 @@ async fn add_member(
     access: Access<Admin>,
     Path((id, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (id, user) = (id_of(&id, "team")?, id_of(&user, "user")?);
+    let (id, user) = (path_id(&id, "team")?, path_id(&user, "user")?);
     let now = Utc::now();
     teams::add_member(&app.db, access.tenant_id(), id, user, now).await?;
     audit::record(
@@ -163,7 +154,7 @@ async fn remove_member(
     access: Access<Admin>,
     Path((id, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (id, user) = (id_of(&id, "team")?, id_of(&user, "user")?);
+    let (id, user) = (path_id(&id, "team")?, path_id(&user, "user")?);
     teams::remove_member(&app.db, access.tenant_id(), id, user).await?;
     audit::record(
         &app.db,

@@ -62,19 +62,20 @@ fn integration(code: &'static str, message: impl Into<String>) -> CoreError {
     .into()
 }
 
+/// Which provider a check waits for: its name and the code for "no answer in time".
+type Provider = (&'static str, &'static str);
+const SHOPIFY: Provider = ("Shopify", "shopify_unreachable");
+const EXOTEL: Provider = ("Exotel", "exotel_unreachable");
+
 async fn in_time<T, E>(
     app: &App,
-    what: &str,
+    (what, code): Provider,
     work: impl Future<Output = Result<T, E>>,
 ) -> Result<Result<T, E>, CoreError> {
     let limit = app.settings.integration_check_timeout;
     tokio::time::timeout(limit, work).await.map_err(|_| {
         integration(
-            if what == "Shopify" {
-                "shopify_unreachable"
-            } else {
-                "exotel_unreachable"
-            },
+            code,
             format!(
                 "{what} did not answer within {} s; try again in a moment.",
                 limit.as_secs()
@@ -134,7 +135,7 @@ pub async fn connect_shopify(
         } => {
             let granted = in_time(
                 app,
-                "Shopify",
+                SHOPIFY,
                 grant::client_credentials(&app.http, egress, &origin, &client_id, &client_secret),
             )
             .await?
@@ -154,7 +155,7 @@ pub async fn connect_shopify(
         token.clone(),
         &app.settings.shopify_api_version,
     );
-    let info: ShopInfo = in_time(app, "Shopify", check_connection(&shopify))
+    let info: ShopInfo = in_time(app, SHOPIFY, check_connection(&shopify))
         .await?
         .map_err(|e| shopify_failure(e, client_app))?;
     let missing = missing_scopes(&info.scopes);
@@ -277,12 +278,12 @@ pub async fn connect_exotel(
         let sid = &sid;
         async move { check_account(api, &region, sid, creds).await }
     };
-    let here = in_time(app, "Exotel", check(region.clone()))
+    let here = in_time(app, EXOTEL, check(region.clone()))
         .await?
         .map_err(unreachable)?;
     if let AccountCheck::Refused(_) = here {
         for other in hosts.regions().into_iter().filter(|r| *r != region) {
-            let there = in_time(app, "Exotel", check(other.clone())).await?;
+            let there = in_time(app, EXOTEL, check(other.clone())).await?;
             if let Ok(AccountCheck::Valid) = there {
                 let host = hosts.host_of(&other).unwrap_or_default();
                 return Err(integration(

@@ -3,10 +3,8 @@
 
 use super::TestApp;
 use caly_core::tenancy::accounts::{Role, members, passwords};
-use caly_entities::{membership, user};
 use chrono::Utc;
 use reqwest::Method;
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -119,31 +117,16 @@ impl TestApp {
         let email = email.to_string();
         let hash = passwords::hash(&PASSWORD.to_string().into()).await.unwrap();
         let now = Utc::now();
-        let user = user::ActiveModel {
-            email: Set(email.clone()),
-            name: Set(format!("Test {}", role.as_str())),
-            password_hash: Set(Some(hash)),
-            phone: Set(None),
-            google_sub: Set(None),
-            notifications: Set(members::DEFAULT_NOTIFICATIONS.into()),
-            email_verified_at: Set(Some(now)),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.app.db)
-        .await
-        .unwrap();
-        membership::ActiveModel {
-            tenant_id: Set(tenant_id),
-            user_id: Set(user.id),
-            role: Set(role.as_str().into()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&self.app.db)
-        .await
-        .unwrap();
+        let new = members::NewUser {
+            email: &email,
+            name: &format!("Test {}", role.as_str()),
+            password_hash: Some(hash),
+            google_sub: None,
+        };
+        let user = members::insert_user(&self.app.db, new, now).await.unwrap();
+        members::add_membership(&self.app.db, tenant_id, user.id, role, now)
+            .await
+            .unwrap();
         TestUser { id: user.id, email }
     }
 

@@ -9,8 +9,9 @@
 //! The Google account's verified email links to a Caly user with that email (recording Google's
 //! subject id), or creates one: a verified user who owns a new store named after them.
 
+use super::members::{self, NewUser};
 use super::sessions::{self, SessionTokens};
-use super::{Actor, Role, audit, members};
+use super::{Actor, audit};
 use crate::platform::crypto::random_token;
 use crate::{App, CoreError, Rejection};
 use base64::Engine;
@@ -307,37 +308,22 @@ async fn link_or_create(
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
     let txn = app.db.begin().await?;
-    let user = user::ActiveModel {
-        email: Set(email.to_string()),
-        name: Set(name.chars().take(200).collect()),
-        password_hash: Set(None),
-        phone: Set(None),
-        google_sub: Set(Some(claims.sub.clone())),
-        notifications: Set(members::DEFAULT_NOTIFICATIONS.into()),
-        email_verified_at: Set(Some(now)),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let store_name = format!("{}'s store", user.name);
-    let tenant = crate::tenancy::create_unconnected(
+    let name: String = name.chars().take(200).collect();
+    let new = NewUser {
+        email,
+        name: &name,
+        password_hash: None,
+        google_sub: Some(claims.sub.clone()),
+    };
+    let store_name = format!("{name}'s store");
+    let (user, tenant) = members::create_owner(
         &txn,
         &app.key,
+        new,
         &store_name,
         app.settings.default_rate_paise,
         now,
     )
-    .await?;
-    membership::ActiveModel {
-        tenant_id: Set(tenant.id),
-        user_id: Set(user.id),
-        role: Set(Role::Owner.as_str().into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
     .await?;
     let actor = actor.in_tenant(tenant.id).as_user(user.id, &user.email);
     audit::record(

@@ -7,7 +7,7 @@ use super::sessions::{self, SessionTokens};
 use super::{Actor, Principal, Role, audit, members, normalise_email, passwords};
 use crate::platform::crypto::{hash_secret, random_token};
 use crate::{App, CoreError, Rejection};
-use caly_entities::{invitation, membership, user};
+use caly_entities::{invitation, user};
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -211,36 +211,22 @@ pub async fn accept(
                 "" => row.email.split('@').next().unwrap_or_default().to_string(),
                 name => name.chars().take(200).collect(),
             };
-            user::ActiveModel {
-                email: Set(row.email.clone()),
-                name: Set(name),
-                password_hash: Set(new_hash),
-                phone: Set(None),
-                google_sub: Set(None),
-                notifications: Set(members::DEFAULT_NOTIFICATIONS.into()),
-                // The mailed link proved the address.
-                email_verified_at: Set(Some(now)),
-                disabled_at: Set(None),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
+            // The mailed link proved the address.
+            let new = members::NewUser {
+                email: &row.email,
+                name: &name,
+                password_hash: new_hash,
+                google_sub: None,
+            };
+            members::insert_user(&txn, new, now).await?
         }
     };
     if sessions::role_in(&txn, user.id, row.tenant_id)
         .await?
         .is_none()
     {
-        membership::ActiveModel {
-            tenant_id: Set(row.tenant_id),
-            user_id: Set(user.id),
-            role: Set(row.role.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let role = Role::parse(&row.role)?;
+        members::add_membership(&txn, row.tenant_id, user.id, role, now).await?;
     }
     let actor = actor.in_tenant(row.tenant_id).as_user(user.id, &user.email);
     audit::record(

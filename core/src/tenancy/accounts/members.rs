@@ -46,6 +46,79 @@ impl Default for Notifications {
     }
 }
 
+/// A user about to be created. Every way in proves the address first (a mailed code, a mailed
+/// link, Google), so new users are verified from the start.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    /// The address, already normalised.
+    pub email: &'a str,
+    /// The display name.
+    pub name: &'a str,
+    /// An argon2id hash, for users who sign in with a password.
+    pub password_hash: Option<String>,
+    /// Google's subject id, for users who sign in with Google.
+    pub google_sub: Option<String>,
+}
+
+/// Creates a verified user with every mail switched on.
+pub async fn insert_user(
+    db: &impl ConnectionTrait,
+    new: NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<user::Model, CoreError> {
+    Ok(user::ActiveModel {
+        email: Set(new.email.to_string()),
+        name: Set(new.name.to_string()),
+        password_hash: Set(new.password_hash),
+        phone: Set(None),
+        google_sub: Set(new.google_sub),
+        notifications: Set(DEFAULT_NOTIFICATIONS.into()),
+        email_verified_at: Set(Some(now)),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Makes a user a member of a tenant with `role`.
+pub async fn add_membership(
+    db: &impl ConnectionTrait,
+    tenant_id: i64,
+    user_id: i64,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    membership::ActiveModel {
+        tenant_id: Set(tenant_id),
+        user_id: Set(user_id),
+        role: Set(role.as_str().into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Creates a user who owns a new, unconnected store named `store_name` (sign-up by code or by
+/// Google), inside the caller's transaction, which must not have read before: this writes first.
+pub async fn create_owner(
+    txn: &impl ConnectionTrait,
+    key: &crate::platform::crypto::MasterKey,
+    new: NewUser<'_>,
+    store_name: &str,
+    rate_paise_per_min: i64,
+    now: DateTime<Utc>,
+) -> Result<(user::Model, caly_entities::tenant::Model), CoreError> {
+    let user = insert_user(txn, new, now).await?;
+    let tenant =
+        crate::tenancy::create_unconnected(txn, key, store_name, rate_paise_per_min, now).await?;
+    add_membership(txn, tenant.id, user.id, Role::Owner, now).await?;
+    Ok((user, tenant))
+}
+
 /// A person in a tenant, as listed to its admins.
 #[derive(Clone, Debug, Serialize)]
 pub struct Member {

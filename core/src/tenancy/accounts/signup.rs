@@ -3,12 +3,13 @@
 //! pending code (with the sign-up sealed inside it) is stored until the code is verified.
 
 use super::codes::{self, Purpose};
+use super::members::{self, NewUser};
 use super::sessions::{self, SessionTokens};
-use super::{Actor, Role, audit, normalise_email, passwords};
+use super::{Actor, audit, normalise_email, passwords};
 use crate::{App, CoreError, Rejection};
-use caly_entities::{membership, user};
+use caly_entities::user;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -195,36 +196,20 @@ pub async fn verify(
     // The transaction starts with a write (SQLite lets a writing transaction wait its turn); the
     // unique email index stops a racing twin.
     let txn = app.db.begin().await?;
-    let user = user::ActiveModel {
-        email: Set(email.clone()),
-        name: Set(pending.name),
-        password_hash: Set(Some(pending.password_hash)),
-        phone: Set(None),
-        google_sub: Set(None),
-        notifications: Set(super::members::DEFAULT_NOTIFICATIONS.into()),
-        email_verified_at: Set(Some(now)),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let tenant = crate::tenancy::create_unconnected(
+    let new = NewUser {
+        email: &email,
+        name: &pending.name,
+        password_hash: Some(pending.password_hash),
+        google_sub: None,
+    };
+    let (user, tenant) = members::create_owner(
         &txn,
         &app.key,
+        new,
         &pending.company,
         app.settings.default_rate_paise,
         now,
     )
-    .await?;
-    membership::ActiveModel {
-        tenant_id: Set(tenant.id),
-        user_id: Set(user.id),
-        role: Set(Role::Owner.as_str().into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
     .await?;
     let actor = actor.in_tenant(tenant.id).as_user(user.id, &user.email);
     audit::record(
