@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev)
+# Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev,
+# headless Chromium)
 # on 127.0.0.1, reuses whatever already runs, plus espeak-ng, cmake and the offline Whisper model,
 # then: fmt check, clippy, and the test suite (nextest, installed when missing; built with the
 # `whisper` feature) on the embedded default and on PG + Redis + s3s-fs.
@@ -78,6 +79,21 @@ if ! curl -sf http://127.0.0.1:1080/healthz >/dev/null 2>&1; then
   (cd "$TOOLS" && nohup maildev --ip 127.0.0.1 -s 1025 -w 1080 >"$TOOLS/maildev.log" 2>&1 &)
   wait_for maildev curl -sf http://127.0.0.1:1080/healthz
 fi
+
+# --- headless Chromium (the browser tests share this one browser over CDP) ----------------------
+export CALY_TEST_CHROMIUM="${CALY_TEST_CHROMIUM:-http://127.0.0.1:9222}"
+if ! curl -sf "$CALY_TEST_CHROMIUM/json/version" >/dev/null 2>&1; then
+  command -v chromium >/dev/null || apt_install chromium
+  rm -rf "$TOOLS/chromium-profile"
+  # As root: --no-sandbox. The background-networking flags keep it off the (closed) internet.
+  (cd "$TOOLS" && nohup chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-dev-shm-usage --autoplay-policy=no-user-gesture-required --mute-audio \
+    --remote-debugging-address=127.0.0.1 --remote-debugging-port=9222 \
+    --user-data-dir="$TOOLS/chromium-profile" about:blank >"$TOOLS/chromium.log" 2>&1 &)
+  wait_for Chromium curl -sf "$CALY_TEST_CHROMIUM/json/version"
+fi
+rm -rf "${CARGO_TARGET_DIR}/tmp/screenshots"
 
 # --- espeak-ng (offline text-to-speech; the voice tests speak through it) -------------------
 command -v espeak-ng >/dev/null || apt_install espeak-ng

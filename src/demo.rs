@@ -27,6 +27,37 @@ pub struct DemoTenant {
     pub exotel_token: String,
     /// The api's base URL.
     pub base_url: String,
+    /// The demo owner's sign-in email for the web app (absent in files of older versions).
+    #[serde(default)]
+    pub login_email: Option<String>,
+    /// The demo owner's password.
+    #[serde(default)]
+    pub login_password: Option<String>,
+}
+
+/// The demo owner's address.
+const DEMO_EMAIL: &str = "owner@demo.caly.local";
+
+/// Creates the demo tenant's owner, who signs in to the web app, with a random password.
+async fn create_demo_owner(app: &App, tenant: i64) -> anyhow::Result<(String, String)> {
+    use caly_core::tenancy::accounts::{Role, members, passwords};
+    // Random, long and mixed: it passes the password rule without a word list.
+    let password = format!("Demo-{}-9x", caly_core::platform::crypto::random_token(""));
+    let hash = passwords::hash(&SecretString::from(password.clone())).await?;
+    let now = Utc::now();
+    let user = members::insert_user(
+        &app.db,
+        members::NewUser {
+            email: DEMO_EMAIL,
+            name: "Demo Owner",
+            password_hash: Some(hash),
+            google_sub: None,
+        },
+        now,
+    )
+    .await?;
+    members::add_membership(&app.db, tenant, user.id, Role::Owner, now).await?;
+    Ok((DEMO_EMAIL.to_string(), password))
 }
 
 /// Where the demo tenant's credentials are kept.
@@ -99,6 +130,7 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
                 Utc::now(),
             )
             .await?;
+            let (login_email, login_password) = create_demo_owner(app, created.tenant.id).await?;
             let demo = DemoTenant {
                 tenant_id: created.tenant.id,
                 api_key: created.api_key.expose_secret().to_string(),
@@ -106,6 +138,8 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
                 exotel_key,
                 exotel_token,
                 base_url: base.clone(),
+                login_email: Some(login_email),
+                login_password: Some(login_password),
             };
             tokio::fs::write(&path, serde_json::to_string_pretty(&demo)?).await?;
             #[cfg(unix)]
@@ -123,8 +157,9 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
     );
     if !first_start {
         // Credentials are shown once; later starts only say where they are kept.
+        println!("open {base}/login and sign in as the demo owner");
         println!(
-            "demo tenant {}: its API key and webhook URLs are in {} (readable by you only)",
+            "demo tenant {}: its login, API key and webhook URLs are in {} (readable by you only)",
             demo.tenant_id,
             path.display()
         );
@@ -136,6 +171,15 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
         "demo tenant {} created; shown this once, kept in {} (mode 0600)",
         demo.tenant_id,
         path.display()
+    );
+    println!("  sign in:   {base}/login");
+    println!(
+        "    email:    {}",
+        demo.login_email.as_deref().unwrap_or_default()
+    );
+    println!(
+        "    password: {}",
+        demo.login_password.as_deref().unwrap_or_default()
     );
     println!("  API key:   {}", demo.api_key);
     let secret = SecretString::from(demo.webhook_secret.clone());

@@ -45,14 +45,65 @@ pub(crate) fn call_id(raw: &str) -> Result<CallId, ApiError> {
     crate::body::path_id(raw, "call").map(CallId)
 }
 
-#[derive(Deserialize)]
-struct ListParams {
-    state: Option<String>,
-    channel: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    page: Option<u64>,
-    per_page: Option<u64>,
+/// The call list's query: its filters and page. Empty values mean no filter (an HTML form sends
+/// every field).
+#[derive(Deserialize, Default)]
+pub(crate) struct ListParams {
+    pub state: Option<String>,
+    pub channel: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub intent: Option<String>,
+    pub outcome: Option<String>,
+    pub caller: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ListParams {
+    /// The filter these parameters ask for, or a 400 naming the bad one.
+    pub(crate) fn filter(&self) -> Result<CallFilter, ApiError> {
+        let intent = given(&self.intent)
+            .map(|name| {
+                let fine = name.len() <= 64
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit());
+                fine.then(|| name.to_string()).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_intent",
+                        "'intent' must be an intent name like order_status.",
+                    )
+                })
+            })
+            .transpose()?;
+        let outcome = given(&self.outcome)
+            .map(|name| {
+                calls::OUTCOMES
+                    .contains(&name)
+                    .then(|| name.to_string())
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_outcome",
+                            format!("'outcome' must be one of {}.", calls::OUTCOMES.join(", ")),
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(CallFilter {
+            state: call_state(given(&self.state))?,
+            channel: channel(given(&self.channel))?,
+            from: ist_date("from", given(&self.from))?,
+            to: ist_date("to", given(&self.to))?,
+            intent,
+            outcome,
+            caller: given(&self.caller).map(str::to_string),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -98,12 +149,7 @@ async fn list_calls(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params: ListParams = query(raw)?;
-    let filter = CallFilter {
-        state: call_state(params.state.as_deref())?,
-        channel: channel(params.channel.as_deref())?,
-        from: ist_date("from", params.from.as_deref())?,
-        to: ist_date("to", params.to.as_deref())?,
-    };
+    let filter = params.filter()?;
     let page = PageRequest::new(params.page, params.per_page)?;
     let calls = calls::list_calls(&app.db, TenantId(tenant.id), &filter, page).await?;
     Ok(Json(json!(calls)))

@@ -4,7 +4,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use caly_core::platform::settings::Settings;
+use caly_core::platform::settings::{Settings, StorageSettings};
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -58,8 +58,27 @@ pub fn layers(settings: &Settings) -> ServiceBuilder<Hygiene> {
         .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(always(header::X_FRAME_OPTIONS, "DENY"))
         .layer(always(header::REFERRER_POLICY, "no-referrer"))
-        .layer(always(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            HeaderValue::from_str(&content_security_policy(settings))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
         ))
+}
+
+/// Everything from Caly's own origin only; recordings may also play from the object store's
+/// public origin, where their signed links point.
+pub fn content_security_policy(settings: &Settings) -> String {
+    let media = match &settings.storage {
+        StorageSettings::Local { .. } => String::new(),
+        StorageSettings::S3(s3) => match s3.public_endpoint.as_deref().or(s3.endpoint.as_deref()) {
+            Some(endpoint) => url::Url::parse(endpoint)
+                .map(|u| format!(" {}", u.origin().ascii_serialization()))
+                .unwrap_or_default(),
+            None => " https://*.amazonaws.com".into(),
+        },
+    };
+    format!(
+        "default-src 'self'; media-src 'self'{media}; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'self'"
+    )
 }

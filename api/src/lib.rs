@@ -25,6 +25,7 @@ mod tasks;
 mod teams;
 mod turns;
 mod voice;
+mod web;
 
 pub use error::ApiError;
 
@@ -67,6 +68,7 @@ pub fn build(app: App) -> Router {
         .merge(admin::router())
         .merge(google::router())
         .merge(operator::router())
+        .merge(web::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::with_request_id))
         .layer(hygiene)

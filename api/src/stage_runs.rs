@@ -29,11 +29,11 @@ pub(crate) fn router() -> Router<ApiState> {
 /// not widen a bulk retry).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Filters {
-    stage: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    error_contains: Option<String>,
+pub(crate) struct Filters {
+    pub stage: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub error_contains: Option<String>,
 }
 
 /// The list's query string: the filters and paging (flat: query strings cannot nest).
@@ -66,7 +66,7 @@ fn instant(
     .transpose()
 }
 
-fn filter(
+pub(crate) fn filter(
     app: &App,
     tenant: TenantId,
     f: Filters,

@@ -23,6 +23,7 @@ pub mod stage_run;
 pub mod status;
 pub mod store_profile;
 pub mod task;
+pub mod task_event;
 pub mod team;
 pub mod team_member;
 pub mod tenant;

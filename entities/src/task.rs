@@ -36,6 +36,8 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     /// The person who closed it (none when closed by an API key or before this was kept).
     pub closed_by: Option<i64>,
+    /// The staff member it is assigned to, if anyone.
+    pub assignee_id: Option<i64>,
 }
 
 /// No ORM relations.

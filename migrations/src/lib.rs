@@ -22,6 +22,7 @@ mod m20261203_000003_onboarding;
 mod m20261203_000004_worker_heartbeats;
 mod m20261203_000005_attribution;
 mod m20261203_000006_credit_limit;
+mod m20261203_000007_task_activity;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_worker_heartbeats::Migration),
             Box::new(m20261203_000005_attribution::Migration),
             Box::new(m20261203_000006_credit_limit::Migration),
+            Box::new(m20261203_000007_task_activity::Migration),
         ]
     }
 }

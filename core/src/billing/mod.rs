@@ -4,7 +4,9 @@
 
 pub mod charge;
 pub mod ledger;
+pub mod money;
 pub mod rates;
+pub mod summary;
 
 pub use charge::{ChargeOutcome, charge_call};
 pub use ledger::{BalanceCheck, balance_check, list_entries};

@@ -10,6 +10,7 @@ pub mod proof_failures;
 mod queries;
 pub mod recordings;
 pub mod state;
+pub mod task_activity;
 pub mod tasks;
 pub mod transcript;
 pub mod turn_audio;
@@ -17,5 +18,6 @@ pub mod turns;
 pub mod voice;
 
 pub use queries::{
-    CallDetail, CallFilter, call_detail, find_call, find_call_by_sid, find_recording, list_calls,
+    CallDetail, CallFilter, OUTCOMES, call_detail, count_outcomes, find_call, find_call_by_sid,
+    find_recording, known_intents, list_calls,
 };

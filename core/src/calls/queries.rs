@@ -7,10 +7,13 @@ use crate::platform::pagination::{Page, PageRequest, paginate};
 use crate::platform::time;
 use crate::{CallState, CoreError};
 use caly_entities::status::{Channel, LedgerKind};
-use caly_entities::{call, ledger_entry, raw_event, recording, stage_run};
+use caly_entities::{call, ledger_entry, raw_event, recording, stage_run, turn};
 use caly_jobs::{CallId, TenantId};
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::Serialize;
 
 /// Filters for listing calls. Dates are IST calendar days, inclusive, of the day each call
@@ -25,6 +28,68 @@ pub struct CallFilter {
     pub from: Option<NaiveDate>,
     /// Last IST day.
     pub to: Option<NaiveDate>,
+    /// Only calls with a turn of this intent (`order_status`, `returns`, …).
+    pub intent: Option<String>,
+    /// Only calls that ended this way: `resolved`, `handed_off` or `callback`.
+    pub outcome: Option<String>,
+    /// Only calls from a number containing these digits (other characters are ignored; a
+    /// leading trunk `0` or country code `91` in a 11–12 digit search is dropped).
+    pub caller: Option<String>,
+}
+
+/// The call outcomes a list can be filtered by.
+pub const OUTCOMES: [&str; 3] = ["resolved", "handed_off", "callback"];
+
+impl CallFilter {
+    /// The digits to look for in the caller's number, if the search has any.
+    pub fn caller_digits(&self) -> Option<String> {
+        let digits: String = self
+            .caller
+            .as_deref()?
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let local = match digits.len() {
+            11 if digits.starts_with('0') => &digits[1..],
+            12 if digits.starts_with("91") => &digits[2..],
+            _ => &digits[..],
+        };
+        (!local.is_empty()).then(|| local.to_string())
+    }
+
+    /// The tenant's calls this filter keeps, unordered.
+    pub fn select(&self, tenant: TenantId) -> Select<call::Entity> {
+        let mut query = call::Entity::find().filter(call::Column::TenantId.eq(tenant.0));
+        if let Some(state) = self.state {
+            query = query.filter(call::Column::State.eq(state));
+        }
+        if let Some(channel) = self.channel {
+            query = query.filter(call::Column::Channel.eq(channel));
+        }
+        if let Some(from) = self.from {
+            query = query.filter(call::Column::HappenedAt.gte(time::ist_day_start(from)));
+        }
+        if let Some(to) = self.to.and_then(|d| d.succ_opt()) {
+            query = query.filter(call::Column::HappenedAt.lt(time::ist_day_start(to)));
+        }
+        if let Some(outcome) = &self.outcome {
+            query = query.filter(call::Column::Outcome.eq(outcome.as_str()));
+        }
+        if let Some(intent) = &self.intent {
+            let with_intent = Query::select()
+                .column(turn::Column::CallId)
+                .from(turn::Entity)
+                .and_where(turn::Column::TenantId.eq(tenant.0))
+                .and_where(turn::Column::Intent.eq(intent.as_str()))
+                .to_owned();
+            query = query.filter(call::Column::Id.in_subquery(with_intent));
+        }
+        if let Some(digits) = self.caller_digits() {
+            // Digits only: nothing in the pattern can be a LIKE wildcard.
+            query = query.filter(call::Column::FromNumber.like(format!("%{digits}%")));
+        }
+        query
+    }
 }
 
 /// Lists a tenant's calls, newest first.
@@ -34,23 +99,45 @@ pub async fn list_calls(
     filter: &CallFilter,
     page: PageRequest,
 ) -> Result<Page<call::Model>, CoreError> {
-    let mut query = call::Entity::find().filter(call::Column::TenantId.eq(tenant.0));
-    if let Some(state) = filter.state {
-        query = query.filter(call::Column::State.eq(state));
-    }
-    if let Some(channel) = filter.channel {
-        query = query.filter(call::Column::Channel.eq(channel));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(call::Column::HappenedAt.gte(time::ist_day_start(from)));
-    }
-    if let Some(to) = filter.to.and_then(|d| d.succ_opt()) {
-        query = query.filter(call::Column::HappenedAt.lt(time::ist_day_start(to)));
-    }
-    let query = query
+    let query = filter
+        .select(tenant)
         .order_by_desc(call::Column::HappenedAt)
         .order_by_desc(call::Column::Id);
     paginate(db, query, page).await
+}
+
+/// How many of the filtered calls ended each way (`None`: not ended, or no outcome recorded).
+pub async fn count_outcomes(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &CallFilter,
+) -> Result<Vec<(Option<String>, i64)>, CoreError> {
+    Ok(filter
+        .select(tenant)
+        .select_only()
+        .column(call::Column::Outcome)
+        .column_as(call::Column::Id.count(), "n")
+        .group_by(call::Column::Outcome)
+        .into_tuple::<(Option<String>, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// The intents the tenant's turns have had, for the call list's filter.
+pub async fn known_intents(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<String>, CoreError> {
+    Ok(turn::Entity::find()
+        .select_only()
+        .column(turn::Column::Intent)
+        .filter(turn::Column::TenantId.eq(tenant.0))
+        .filter(turn::Column::Intent.is_not_null())
+        .distinct()
+        .order_by_asc(turn::Column::Intent)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
 }
 
 /// A call with everything known about it.

@@ -71,6 +71,19 @@ pub async fn list_tasks(
     paginate(db, query.order_by_desc(task::Column::Id), page).await
 }
 
+/// One of the tenant's tasks.
+pub async fn find_task(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: i64,
+) -> Result<task::Model, CoreError> {
+    task::Entity::find_by_id(id)
+        .filter(task::Column::TenantId.eq(tenant.0))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("task"))
+}
+
 /// Closes one of the tenant's tasks with staff's `note`, recording who closed it (`closed_by`, a
 /// user). Closing a closed task changes nothing.
 pub async fn close_task(
@@ -89,7 +102,7 @@ pub async fn close_task(
         ))
         .into());
     }
-    task::Entity::update_many()
+    let closed = task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(CLOSED))
         .col_expr(task::Column::Note, Expr::value(note))
         .col_expr(task::Column::ClosedAt, Expr::value(now))
@@ -99,9 +112,9 @@ pub async fn close_task(
         .filter(task::Column::Status.eq(OPEN))
         .exec(db)
         .await?;
-    task::Entity::find_by_id(id)
-        .filter(task::Column::TenantId.eq(tenant.0))
-        .one(db)
-        .await?
-        .ok_or(CoreError::NotFound("task"))
+    if closed.rows_affected == 1 {
+        let closing = crate::calls::task_activity::CLOSED;
+        crate::calls::task_activity::record(db, tenant, id, closed_by, closing, note, now).await?;
+    }
+    find_task(db, tenant, id).await
 }

@@ -122,3 +122,29 @@ mod tests {
         assert_eq!(parse_exotel_time(""), None);
     }
 }
+
+/// A moment as a person in India reads it: `3 Dec 2026, 14:05 IST`.
+pub fn ist_text(at: DateTime<Utc>) -> String {
+    at.with_timezone(&ist())
+        .format("%-d %b %Y, %H:%M IST")
+        .to_string()
+}
+
+/// A moment's IST time of day with seconds: `14:05:09`.
+pub fn ist_clock(at: DateTime<Utc>) -> String {
+    at.with_timezone(&ist()).format("%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod ist_text_tests {
+    use super::*;
+
+    #[test]
+    fn moments_read_in_ist() {
+        let at = DateTime::parse_from_rfc3339("2026-12-03T18:35:09Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(ist_text(at), "4 Dec 2026, 00:05 IST");
+        assert_eq!(ist_clock(at), "00:05:09");
+    }
+}

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod browser;
 pub mod exotel;
 pub mod infra;
 pub mod oidc;

@@ -1,0 +1,510 @@
+//! The web app in a real headless Chromium (one shared browser, a fresh context per test): the
+//! whole story of a new store — sign up with the mailed code, onboard against the Shopify and
+//! Exotel contract servers, take a call answered by the agent, and find it on `/calls` with its
+//! recording playing real audio, its conversation, and its charge in billing — plus filters, the
+//! task inbox, role limits, a phone's viewport and a session that expired. Screenshots of the
+//! main pages land in `target/tmp/screenshots/`.
+
+use crate::support::accounts::{PASSWORD, code_in, fresh_email, mail_to};
+use crate::support::browser::Tab;
+use crate::support::exotel::ACCOUNT_SID;
+use crate::support::shopify::fake_shopify;
+use crate::support::voicebot::{FakeVoicebot, ScriptedEars};
+use crate::support::{Backend, Options, TestApp};
+use caly_core::integrations::shopify::local::ALL_SCOPES;
+use caly_core::integrations::speech::{Encoding, Espeak, Speech};
+use caly_core::tenancy::accounts::Role;
+use caly_core::voice::VoiceSettings;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SHOPIFY_TOKEN: &str = "shpat_browser";
+
+/// A voice-ready app that hears the caller's two sentences.
+async fn voice_app() -> TestApp {
+    let heard = ["Where is my order 1004?", "No thanks, that's all. Bye!"];
+    let ears = Arc::new(ScriptedEars::new(&heard, Duration::ZERO));
+    let speech = Speech::with(Some(ears), Some(Arc::new(Espeak::default())));
+    TestApp::spawn_opts(
+        Backend::Embedded,
+        Options {
+            speech: Some(speech),
+            voice: Some(VoiceSettings::default()),
+            smtp: true,
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// The value of an input on the page.
+async fn value_of(tab: &Tab, selector: &str) -> String {
+    let script = format!("document.querySelector({}).value", json!(selector));
+    tab.eval(&script)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Waits for the form's status line to say it worked, or fails with what it said.
+async fn succeeded(tab: &Tab, form: &str) {
+    let status = format!("{form} .status");
+    let condition = format!(
+        "(function(){{var s=document.querySelector({}); return s && (s.classList.contains('ok') || s.classList.contains('error'));}})()",
+        json!(status)
+    );
+    tab.wait_for(&condition, &format!("{form} to finish")).await;
+    let class = tab
+        .eval(&format!(
+            "document.querySelector({}).className",
+            json!(status)
+        ))
+        .await;
+    assert!(
+        class.as_str().unwrap().contains("ok"),
+        "{form}: {}",
+        tab.text(&status).await
+    );
+    // The page reloads to show the change: wait for the new document.
+    tab.eval("window.__before_reload = true").await;
+    tab.wait_for(
+        "!window.__before_reload && document.readyState === 'complete'",
+        "the page to reload",
+    )
+    .await;
+}
+
+/// One voice call through the Voicebot socket at `url`: greeted, asks for order 1004, says bye.
+async fn a_call(url: &str, sid: &str) {
+    let mut bot = FakeVoicebot::connect(url, None).await;
+    bot.start(sid, "+919812345678", Encoding::Pcm16, 8000, false)
+        .await;
+    let greeting = bot.until_mark(Duration::from_secs(10)).await;
+    let mark = greeting.last().unwrap().message["mark"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bot.echo_mark(&mark).await;
+    bot.utter("Where is my order one zero zero four").await;
+    let reply = bot.until_mark(Duration::from_secs(20)).await;
+    bot.echo_mark("turn-1").await;
+    assert!(!reply.is_empty());
+    bot.utter("No thanks, that's all, bye").await;
+    let goodbye = bot.until_mark(Duration::from_secs(20)).await;
+    let mark = goodbye.last().unwrap().message["mark"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bot.echo_mark(&mark).await;
+    bot.until_closed(Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn a_new_store_signs_up_onboards_takes_a_call_and_sees_hears_and_pays_for_it() {
+    let t = voice_app().await;
+    let tab = Tab::open(&t.base).await;
+
+    // 1. Sign up; the code comes from the delivered mail.
+    let email = fresh_email("owner");
+    tab.goto("/signup").await;
+    tab.fill("#company", "Kesar <Ethnic> & Co").await;
+    tab.fill("#name", "Asha Rao").await;
+    tab.fill("#signup-email", &email).await;
+    tab.fill("#password", PASSWORD).await;
+    tab.fill("#password2", PASSWORD).await;
+    tab.screenshot("signup").await;
+    tab.click("#signup button[type=submit]").await;
+    tab.wait_for(
+        "!document.querySelector('#verify-step').classList.contains('hidden')",
+        "the code step",
+    )
+    .await;
+    let code = code_in(&mail_to(&email, "sign-up code").await.1);
+    assert_eq!(
+        value_of(&tab, "#verify-email").await,
+        email,
+        "the address is carried over"
+    );
+    tab.fill("#code", &code).await;
+    tab.click("#verify button[type=submit]").await;
+    tab.wait_path("/onboarding").await;
+    assert!(
+        tab.text(".store").await.contains("Kesar <Ethnic> & Co"),
+        "the store's name, as text"
+    );
+
+    // 2. Onboard against the contract servers.
+    let store = fake_shopify(SHOPIFY_TOKEN, &ALL_SCOPES).await;
+    tab.fill("#shop", "kesar.myshopify.com").await;
+    tab.fill("#token", SHOPIFY_TOKEN).await;
+    tab.eval(
+        "document.querySelectorAll('#shopify-form details').forEach(function(d){d.open=true})",
+    )
+    .await;
+    tab.fill("#api_url", &store.base).await;
+    tab.click("#shopify-form button[type=submit]").await;
+    succeeded(&tab, "#shopify-form").await;
+    tab.wait_for("document.querySelector('#step-shopify').innerText.includes('Connected to kesar.myshopify.com')", "Shopify shown connected").await;
+    tab.fill("#account_sid", ACCOUNT_SID).await;
+    tab.fill("#api_key", "exo-key").await;
+    tab.fill("#api_token", "exo-token").await;
+    tab.choose("#region", "in").await;
+    tab.click("#exotel-form button[type=submit]").await;
+    succeeded(&tab, "#exotel-form").await;
+    tab.wait_for("document.querySelector('#ready')", "the ready step")
+        .await;
+    tab.screenshot("onboarding-ready").await;
+    let voicebot = value_of(&tab, "#url-voicebot").await;
+    let status_url = value_of(&tab, "#url-status").await;
+    let passthru = value_of(&tab, "#url-passthru-after").await;
+    assert!(voicebot.starts_with("ws://"), "{voicebot}");
+    assert_eq!(value_of(&tab, "#url-passthru-first").await, passthru);
+    assert!(status_url.ends_with("/status"), "{status_url}");
+    assert!(tab.count("button[data-copy='#url-voicebot']").await == 1);
+
+    // 3. A shopper calls; the agent answers; Exotel reports the call's end.
+    let sid = format!("web{}", uuid::Uuid::new_v4().simple());
+    a_call(&voicebot, &sid).await;
+    let passthru_answer = t
+        .client
+        .get(format!(
+            "{passthru}?CallSid={sid}&CallFrom=09812345678&CallTo=08047491899&Direction=incoming"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(passthru_answer.status().as_u16() < 400);
+    let ended = json!({"CallSid": sid, "Status": "completed", "ConversationDuration": 61, "From": "09812345678"});
+    let answer = t
+        .client
+        .post(&status_url)
+        .json(&ended)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    t.drain().await;
+
+    // 4. The call is on /calls.
+    tab.goto("/calls").await;
+    tab.wait_for(
+        "document.querySelectorAll('#calls tbody tr').length === 1",
+        "one call listed",
+    )
+    .await;
+    assert!(tab.text("#calls").await.contains("+919812345678"));
+    tab.screenshot("calls").await;
+    tab.click("#calls tbody tr a").await;
+    tab.wait_for("location.pathname.startsWith('/calls/')", "the call's page")
+        .await;
+    tab.loaded().await;
+
+    // 5. Its recording plays, and it is real audio, not silence.
+    tab.wait_for(
+        "document.querySelector('audio[data-recording=caly]')",
+        "Caly's recording",
+    )
+    .await;
+    let played = tab
+        .eval(
+            "(async function(){ var a=document.querySelector('audio[data-recording=caly]'); a.muted=true; await a.play(); \
+             var start=Date.now(); while (a.currentTime < 0.3 && Date.now()-start < 15000) { await new Promise(r=>setTimeout(r,50)); } \
+             a.pause(); return {time: a.currentTime, duration: isFinite(a.duration) ? a.duration : -1, error: a.error && a.error.code, state: a.readyState}; })()",
+        )
+        .await;
+    assert!(
+        played["time"].as_f64().unwrap_or(0.0) >= 0.3,
+        "the recording plays: {played}"
+    );
+    assert!(
+        played["duration"].as_f64().unwrap_or(0.0) > 1.0,
+        "a known length: {played}"
+    );
+    let heard = tab
+        .eval(
+            "(async function(){ var a=document.querySelector('audio[data-recording=caly]'); \
+             var bytes=await (await fetch(a.currentSrc)).arrayBuffer(); \
+             var audio=await new OfflineAudioContext(1, 8000, 8000).decodeAudioData(bytes); var peak=0; \
+             for (var c=0;c<audio.numberOfChannels;c++){ var d=audio.getChannelData(c); for (var i=0;i<d.length;i++) peak=Math.max(peak,Math.abs(d[i])); } \
+             return peak; })()",
+        )
+        .await;
+    assert!(heard.as_f64().unwrap() > 0.05, "not silence: peak {heard}");
+
+    // 6. Its conversation is shown, turn by turn, with agent and intent.
+    let conversation = tab.text("#conversation").await;
+    assert!(conversation.contains("1004"), "{conversation}");
+    assert!(tab.count("#conversation .turn").await >= 2);
+    assert!(
+        tab.text("#conversation .intent").await.contains("order"),
+        "{conversation}"
+    );
+    assert!(
+        tab.count(".replay").await > 0,
+        "the owner may replay stages"
+    );
+    tab.screenshot("call-detail").await;
+
+    // 7. Its charge is in billing: 61 s is two minutes at ₹30.
+    assert!(tab.text("#charge").await.contains("₹60.00"));
+    tab.goto("/billing").await;
+    assert_eq!(tab.text("#balance").await, "₹60.00");
+    assert!(tab.text("#ledger").await.contains("₹60.00"));
+    assert!(tab.text("#months").await.contains("₹60.00"));
+    tab.screenshot("billing").await;
+    tab.close().await;
+    t.stop().await;
+}
+
+/// Signs `email` in through the sign-in page and waits for `next`.
+async fn sign_in(tab: &Tab, email: &str, next: &str) {
+    let path: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    tab.goto(&format!("/login?next={path}")).await;
+    tab.fill("#email", email).await;
+    tab.fill("#password", PASSWORD).await;
+    tab.click("form[data-login] button[type=submit]").await;
+    tab.wait_path(next).await;
+}
+
+/// Text conversations on the test tenant: one asking where an order is, and one cancelling an
+/// order (verified by its PIN code), which leaves a cancellation task for staff.
+async fn two_conversations(t: &TestApp) -> (i64, i64) {
+    crate::turns::connect(t).await;
+    let order = crate::turns::open(t).await;
+    crate::turns::say(t, order, "where is my order 1004").await;
+    let cancel =
+        crate::web_pages::a_cancellation(t, "+919900000002", "order cancel karna hai, order 1002")
+            .await;
+    (order, cancel)
+}
+
+#[tokio::test]
+async fn filters_narrow_the_call_list_and_keep_their_values() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let (order, person) = two_conversations(&t).await;
+    let owner = t.add_user(Role::Owner).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &owner.email, "/calls").await;
+    assert_eq!(tab.count("#calls tbody tr").await, 2);
+    assert_eq!(tab.text("#count-total").await, "2");
+
+    tab.fill("#caller", "99000 00002").await;
+    tab.click("form.autosubmit button[type=submit]").await;
+    tab.wait_for("location.search.includes('caller=')", "the search applied")
+        .await;
+    tab.loaded().await;
+    assert_eq!(tab.count("#calls tbody tr").await, 1);
+    assert!(tab.text("#calls").await.contains("+919900000002"));
+    assert_eq!(
+        value_of(&tab, "#caller").await,
+        "99000 00002",
+        "the filter keeps its value"
+    );
+
+    tab.goto("/calls").await;
+    tab.choose("#intent", "order_status").await;
+    tab.wait_for(
+        "location.search.includes('intent=order_status')",
+        "the intent filter",
+    )
+    .await;
+    tab.loaded().await;
+    let listed = tab.eval("Array.from(document.querySelectorAll('#calls tbody a')).map(a => a.getAttribute('href'))").await;
+    assert_eq!(
+        listed,
+        json!([format!("/calls/{order}")]),
+        "only the order call"
+    );
+    tab.screenshot("calls-filtered").await;
+
+    tab.goto("/calls?channel=phone").await;
+    assert_eq!(tab.count("#calls tbody tr").await, 0);
+    assert!(tab.text(".empty").await.contains("No calls match"));
+    let _ = person;
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn staff_assign_comment_on_and_close_a_task_and_see_who_did_what() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    two_conversations(&t).await;
+    let (code, tasks) = t.api_get("/api/v1/tasks").await;
+    assert_eq!(code, 200);
+    let task = tasks["items"][0]["id"]
+        .as_i64()
+        .expect("the cancellation became a task");
+    let agent = t.add_user(Role::Agent).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &agent.email, "/tasks").await;
+    let card = format!("#task-{task}");
+    tab.click(&format!("{card} summary")).await;
+    tab.choose(&format!("#assignee-{task}"), &agent.id.to_string())
+        .await;
+    tab.click(&format!("{card} form.assign button")).await;
+    succeeded(&tab, &format!("{card} form.assign")).await;
+    tab.loaded().await;
+    tab.wait_for(
+        &format!("document.querySelector('{card} .assignee').innerText === 'Test agent'"),
+        "the assignee",
+    )
+    .await;
+
+    tab.click(&format!("{card} summary")).await;
+    tab.fill(&format!("#comment-{task}"), "Called <back>, no answer")
+        .await;
+    tab.click(&format!("{card} form.comment button")).await;
+    succeeded(&tab, &format!("{card} form.comment")).await;
+    tab.loaded().await;
+    tab.wait_for(
+        &format!("document.querySelector('{card} .comment')"),
+        "the comment",
+    )
+    .await;
+
+    // An empty note is refused inline, before anything is sent.
+    tab.click(&format!("{card} summary")).await;
+    tab.click(&format!("{card} form.close button")).await;
+    tab.wait_for(
+        &format!("document.querySelector('#note-{task}').getAttribute('aria-invalid') === 'true'"),
+        "the inline error",
+    )
+    .await;
+    tab.fill(&format!("#note-{task}"), "Cancelled in Shopify")
+        .await;
+    tab.click(&format!("{card} form.close button")).await;
+    succeeded(&tab, &format!("{card} form.close")).await;
+
+    tab.goto("/tasks?status=all").await;
+    let history = tab.text(&card).await;
+    assert!(
+        history.contains("Test agent assigned it to Test agent"),
+        "{history}"
+    );
+    assert!(
+        history.contains("commented: Called <back>, no answer"),
+        "{history}"
+    );
+    assert!(
+        history.contains("closed it: Cancelled in Shopify"),
+        "{history}"
+    );
+    tab.screenshot("tasks").await;
+    let (_, closed) = t.api_get(&format!("/api/v1/tasks/{task}")).await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closed_by"], agent.id);
+    assert_eq!(closed["history"].as_array().unwrap().len(), 3, "{closed}");
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_admin_pages_and_no_replay_buttons() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let (order, _) = two_conversations(&t).await;
+    let viewer = t.add_user(Role::Viewer).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &viewer.email, &format!("/calls/{order}")).await;
+    assert_eq!(tab.count(".replay").await, 0, "no replay buttons");
+    assert_eq!(tab.count(".tool-calls").await, 0, "no tool calls");
+    let nav = tab.text("nav.nav").await;
+    assert!(
+        nav.contains("Calls") && !nav.contains("System health") && !nav.contains("API keys"),
+        "{nav}"
+    );
+    for page in [
+        "/admin/health",
+        "/admin/stage-runs",
+        "/admin/audit",
+        "/settings/api-keys",
+        "/onboarding",
+    ] {
+        tab.goto(page).await;
+        assert_eq!(tab.text("h1").await, "Not for your role", "{page}");
+    }
+    tab.screenshot("viewer-forbidden").await;
+    tab.close().await;
+
+    // An admin on the same call sees both.
+    let admin = t.add_user(Role::Admin).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &admin.email, &format!("/calls/{order}")).await;
+    assert!(tab.count(".replay").await > 0);
+    assert!(tab.count(".tool-calls").await > 0);
+    tab.click(".replay").await;
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_every_main_page_fits_the_screen() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let (order, _) = two_conversations(&t).await;
+    let owner = t.add_user(Role::Owner).await;
+    let tab = Tab::open(&t.base).await;
+    tab.viewport(390, 844, true).await;
+    sign_in(&tab, &owner.email, "/calls").await;
+    for (page, name) in [
+        ("/calls".to_string(), "mobile-calls"),
+        (format!("/calls/{order}"), "mobile-call-detail"),
+        ("/tasks".to_string(), "mobile-tasks"),
+        ("/billing".to_string(), "mobile-billing"),
+        ("/settings/team".to_string(), "mobile-team"),
+        ("/admin/health".to_string(), "mobile-health"),
+    ] {
+        tab.goto(&page).await;
+        let widths: Value = tab
+            .eval("[document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "{page} scrolls sideways: {widths}"
+        );
+        tab.screenshot(name).await;
+    }
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_signs_in_again_and_returns_to_the_same_page() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let owner = t.add_user(Role::Owner).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &owner.email, "/billing?page=1").await;
+    // The access cookie is gone (expired); the refresh cookie is still there.
+    tab.eval("document.cookie.length").await;
+    let cookies = json!({"name": "caly_session", "url": t.base});
+    tab.cdp("Network.deleteCookies", cookies).await;
+    tab.goto("/settings/team").await;
+    tab.wait_path("/settings/team").await;
+    assert_eq!(tab.text("h1").await, "Team");
+
+    // Signed out entirely: to the sign-in page, then back to the page asked for.
+    tab.click("[data-logout]").await;
+    tab.wait_path("/login").await;
+    tab.goto("/tasks?status=closed").await;
+    tab.wait_for("location.pathname === '/login'", "the sign-in page")
+        .await;
+    assert!(
+        tab.url().await.contains("next=%2Ftasks%3Fstatus%3Dclosed"),
+        "{}",
+        tab.url().await
+    );
+    tab.fill("#email", &owner.email).await;
+    tab.fill("#password", "not the password").await;
+    tab.click("form[data-login] button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('form[data-login] .status.error')",
+        "the error",
+    )
+    .await;
+    tab.screenshot("login-error").await;
+    tab.fill("#password", PASSWORD).await;
+    tab.click("form[data-login] button[type=submit]").await;
+    tab.wait_path("/tasks?status=closed").await;
+    tab.close().await;
+    t.stop().await;
+}
