@@ -103,8 +103,9 @@ pub async fn read_demo() -> Option<DemoTenant> {
     serde_json::from_str(&text).ok()
 }
 
-/// Creates the demo tenant on first start and prints how to use Caly; returns it.
-pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTenant> {
+/// Creates the demo tenant on first start and prints how to use Caly; returns it, and whether
+/// this was the first start.
+pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<(DemoTenant, bool)> {
     let path = demo_file(&app.settings);
     let base = app
         .settings
@@ -165,7 +166,7 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
         );
         println!("try:  cargo run --release -- simulate --calls 20");
         println!("      cargo run --release -- chat --caller +919812345678");
-        return Ok(demo);
+        return Ok((demo, false));
     }
     println!(
         "demo tenant {} created; shown this once, kept in {} (mode 0600)",
@@ -192,5 +193,5 @@ pub async fn announce(app: &App, address: SocketAddr) -> anyhow::Result<DemoTena
         demo.api_key
     );
     println!("      cargo run --release -- chat --caller +919812345678");
-    Ok(demo)
+    Ok((demo, true))
 }

@@ -7,6 +7,7 @@ mod bench;
 mod chat;
 mod cli;
 mod demo;
+mod demo_calls;
 mod demo_store;
 mod ops;
 mod processes;

@@ -79,10 +79,13 @@ pub async fn run_all() -> anyhow::Result<()> {
     demo::allow_local_recordings(&mut settings);
     let app = App::connect(settings, true).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
-    let demo = demo::announce(&app, listener.local_addr()?).await?;
+    let (demo, first_start) = demo::announce(&app, listener.local_addr()?).await?;
     println!("speech:\n{}", app.speech.report());
     if let Err(error) = crate::demo_store::start(&app, caly_core::TenantId(demo.tenant_id)).await {
         println!("demo store: not started ({error:#})");
+    }
+    if first_start {
+        crate::demo_calls::seed(demo);
     }
     let stop = CancellationToken::new();
     let signal_stop = stop.clone();
