@@ -508,3 +508,107 @@ async fn an_expired_session_signs_in_again_and_returns_to_the_same_page() {
     tab.close().await;
     t.stop().await;
 }
+
+/// The first link in a mail's text that starts with `prefix`.
+fn link_in(text: &str, prefix: &str) -> String {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in {text:?}"));
+    text[at..]
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_invited_colleague_joins_from_the_mail_and_resets_a_forgotten_password() {
+    let t = TestApp::spawn_opts(
+        Backend::Embedded,
+        Options {
+            smtp: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let owner = t.add_user(Role::Owner).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &owner.email, "/settings/team").await;
+    let colleague = fresh_email("colleague");
+    tab.fill("#invite-email", &colleague).await;
+    tab.choose("#invite-role", "supervisor").await;
+    tab.click("#invite-form button[type=submit]").await;
+    succeeded(&tab, "#invite-form").await;
+    assert!(
+        tab.text("#main").await.contains(&colleague),
+        "listed as waiting"
+    );
+    tab.screenshot("team").await;
+    tab.close().await;
+
+    // The colleague follows the mailed link in a browser of their own.
+    let link = link_in(
+        &mail_to(&colleague, "You are invited").await.1,
+        &format!("{}/accept-invite", t.base),
+    );
+    let tab = Tab::open(&t.base).await;
+    tab.goto(&link).await;
+    tab.fill("#name", "Meera Iyer").await;
+    tab.fill("#password", "short").await;
+    tab.click("form[data-api] button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('#password').getAttribute('aria-invalid') === 'true'",
+        "the password rule, inline",
+    )
+    .await;
+    tab.fill("#password", PASSWORD).await;
+    tab.click("form[data-api] button[type=submit]").await;
+    tab.wait_path("/calls").await;
+    assert!(tab.text(".who").await.contains("supervisor"));
+
+    // Later they forget the password: a code by mail sets a new one.
+    tab.click("[data-logout]").await;
+    tab.wait_path("/login").await;
+    tab.goto("/forgot-password").await;
+    tab.fill("#forgot-email", &colleague).await;
+    tab.click("#forgot button[type=submit]").await;
+    tab.wait_for(
+        "!document.querySelector('#reset-step').classList.contains('hidden')",
+        "the reset step",
+    )
+    .await;
+    let code = code_in(&mail_to(&colleague, "Reset your Caly password").await.1);
+    let fresh = "Kesar-Kurta-2026!";
+    tab.fill("#reset-code", &code).await;
+    tab.fill("#new-password", fresh).await;
+    tab.click("#reset-step button[type=submit]").await;
+    tab.wait_path("/login").await;
+    tab.fill("#email", &colleague).await;
+    tab.fill("#password", fresh).await;
+    tab.click("form[data-login] button[type=submit]").await;
+    // Signed in with the new password, to the start page (the calls).
+    tab.wait_path("/calls").await;
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn dark_mode_follows_the_system_setting() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let (order, _) = two_conversations(&t).await;
+    let owner = t.add_user(Role::Owner).await;
+    let tab = Tab::open(&t.base).await;
+    let background = "getComputedStyle(document.body).backgroundColor";
+    sign_in(&tab, &owner.email, &format!("/calls/{order}")).await;
+    let light = tab.eval(background).await;
+    let dark = json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]});
+    tab.cdp("Emulation.setEmulatedMedia", dark).await;
+    let darker = tab.eval(background).await;
+    assert_eq!(light, "rgb(246, 247, 249)");
+    assert_eq!(darker, "rgb(17, 20, 24)");
+    tab.screenshot("dark-call-detail").await;
+    tab.goto("/calls").await;
+    tab.screenshot("dark-calls").await;
+    tab.close().await;
+    t.stop().await;
+}

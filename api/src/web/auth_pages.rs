@@ -55,10 +55,11 @@ async fn home(MaybeSignedIn(signed_in): MaybeSignedIn) -> Response {
     }
 }
 
-fn password_field(name: &str, label: &str, autocomplete: &str) -> Markup {
+/// A new password's field (named `password`, with the id given).
+fn password_field(id: &str, label: &str, autocomplete: &str) -> Markup {
     html! {
-        label for=(name) { (label) }
-        input id=(name) name=(name) type="password" required minlength=(passwords::MIN_LENGTH)
+        label for=(id) { (label) }
+        input id=(id) name="password" type="password" required minlength=(passwords::MIN_LENGTH)
             maxlength=(passwords::MAX_LENGTH) autocomplete=(autocomplete)
             data-hint={ "At least " (passwords::MIN_LENGTH) " characters, mixing letters, digits or symbols." };
     }

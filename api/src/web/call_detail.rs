@@ -84,6 +84,7 @@ async fn detail(
         players.push((recording, url));
     }
     let admin = viewer.at_least(Role::Admin);
+    let typed = call.channel == caly_entities::status::Channel::Text;
     let mut timeline: Vec<Moment> = detail
         .raw_events
         .iter()
@@ -132,7 +133,11 @@ async fn detail(
             section.panel aria-labelledby="recording-h" {
                 h2 id="recording-h" { "Recording" }
                 @if players.is_empty() {
-                    p.empty { "No recording yet. It is stored a few seconds after the call ends." }
+                    @if typed {
+                        p.empty { "A typed conversation has no recording." }
+                    } @else {
+                        p.empty { "No recording yet. It is stored a few seconds after the call ends." }
+                    }
                 }
                 @for (recording, url) in &players {
                     figure {
@@ -157,6 +162,8 @@ async fn detail(
                     @for adjustment in &detail.adjustments {
                         p.small { "Adjusted " b { (inr(adjustment.amount_paise)) } " · " (adjustment.reason) " · " span.muted { (when(adjustment.created_at)) } }
                     }
+                } @else if typed {
+                    p.empty { "Typed conversations are not billed." }
                 } @else {
                     p.empty { "Not charged (yet): " (words(call.billing_status.as_str())) "." }
                 }
