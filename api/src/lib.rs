@@ -1,4 +1,5 @@
-//! Caly's HTTP layer (axum): Exotel webhooks and the Voicebot socket, the tenant REST API, signed object links and
+//! Caly's HTTP layer (axum): Exotel webhooks and the Voicebot socket, the tenant REST API, the web
+//! app's server-rendered pages (`web`), signed object links and
 //! health checks. Thin: it validates, persists, enqueues and answers. Depends on `caly-core`;
 //! only the `caly` binary (and tests) depend on it.
 

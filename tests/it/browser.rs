@@ -62,11 +62,17 @@ async fn succeeded(tab: &Tab, form: &str) {
             json!(status)
         ))
         .await;
-    assert!(
-        class.as_str().unwrap().contains("ok"),
-        "{form}: {}",
-        tab.text(&status).await
-    );
+    if !class.as_str().unwrap().contains("ok") {
+        let fields = format!(
+            "Array.from(document.querySelectorAll({})).map(e => (e.previousElementSibling || {{}}).name + ': ' + e.textContent)",
+            json!(format!("{form} .field-error"))
+        );
+        panic!(
+            "{form}: {} {}",
+            tab.text(&status).await,
+            tab.eval(&fields).await
+        );
+    }
     // The page reloads to show the change: wait for the new document.
     tab.eval("window.__before_reload = true").await;
     tab.wait_for(
@@ -609,6 +615,114 @@ async fn dark_mode_follows_the_system_setting() {
     tab.screenshot("dark-call-detail").await;
     tab.goto("/calls").await;
     tab.screenshot("dark-calls").await;
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_retries_failed_stages_in_bulk_from_the_operations_page() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let broken = crate::support::sid(9600);
+    let ended = json!({"CallSid": broken, "Status": "completed", "ConversationDuration": 5,
+                       "RecordingUrl": t.exotel.url("broken", &broken)});
+    t.post_json("status", &ended).await;
+    t.drain().await;
+    let admin = t.add_user(Role::Admin).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &admin.email, "/admin/stage-runs").await;
+    assert_eq!(tab.count("#failed-runs tbody tr").await, 1);
+    assert!(
+        tab.text("#failed-runs")
+            .await
+            .contains("exotel_unavailable")
+    );
+    tab.choose("#stage", "recording_upload").await;
+    tab.wait_for(
+        "location.search.includes('stage=recording_upload')",
+        "the stage filter",
+    )
+    .await;
+    tab.loaded().await;
+    tab.screenshot("failed-stages").await;
+    t.exotel.heal();
+    tab.click("#retry-form button[type=submit]").await;
+    succeeded(&tab, "#retry-form").await;
+    t.drain().await;
+    tab.goto("/admin/stage-runs").await;
+    assert!(tab.text(".empty").await.contains("Nothing failed"));
+    let recordings = t.count::<caly_entities::recording::Entity>().await;
+    assert_eq!(recordings, 1, "the retried upload stored the recording");
+    tab.goto("/admin/audit?action=stage.").await;
+    assert!(tab.text("#audit").await.contains("stage.retried"));
+    tab.screenshot("audit").await;
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_edits_the_store_profile_and_makes_a_key_shown_once() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    crate::turns::connect(&t).await;
+    let admin = t.add_user(Role::Admin).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &admin.email, "/settings/store").await;
+    assert_eq!(value_of(&tab, "#bot_name").await, "Meera");
+    tab.fill(
+        "#greeting",
+        "Namaste! I'm Meera, an AI assistant. This call is recorded.",
+    )
+    .await;
+    tab.click("input[name=send_all_to_human]").await;
+    tab.click("input[name='support_hours.days'][value=sun]")
+        .await;
+    tab.click("#profile-form button[type=submit]").await;
+    succeeded(&tab, "#profile-form").await;
+    let (_, saved) = t.api_get("/api/v1/store/profile").await;
+    let profile = &saved["profile"];
+    assert_eq!(profile["send_all_to_human"], true, "{saved}");
+    assert_eq!(
+        profile["greeting"],
+        "Namaste! I'm Meera, an AI assistant. This call is recorded."
+    );
+    assert_eq!(
+        profile["support_hours"]["days"],
+        json!(["mon", "tue", "wed", "thu", "fri", "sat"])
+    );
+    assert_eq!(profile["policies"]["returns"], "7-day returns.");
+    // A bad number is refused at the field, and nothing changes.
+    tab.fill("#escalation_number", "+91 12").await;
+    tab.click("#profile-form button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('#profile-form .status.error')",
+        "the refusal",
+    )
+    .await;
+    let invalid = tab
+        .eval("document.querySelector('#escalation_number').getAttribute('aria-invalid')")
+        .await;
+    assert_eq!(invalid, "true");
+    let (_, kept) = t.api_get("/api/v1/store/profile").await;
+    assert_eq!(kept["profile"]["escalation_number"], "+919800000000");
+    tab.screenshot("store-profile").await;
+
+    tab.goto("/settings/api-keys").await;
+    tab.fill("#key-name", "warehouse sync").await;
+    tab.click("#key-form button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('#new-key').innerText.startsWith('caly_key_')",
+        "the new key",
+    )
+    .await;
+    let key = tab.text("#new-key").await;
+    let (code, _) = t.api_get_as(&key, "/api/v1/calls").await;
+    assert_eq!(code, 200, "the key works");
+    tab.goto("/settings/api-keys").await;
+    assert!(!tab.text("#main").await.contains(&key), "shown once only");
+    tab.click("#keys button.danger").await;
+    tab.wait_for("document.querySelector('#keys .status.ok')", "revoked")
+        .await;
+    let (code, _) = t.api_get_as(&key, "/api/v1/calls").await;
+    assert_eq!(code, 401, "a revoked key stops working");
     tab.close().await;
     t.stop().await;
 }

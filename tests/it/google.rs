@@ -99,6 +99,9 @@ async fn google_sign_in_creates_or_links_an_account_and_refuses_tampering() {
     )
     .await;
     let browser = Browser::new();
+    // The sign-in page offers Google when it is configured.
+    let login = browser.get(&format!("{}/login", t.base), None).await;
+    assert!(login.text().await.unwrap().contains("Sign in with Google"));
 
     // A new Google user gets an account and a store of their own.
     let email = fresh_email("asha");
@@ -191,4 +194,7 @@ async fn google_sign_in_is_refused_clearly_when_not_configured() {
     assert_eq!(answer.status(), 422);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["error"]["code"], "google_not_configured");
+    // And the sign-in page does not offer it.
+    let login = Browser::new().get(&format!("{}/login", t.base), None).await;
+    assert!(!login.text().await.unwrap().contains("Sign in with Google"));
 }

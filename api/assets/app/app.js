@@ -85,6 +85,10 @@
     target[last] = value;
   }
 
+  function getPath(target, path) {
+    return path.split(".").reduce(function (at, p) { return at && at[p]; }, target);
+  }
+
   function encode(form) {
     var body = {};
     Array.prototype.forEach.call(form.elements, function (field) {
@@ -93,9 +97,9 @@
       var value;
       if (field.type === "checkbox") {
         if (type === "list") {
-          var list = body[field.name] || [];
+          var list = getPath(body, field.name) || [];
           if (field.checked) list.push(field.value);
-          body[field.name] = list;
+          setPath(body, field.name, list);
           return;
         }
         value = field.checked;
@@ -193,11 +197,17 @@
       var error = (result.data && result.data.error) || {};
       var message = error.message || ("The request failed (HTTP " + result.status + ").");
       if (error.request_id) message += " (request " + error.request_id + ")";
-      setStatus(form, "error", message);
+      // Field errors go next to their fields; any without a field on this form join the message.
+      var unplaced = [];
       Object.keys(error.fields || {}).forEach(function (name) {
-        var field = form.elements[name];
+        // The API names a nested field by its last part (`days` for `support_hours.days`).
+        var field = form.elements[name] || Array.prototype.filter.call(form.elements, function (f) {
+          return f.name && f.name.slice(-name.length - 1) === "." + name;
+        })[0];
         if (field && field.nodeType === 1) showFieldError(field, error.fields[name]);
+        else unplaced.push(name + ": " + error.fields[name]);
       });
+      setStatus(form, "error", [message].concat(unplaced).join(" "));
     }, function () {
       if (button) { button.disabled = false; button.textContent = label; }
       form.removeAttribute("aria-busy");
