@@ -15,6 +15,7 @@ mod onboarding_page;
 mod page;
 mod settings_pages;
 mod tasks_page;
+mod team_page;
 
 use crate::ApiState;
 use axum::Router;
@@ -30,5 +31,6 @@ pub(crate) fn router() -> Router<ApiState> {
         .merge(tasks_page::router())
         .merge(billing_page::router())
         .merge(settings_pages::router())
+        .merge(team_page::router())
         .merge(admin_pages::router())
 }
