@@ -7,6 +7,7 @@ use caly_core::tenancy::{self, NewTenant};
 use caly_core::{App, TenantId};
 use caly_entities::tenant;
 use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -45,17 +46,28 @@ async fn create_demo_owner(app: &App, tenant: i64) -> anyhow::Result<(String, St
     let password = format!("Demo-{}-9x", caly_core::platform::crypto::random_token(""));
     let hash = passwords::hash(&SecretString::from(password.clone())).await?;
     let now = Utc::now();
-    let user = members::insert_user(
-        &app.db,
-        members::NewUser {
-            email: DEMO_EMAIL,
-            name: "Demo Owner",
-            password_hash: Some(hash),
-            google_sub: None,
-        },
-        now,
-    )
-    .await?;
+    // A data folder whose demo file was deleted still has the demo owner: they get the new
+    // password and the new demo tenant.
+    let existing = caly_entities::user::Entity::find()
+        .filter(caly_entities::user::Column::Email.eq(DEMO_EMAIL))
+        .one(&app.db)
+        .await?;
+    let user = match existing {
+        Some(user) => {
+            let mut row: caly_entities::user::ActiveModel = user.into();
+            row.password_hash = Set(Some(hash));
+            row.update(&app.db).await?
+        }
+        None => {
+            let new = members::NewUser {
+                email: DEMO_EMAIL,
+                name: "Demo Owner",
+                password_hash: Some(hash),
+                google_sub: None,
+            };
+            members::insert_user(&app.db, new, now).await?
+        }
+    };
     members::add_membership(&app.db, tenant, user.id, Role::Owner, now).await?;
     Ok((DEMO_EMAIL.to_string(), password))
 }

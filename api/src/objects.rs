@@ -32,22 +32,46 @@ fn invalid_link() -> ApiError {
     )
 }
 
-/// `bytes=a-b`, `bytes=a-` or `bytes=-n` within `size`, as (first, last) inclusive.
-fn byte_range(header: &str, size: u64) -> Option<(u64, u64)> {
-    let spec = header.trim().strip_prefix("bytes=")?;
-    let (first, last) = spec.split_once('-')?;
-    let (first, last) = match (first.trim(), last.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            (size.checked_sub(n.min(size))?, size.checked_sub(1)?)
-        }
-        (a, "") => (a.parse().ok()?, size.checked_sub(1)?),
-        (a, b) => (
-            a.parse().ok()?,
-            b.parse::<u64>().ok()?.min(size.checked_sub(1)?),
-        ),
+/// What a `Range` header asks of an object of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Asked {
+    /// One range, first and last byte inclusive (answered 206).
+    Part(u64, u64),
+    /// A range outside the object (answered 416).
+    Outside,
+    /// Not a single byte range we read (several ranges, another unit, bad syntax): ignored, as
+    /// HTTP allows, and the whole object sent.
+    Whole,
+}
+
+/// Reads `bytes=a-b`, `bytes=a-` or `bytes=-n`.
+fn byte_range(header: &str, size: u64) -> Asked {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Asked::Whole;
     };
-    (first <= last && last < size).then_some((first, last))
+    let Some((first, last)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
+        return Asked::Whole;
+    };
+    let number = |text: &str| text.trim().parse::<u64>().ok();
+    let (first, last) = match (first.trim(), last.trim()) {
+        ("", n) => match number(n) {
+            Some(0) => return Asked::Outside,
+            Some(n) => (size.saturating_sub(n), size.checked_sub(1)),
+            None => return Asked::Whole,
+        },
+        (a, "") => match number(a) {
+            Some(a) => (a, size.checked_sub(1)),
+            None => return Asked::Whole,
+        },
+        (a, b) => match (number(a), number(b)) {
+            (Some(a), Some(b)) if a <= b => (a, size.checked_sub(1).map(|end| b.min(end))),
+            _ => return Asked::Whole,
+        },
+    };
+    match last {
+        Some(last) if first <= last => Asked::Part(first, last),
+        _ => Asked::Outside,
+    }
 }
 
 async fn fetch(
@@ -75,22 +99,22 @@ async fn fetch(
     let asked = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| byte_range(v, size));
+        .map_or(Asked::Whole, |v| byte_range(v, size));
     let kind = [
         (header::CONTENT_TYPE, object.content_type),
         (header::ACCEPT_RANGES, "bytes".to_string()),
     ];
     match asked {
-        None => {
+        Asked::Whole => {
             let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
             Ok((kind, [(header::CONTENT_LENGTH, size.to_string())], body).into_response())
         }
-        Some(None) => Ok((
+        Asked::Outside => Ok((
             StatusCode::RANGE_NOT_SATISFIABLE,
             [(header::CONTENT_RANGE, format!("bytes */{size}"))],
         )
             .into_response()),
-        Some(Some((first, last))) => {
+        Asked::Part(first, last) => {
             use tokio::io::{AsyncReadExt, AsyncSeekExt};
             file.seek(std::io::SeekFrom::Start(first))
                 .await
@@ -111,17 +135,30 @@ async fn fetch(
 
 #[cfg(test)]
 mod tests {
-    use super::byte_range;
+    use super::{Asked, byte_range};
 
     #[test]
     fn byte_ranges_are_read_within_the_object() {
-        assert_eq!(byte_range("bytes=0-", 100), Some((0, 99)));
-        assert_eq!(byte_range("bytes=10-19", 100), Some((10, 19)));
-        assert_eq!(byte_range("bytes=90-500", 100), Some((90, 99)));
-        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
-        assert_eq!(byte_range("bytes=100-", 100), None);
-        assert_eq!(byte_range("bytes=5-2", 100), None);
-        assert_eq!(byte_range("items=0-1", 100), None);
-        assert_eq!(byte_range("bytes=0-", 0), None);
+        assert_eq!(byte_range("bytes=0-", 100), Asked::Part(0, 99));
+        assert_eq!(byte_range("bytes=10-19", 100), Asked::Part(10, 19));
+        assert_eq!(byte_range("bytes=90-500", 100), Asked::Part(90, 99));
+        assert_eq!(byte_range("bytes=-10", 100), Asked::Part(90, 99));
+        assert_eq!(byte_range("bytes=-500", 100), Asked::Part(0, 99));
+        assert_eq!(byte_range("bytes=100-", 100), Asked::Outside);
+        assert_eq!(byte_range("bytes=0-", 0), Asked::Outside);
+        assert_eq!(byte_range("bytes=-0", 100), Asked::Outside);
+    }
+
+    #[test]
+    fn ranges_it_does_not_read_are_ignored() {
+        for header in [
+            "items=0-1",
+            "bytes=5-2",
+            "bytes=0-1,5-6",
+            "bytes=a-b",
+            "bytes=7",
+        ] {
+            assert_eq!(byte_range(header, 100), Asked::Whole, "{header}");
+        }
     }
 }

@@ -48,21 +48,23 @@ async fn value_of(tab: &Tab, selector: &str) -> String {
         .to_string()
 }
 
-/// Waits for the form's status line to say it worked, or fails with what it said.
-async fn succeeded(tab: &Tab, form: &str) {
+/// Submits `form` with its button and waits for its status line to say it worked (or fails
+/// with what it said, and each field's error), then for the page to reload and show the change.
+async fn submit(tab: &Tab, form: &str) {
+    // Marks this document: the reload replaces it, and the mark with it.
+    tab.eval("window.__before_reload = true").await;
+    tab.click(&format!("{form} button[type=submit]")).await;
     let status = format!("{form} .status");
     let condition = format!(
-        "(function(){{var s=document.querySelector({}); return s && (s.classList.contains('ok') || s.classList.contains('error'));}})()",
+        "(function(){{var s=document.querySelector({}); return !window.__before_reload || (s && (s.classList.contains('ok') || s.classList.contains('error')));}})()",
         json!(status)
     );
     tab.wait_for(&condition, &format!("{form} to finish")).await;
-    let class = tab
-        .eval(&format!(
-            "document.querySelector({}).className",
-            json!(status)
-        ))
-        .await;
-    if !class.as_str().unwrap().contains("ok") {
+    let failed = format!(
+        "!!window.__before_reload && document.querySelector({}).classList.contains('error')",
+        json!(status)
+    );
+    if tab.eval(&failed).await == json!(true) {
         let fields = format!(
             "Array.from(document.querySelectorAll({})).map(e => (e.previousElementSibling || {{}}).name + ': ' + e.textContent)",
             json!(format!("{form} .field-error"))
@@ -73,8 +75,6 @@ async fn succeeded(tab: &Tab, form: &str) {
             tab.eval(&fields).await
         );
     }
-    // The page reloads to show the change: wait for the new document.
-    tab.eval("window.__before_reload = true").await;
     tab.wait_for(
         "!window.__before_reload && document.readyState === 'complete'",
         "the page to reload",
@@ -150,15 +150,13 @@ async fn a_new_store_signs_up_onboards_takes_a_call_and_sees_hears_and_pays_for_
     )
     .await;
     tab.fill("#api_url", &store.base).await;
-    tab.click("#shopify-form button[type=submit]").await;
-    succeeded(&tab, "#shopify-form").await;
+    submit(&tab, "#shopify-form").await;
     tab.wait_for("document.querySelector('#step-shopify').innerText.includes('Connected to kesar.myshopify.com')", "Shopify shown connected").await;
     tab.fill("#account_sid", ACCOUNT_SID).await;
     tab.fill("#api_key", "exo-key").await;
     tab.fill("#api_token", "exo-token").await;
     tab.choose("#region", "in").await;
-    tab.click("#exotel-form button[type=submit]").await;
-    succeeded(&tab, "#exotel-form").await;
+    submit(&tab, "#exotel-form").await;
     tab.wait_for("document.querySelector('#ready')", "the ready step")
         .await;
     tab.screenshot("onboarding-ready").await;
@@ -349,9 +347,7 @@ async fn staff_assign_comment_on_and_close_a_task_and_see_who_did_what() {
     tab.click(&format!("{card} summary")).await;
     tab.choose(&format!("#assignee-{task}"), &agent.id.to_string())
         .await;
-    tab.click(&format!("{card} form.assign button")).await;
-    succeeded(&tab, &format!("{card} form.assign")).await;
-    tab.loaded().await;
+    submit(&tab, &format!("{card} form.assign")).await;
     tab.wait_for(
         &format!("document.querySelector('{card} .assignee').innerText === 'Test agent'"),
         "the assignee",
@@ -361,9 +357,7 @@ async fn staff_assign_comment_on_and_close_a_task_and_see_who_did_what() {
     tab.click(&format!("{card} summary")).await;
     tab.fill(&format!("#comment-{task}"), "Called <back>, no answer")
         .await;
-    tab.click(&format!("{card} form.comment button")).await;
-    succeeded(&tab, &format!("{card} form.comment")).await;
-    tab.loaded().await;
+    submit(&tab, &format!("{card} form.comment")).await;
     tab.wait_for(
         &format!("document.querySelector('{card} .comment')"),
         "the comment",
@@ -380,8 +374,7 @@ async fn staff_assign_comment_on_and_close_a_task_and_see_who_did_what() {
     .await;
     tab.fill(&format!("#note-{task}"), "Cancelled in Shopify")
         .await;
-    tab.click(&format!("{card} form.close button")).await;
-    succeeded(&tab, &format!("{card} form.close")).await;
+    submit(&tab, &format!("{card} form.close")).await;
 
     tab.goto("/tasks?status=all").await;
     let history = tab.text(&card).await;
@@ -439,7 +432,9 @@ async fn a_viewer_sees_no_admin_pages_and_no_replay_buttons() {
     sign_in(&tab, &admin.email, &format!("/calls/{order}")).await;
     assert!(tab.count(".replay").await > 0);
     assert!(tab.count(".tool-calls").await > 0);
-    tab.click(".replay").await;
+    submit(&tab, "form:has(> button.replay)").await;
+    let (_, audit) = t.api_get("/api/v1/audit?action=stage.replayed").await;
+    assert_eq!(audit["total"], 1, "{audit}");
     tab.close().await;
     t.stop().await;
 }
@@ -481,7 +476,6 @@ async fn an_expired_session_signs_in_again_and_returns_to_the_same_page() {
     let tab = Tab::open(&t.base).await;
     sign_in(&tab, &owner.email, "/billing?page=1").await;
     // The access cookie is gone (expired); the refresh cookie is still there.
-    tab.eval("document.cookie.length").await;
     let cookies = json!({"name": "caly_session", "url": t.base});
     tab.cdp("Network.deleteCookies", cookies).await;
     tab.goto("/settings/team").await;
@@ -543,8 +537,7 @@ async fn an_invited_colleague_joins_from_the_mail_and_resets_a_forgotten_passwor
     let colleague = fresh_email("colleague");
     tab.fill("#invite-email", &colleague).await;
     tab.choose("#invite-role", "supervisor").await;
-    tab.click("#invite-form button[type=submit]").await;
-    succeeded(&tab, "#invite-form").await;
+    submit(&tab, "#invite-form").await;
     assert!(
         tab.text("#main").await.contains(&colleague),
         "listed as waiting"
@@ -645,8 +638,7 @@ async fn an_admin_retries_failed_stages_in_bulk_from_the_operations_page() {
     tab.loaded().await;
     tab.screenshot("failed-stages").await;
     t.exotel.heal();
-    tab.click("#retry-form button[type=submit]").await;
-    succeeded(&tab, "#retry-form").await;
+    submit(&tab, "#retry-form").await;
     t.drain().await;
     tab.goto("/admin/stage-runs").await;
     assert!(tab.text(".empty").await.contains("Nothing failed"));
@@ -675,8 +667,7 @@ async fn an_admin_edits_the_store_profile_and_makes_a_key_shown_once() {
     tab.click("input[name=send_all_to_human]").await;
     tab.click("input[name='support_hours.days'][value=sun]")
         .await;
-    tab.click("#profile-form button[type=submit]").await;
-    succeeded(&tab, "#profile-form").await;
+    submit(&tab, "#profile-form").await;
     let (_, saved) = t.api_get("/api/v1/store/profile").await;
     let profile = &saved["profile"];
     assert_eq!(profile["send_all_to_human"], true, "{saved}");
@@ -701,6 +692,19 @@ async fn an_admin_edits_the_store_profile_and_makes_a_key_shown_once() {
         .eval("document.querySelector('#escalation_number').getAttribute('aria-invalid')")
         .await;
     assert_eq!(invalid, "true");
+    // One the field accepts but the API does not: its sentence, next to the field.
+    tab.fill("#escalation_number", "12345678").await;
+    tab.click("#profile-form button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('#profile-form .status.error')",
+        "the API's refusal",
+    )
+    .await;
+    let said = tab.text("#profile-form .status").await;
+    assert!(
+        said.contains("escalation_number") && said.contains("+919812345678"),
+        "{said}"
+    );
     let (_, kept) = t.api_get("/api/v1/store/profile").await;
     assert_eq!(kept["profile"]["escalation_number"], "+919800000000");
     tab.screenshot("store-profile").await;

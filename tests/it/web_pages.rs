@@ -168,6 +168,14 @@ async fn strangers_go_to_sign_in_with_the_way_back_and_people_get_small_pages() 
     );
     let (_, location, _) = get(&t, "/login?next=%2F%2Fevil.example", Some(&token)).await;
     assert_eq!(location, "/", "never to another site");
+    for sneaky in [
+        "%2F%09%2Fevil.example",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let (_, location, _) = get(&t, &format!("/login?next={sneaky}"), Some(&token)).await;
+        assert_eq!(location, "/", "{sneaky}");
+    }
     t.stop().await;
 }
 
@@ -217,6 +225,43 @@ async fn one_stores_pages_never_show_another_stores_calls_or_tasks() {
     let token = session["access_token"].as_str().unwrap();
     let (status, _, _) = get(&t, &format!("/calls/{call}"), Some(token)).await;
     assert_eq!(status, 404, "another store's call is not found");
+    // Nor can its people read or act on the other store's task, or be given it.
+    let task = tasks["items"][0]["id"].as_i64().unwrap();
+    let acts = [
+        (reqwest::Method::GET, format!("/api/v1/tasks/{task}"), None),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/tasks/{task}/assign"),
+            Some(json!({"assignee_id": stranger.id})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/tasks/{task}/comments"),
+            Some(json!({"body": "mine now"})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/tasks/{task}/close"),
+            Some(json!({"note": "mine now"})),
+        ),
+    ];
+    for (method, path, body) in acts {
+        let answer = t.request(method, &path, Some(token), body).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+    }
+    let (_, owner_token) = t.signed_in(Role::Owner).await;
+    let given = t
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tasks/{task}/assign"),
+            Some(&owner_token),
+            Some(json!({"assignee_id": stranger.id})),
+        )
+        .await;
+    assert_eq!(given.status, 400, "not a member here: {}", given.body);
+    let (_, history) = t.api_get(&format!("/api/v1/tasks/{task}")).await;
+    assert_eq!(history["history"], json!([]), "nothing happened to it");
+    assert_eq!(history["assignee_id"], serde_json::Value::Null);
     for page in [
         "/calls",
         "/tasks?status=all",

@@ -5,18 +5,26 @@
 (function () {
   "use strict";
 
+  // The session's CSRF token: the cookie (current even after a refresh in another tab), else the
+  // page's own.
   function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta && meta.content) return meta.content;
     var found = document.cookie.split(";").map(function (c) { return c.trim(); })
       .filter(function (c) { return c.indexOf("caly_csrf=") === 0; })[0];
-    return found ? decodeURIComponent(found.slice(10)) : "";
+    if (found) return decodeURIComponent(found.slice(10));
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
   }
 
   function nextTarget() {
     var next = new URLSearchParams(location.search).get("next") || "/";
-    // Only a path on this site: never another origin.
-    return next.charAt(0) === "/" && next.charAt(1) !== "/" && next.charAt(1) !== "\\" ? next : "/";
+    // Only a path on this site, as the browser reads it: never another origin.
+    try {
+      var url = new URL(next, location.origin);
+      if (next.charAt(0) === "/" && url.origin === location.origin) {
+        return url.pathname + url.search + url.hash;
+      }
+    } catch (e) { /* not a URL at all */ }
+    return "/";
   }
 
   function toLogin() {

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use caly_core::tenancy::accounts::passwords;
+use caly_core::tenancy::accounts::{self, passwords};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -37,14 +37,7 @@ fn params(raw: Option<String>) -> Params {
 
 /// A path on this site to return to (never another origin).
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
-        {
-            path.to_string()
-        }
-        _ => "/".into(),
-    }
+    accounts::safe_return_path(next.unwrap_or("/"))
 }
 
 /// `/`: the calls for now; the dashboard takes this page next.

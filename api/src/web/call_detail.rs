@@ -81,6 +81,12 @@ async fn detail(
             )
             .await
             .map_err(caly_core::CoreError::from)?;
+        // A local-folder link points at this api: made relative, it plays under whatever name
+        // the app was opened by (the page's media policy allows only its own origin for it).
+        let url = match url.strip_prefix(&app.settings.public_base()) {
+            Some(path) if path.starts_with("/objects/") => path.to_string(),
+            _ => url,
+        };
         players.push((recording, url));
     }
     let admin = viewer.at_least(Role::Admin);

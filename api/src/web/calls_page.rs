@@ -54,7 +54,8 @@ async fn list(
 ) -> PageResult {
     let params: ListParams = query(raw)?;
     let filter = params.filter()?;
-    let page = PageRequest::new(params.page, params.per_page.or(Some(25)))?;
+    // 25 a page (the pager's links carry only the page number).
+    let page = PageRequest::new(params.page, Some(25))?;
     let tenant = viewer.tenant();
     let found = calls::list_calls(&app.db, tenant, &filter, page).await?;
     let outcomes = calls::count_outcomes(&app.db, tenant, &filter).await?;

@@ -56,9 +56,10 @@ async fn inbox(
     let history = task_activity::events_of(&app.db, tenant, &ids).await?;
     let people = members::list(&app.db, tenant).await?;
     let names: HashMap<i64, &str> = people.iter().map(|m| (m.id, m.name.as_str())).collect();
-    let who = |id: Option<i64>| {
-        id.and_then(|id| names.get(&id).copied())
-            .unwrap_or("the agent")
+    // No user: the AI agent (or an API key); a user no longer in the store: a former member.
+    let who = |id: Option<i64>| match id {
+        None => "the agent",
+        Some(id) => names.get(&id).copied().unwrap_or("a former member"),
     };
     let staff = viewer.at_least(Role::Agent);
     let kept = [

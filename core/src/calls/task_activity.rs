@@ -1,6 +1,6 @@
 //! What staff do with a task besides closing it: assign it to a member (or to nobody) and comment
-//! on it. Every change is kept as a task event with who did it and when, so the inbox shows the
-//! task's history.
+//! on it. Every change is kept as a task event with who did it and when, written in the same
+//! transaction as the change, so the inbox shows the task's history.
 
 use crate::calls::tasks::{MAX_NOTE_CHARS, find_task};
 use crate::tenancy::accounts::members;
@@ -9,7 +9,10 @@ use caly_entities::{task, task_event};
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
 
 /// Someone took the task, or it was given to them.
 pub const ASSIGNED: &str = "assigned";
@@ -20,7 +23,7 @@ pub const COMMENTED: &str = "commented";
 /// Closed, with the closing note.
 pub const CLOSED: &str = "closed";
 
-/// Records one event on a task.
+/// Records one event on a task; returns it.
 pub async fn record(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -29,8 +32,8 @@ pub async fn record(
     kind: &str,
     body: &str,
     now: DateTime<Utc>,
-) -> Result<(), CoreError> {
-    task_event::Entity::insert(task_event::ActiveModel {
+) -> Result<task_event::Model, CoreError> {
+    Ok(task_event::ActiveModel {
         tenant_id: Set(tenant.0),
         task_id: Set(task),
         actor_id: Set(actor),
@@ -38,16 +41,16 @@ pub async fn record(
         body: Set(body.into()),
         created_at: Set(now),
         ..Default::default()
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    }
+    .insert(db)
+    .await?)
 }
 
-/// Assigns one of the tenant's tasks to `assignee`, a member of the tenant, or to nobody.
-/// Assigning it to whoever already holds it changes nothing and records nothing.
-pub async fn assign(
-    db: &impl ConnectionTrait,
+/// Assigns one of the tenant's tasks to `assignee`, an active member of the tenant, or to
+/// nobody. Assigning it to whoever already holds it changes nothing and records nothing; of two
+/// people assigning it at once, the second finds it changed and records nothing either.
+pub async fn assign<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     tenant: TenantId,
     id: i64,
     assignee: Option<i64>,
@@ -73,18 +76,28 @@ pub async fn assign(
     if current.assignee_id == assignee {
         return Ok(current);
     }
-    task::Entity::update_many()
+    // The update comes first: on SQLite a transaction that starts with a write waits its turn.
+    let txn = db.begin().await?;
+    let holder = match current.assignee_id {
+        Some(old) => task::Column::AssigneeId.eq(old),
+        None => task::Column::AssigneeId.is_null(),
+    };
+    let changed = task::Entity::update_many()
         .col_expr(task::Column::AssigneeId, Expr::value(assignee))
         .filter(task::Column::Id.eq(id))
         .filter(task::Column::TenantId.eq(tenant.0))
-        .exec(db)
+        .filter(holder)
+        .exec(&txn)
         .await?;
-    let kind = if assignee.is_some() {
-        ASSIGNED
-    } else {
-        UNASSIGNED
-    };
-    record(db, tenant, id, actor, kind, &body, now).await?;
+    if changed.rows_affected == 1 {
+        let kind = if assignee.is_some() {
+            ASSIGNED
+        } else {
+            UNASSIGNED
+        };
+        record(&txn, tenant, id, actor, kind, &body, now).await?;
+    }
+    txn.commit().await?;
     find_task(db, tenant, id).await
 }
 
@@ -106,14 +119,7 @@ pub async fn comment(
         .into());
     }
     find_task(db, tenant, id).await?;
-    record(db, tenant, id, actor, COMMENTED, text, now).await?;
-    task_event::Entity::find()
-        .filter(task_event::Column::TenantId.eq(tenant.0))
-        .filter(task_event::Column::TaskId.eq(id))
-        .order_by_desc(task_event::Column::Id)
-        .one(db)
-        .await?
-        .ok_or(CoreError::NotFound("task"))
+    record(db, tenant, id, actor, COMMENTED, text, now).await
 }
 
 /// The history of the given tasks of a tenant, oldest first.

@@ -8,7 +8,10 @@ use caly_entities::task;
 use caly_jobs::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
+    TransactionTrait,
+};
 
 /// Open: staff have not acted on it yet.
 pub const OPEN: &str = "open";
@@ -85,9 +88,10 @@ pub async fn find_task(
 }
 
 /// Closes one of the tenant's tasks with staff's `note`, recording who closed it (`closed_by`, a
-/// user). Closing a closed task changes nothing.
-pub async fn close_task(
-    db: &impl ConnectionTrait,
+/// user), with its history's `closed` event in the same transaction. Closing a closed task
+/// changes nothing.
+pub async fn close_task<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     tenant: TenantId,
     id: i64,
     note: &str,
@@ -102,6 +106,7 @@ pub async fn close_task(
         ))
         .into());
     }
+    let txn = db.begin().await?;
     let closed = task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(CLOSED))
         .col_expr(task::Column::Note, Expr::value(note))
@@ -110,11 +115,13 @@ pub async fn close_task(
         .filter(task::Column::Id.eq(id))
         .filter(task::Column::TenantId.eq(tenant.0))
         .filter(task::Column::Status.eq(OPEN))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if closed.rows_affected == 1 {
         let closing = crate::calls::task_activity::CLOSED;
-        crate::calls::task_activity::record(db, tenant, id, closed_by, closing, note, now).await?;
+        crate::calls::task_activity::record(&txn, tenant, id, closed_by, closing, note, now)
+            .await?;
     }
+    txn.commit().await?;
     find_task(db, tenant, id).await
 }

@@ -121,15 +121,6 @@ pub fn redirect_uri(app: &App) -> String {
     format!("{}/api/v1/auth/google/callback", app.settings.public_base())
 }
 
-/// Only a path on this site may be returned to (never another origin).
-fn safe_return(path: &str) -> String {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
-        path.to_string()
-    } else {
-        "/".into()
-    }
-}
-
 /// Starts a sign-in: a state, a nonce and a PKCE verifier, sealed for the cookie.
 pub async fn start(app: &App, return_to: &str, now: DateTime<Utc>) -> Result<Started, CoreError> {
     let google = settings(app)?;
@@ -138,7 +129,7 @@ pub async fn start(app: &App, return_to: &str, now: DateTime<Utc>) -> Result<Sta
         state: random_token(""),
         nonce: random_token(""),
         verifier: random_token(""),
-        return_to: safe_return(return_to),
+        return_to: super::safe_return_path(return_to),
         expires: now.timestamp() + FLOW_TTL_SECS,
     };
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(flow.verifier.as_bytes()));

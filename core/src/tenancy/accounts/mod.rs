@@ -92,6 +92,20 @@ impl Principal {
     }
 }
 
+/// Where to send someone after signing in: `path` when it is a path on this site, else `/`.
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would
+/// become `//evil.example`: any control character, space or backslash makes it `/`.
+pub fn safe_return_path(path: &str) -> String {
+    let plain = !path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if plain && path.starts_with('/') && !path.starts_with("//") {
+        path.to_string()
+    } else {
+        "/".into()
+    }
+}
+
 /// Lowercases and trims an email address and checks that it parses.
 pub fn normalise_email(email: &str) -> Result<String, crate::Rejection> {
     let email = email.trim().to_lowercase();
@@ -102,4 +116,29 @@ pub fn normalise_email(email: &str) -> Result<String, crate::Rejection> {
             field: "email",
             message: "is not a valid email address".into(),
         })
+}
+
+#[cfg(test)]
+mod return_path_tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        assert_eq!(
+            safe_return_path("/calls?state=missed"),
+            "/calls?state=missed"
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "evil",
+            "",
+            "/ /evil.example",
+        ] {
+            assert_eq!(safe_return_path(bad), "/", "{bad:?}");
+        }
+    }
 }
