@@ -83,6 +83,9 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Talks to the agent in the terminal (text turns over the API; the demo tenant by default).
     Chat(chat::ChatArgs),
+    /// Bulk-loads a large, realistic tenant (calls, turns, charges, handoffs, tasks) and builds
+    /// its rollups, without driving the pipeline.
+    SeedDemo(crate::seed_demo::SeedDemoArgs),
     /// Benchmarks (point them at a scratch database).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -242,6 +245,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(command) => ops::ledger(&connect().await?, command).await,
         Command::Simulate(args) => simulate::run(args).await,
         Command::Chat(args) => chat::run(args).await,
+        Command::SeedDemo(args) => crate::seed_demo::run(args).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }

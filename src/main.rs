@@ -11,6 +11,7 @@ mod demo_calls;
 mod demo_store;
 mod ops;
 mod processes;
+mod seed_demo;
 mod shopify_cli;
 mod simulate;
 mod simulate_voice;

@@ -10,6 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use caly_core::analytics::dashboard::WEEKDAYS;
 use caly_core::calls::transcript::{self, redact::redact};
 use caly_core::calls::{self, CallFilter};
 use caly_core::pipeline::{dispatch, replay};
@@ -56,6 +57,8 @@ pub(crate) struct ListParams {
     pub intent: Option<String>,
     pub outcome: Option<String>,
     pub caller: Option<String>,
+    pub weekday: Option<String>,
+    pub hour: Option<String>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -94,7 +97,28 @@ impl ListParams {
                     })
             })
             .transpose()?;
-        Ok(CallFilter {
+        let weekday = given(&self.weekday)
+            .map(|name| {
+                WEEKDAYS
+                    .iter()
+                    .position(|d| d.eq_ignore_ascii_case(name))
+                    .map(|i| i as u32)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_weekday",
+                            "'weekday' must be mon, tue, wed, thu, fri, sat or sun.",
+                        )
+                    })
+            })
+            .transpose()?;
+        let hour = given(&self.hour)
+            .map(|text| {
+                text.parse::<u32>().ok().filter(|h| *h < 24).ok_or_else(|| {
+                    ApiError::bad_request("invalid_hour", "'hour' must be an IST hour, 0 to 23.")
+                })
+            })
+            .transpose()?;
+        let filter = CallFilter {
             state: call_state(given(&self.state))?,
             channel: channel(given(&self.channel))?,
             from: ist_date("from", given(&self.from))?,
@@ -102,7 +126,28 @@ impl ListParams {
             intent,
             outcome,
             caller: given(&self.caller).map(str::to_string),
-        })
+            weekday,
+            hour,
+        };
+        if (weekday.is_some() || hour.is_some()) && (filter.from.is_none() || filter.to.is_none()) {
+            return Err(ApiError::bad_request(
+                "invalid_range",
+                "'weekday' and 'hour' need both 'from' and 'to'.",
+            ));
+        }
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && (to - from).num_days() >= caly_core::analytics::range::MAX_DAYS
+            && filter.slots().is_some()
+        {
+            return Err(ApiError::bad_request(
+                "invalid_range",
+                format!(
+                    "With 'weekday' or 'hour', a range can cover at most {} days.",
+                    caly_core::analytics::range::MAX_DAYS
+                ),
+            ));
+        }
+        Ok(filter)
     }
 }
 

@@ -6,9 +6,11 @@
 pub mod access;
 mod accounts;
 mod admin;
+mod analytics;
 mod body;
 mod calls;
 mod error;
+mod exports;
 mod google;
 mod health;
 mod hooks;
@@ -54,6 +56,8 @@ pub fn build(app: App) -> Router {
         .merge(health::router())
         .merge(hooks::router())
         .merge(calls::router())
+        .merge(analytics::router())
+        .merge(exports::router())
         .merge(objects::router())
         .merge(stage_runs::router())
         .merge(turns::router())

@@ -9,6 +9,7 @@
 //! `caly-jobs`, `caly-entities` and `caly-migrations` among Caly's crates.
 
 pub mod agent;
+pub mod analytics;
 pub mod app;
 pub mod billing;
 pub mod calls;

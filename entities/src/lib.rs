@@ -1,6 +1,7 @@
 //! sea-orm entities for Caly's tables. A leaf crate: generated-style models only, no I/O.
 //! Domain logic over these rows lives in `caly-core`.
 
+pub mod analytics_rollup;
 pub mod api_key;
 pub mod audit_event;
 pub mod auth_session;

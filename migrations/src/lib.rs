@@ -23,6 +23,7 @@ mod m20261203_000004_worker_heartbeats;
 mod m20261203_000005_attribution;
 mod m20261203_000006_credit_limit;
 mod m20261203_000007_task_activity;
+mod m20261204_000001_analytics;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_attribution::Migration),
             Box::new(m20261203_000006_credit_limit::Migration),
             Box::new(m20261203_000007_task_activity::Migration),
+            Box::new(m20261204_000001_analytics::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! `caly bench ingest` and `caly bench pipeline`: throughput and latency of Caly's pipeline,
 //! printed next to the raw speed of the same PostgreSQL and Redis, measured in the same run;
+//! `caly bench dashboard`: the dashboard and analytics endpoints' latency at a seeded size;
 //! `caly bench agent`: text-turn latency of the offline agent against the local store;
 //! `caly bench turn`: a live voice turn's latency and the pipeline's own share of it.
 //! Point it at a scratch database: it creates a tenant and a `bench_raw_insert` table there.
 
 mod agent;
+mod dashboard;
 mod ingest;
 mod pipeline;
 mod stats;
@@ -71,6 +73,20 @@ pub enum BenchCommand {
         #[arg(long)]
         through_queue: bool,
     },
+    /// p50 and p95 of each dashboard and analytics endpoint over HTTP for the tenant with the
+    /// most calls (seed one with `caly seed-demo --calls 1000000`), next to a plain
+    /// `SELECT count(*)` of its calls.
+    Dashboard {
+        /// The tenant (the one with the most calls by default).
+        #[arg(long)]
+        tenant: Option<i64>,
+        /// Timed requests per endpoint.
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// Days in the range asked for, up to today.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
     /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
     Agent {
@@ -94,6 +110,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         } => ingest::run(requests, &concurrency, rate, seconds).await,
         BenchCommand::Pipeline { calls, workers } => pipeline::run(calls, &workers).await,
         BenchCommand::Agent { turns, concurrency } => agent::run(turns, &concurrency).await,
+        BenchCommand::Dashboard {
+            tenant,
+            requests,
+            days,
+        } => dashboard::run(tenant, requests, days.max(1)).await,
         BenchCommand::Turn {
             turns,
             calls,

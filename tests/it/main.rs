@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod analytics;
 mod api_docs;
 mod backlog;
 mod browser;

@@ -13,6 +13,11 @@ use serde_json::json;
 /// Every signed-in page, with an example of each parameter.
 fn pages(call: i64) -> Vec<String> {
     [
+        "/",
+        "/?from=2026-11-01&to=2026-11-30",
+        "/analytics",
+        "/analytics?from=2026-11-01&to=2026-11-30",
+        "/calls?from=2026-11-01&to=2026-11-30&weekday=fri&hour=23",
         "/calls",
         "/calls?from=2026-01-01&to=2030-12-31&state=completed&channel=text&intent=order_status&outcome=resolved&caller=98123",
         "/tasks",

@@ -16,7 +16,6 @@ use serde::Deserialize;
 
 pub(super) fn router() -> Router<ApiState> {
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login))
         .route("/signup", get(signup))
         .route("/forgot-password", get(forgot))
@@ -38,14 +37,6 @@ fn params(raw: Option<String>) -> Params {
 /// A path on this site to return to (never another origin).
 fn safe_next(next: Option<&str>) -> String {
     accounts::safe_return_path(next.unwrap_or("/"))
-}
-
-/// `/`: the calls for now; the dashboard takes this page next.
-async fn home(MaybeSignedIn(signed_in): MaybeSignedIn) -> Response {
-    match signed_in {
-        Some(_) => Redirect::to("/calls").into_response(),
-        None => Redirect::to("/login").into_response(),
-    }
 }
 
 /// A new password's field (named `password`, with the id given).

@@ -47,6 +47,25 @@ fn named(values: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<(String, Stri
         .collect()
 }
 
+/// `Mondays, 14:00–15:00 IST` for the weekday and hour filters, when set.
+fn slot_label(filter: &calls::CallFilter) -> Option<String> {
+    let day = filter.weekday.map(|d| {
+        format!(
+            "{}s",
+            caly_core::analytics::dashboard::WEEKDAYS[d as usize % 7]
+        )
+    });
+    let hour = filter
+        .hour
+        .map(|h| format!("{h:02}:00–{:02}:00 IST", (h + 1) % 24));
+    match (day, hour) {
+        (None, None) => None,
+        (Some(d), Some(h)) => Some(format!("{d}, {h}")),
+        (Some(d), None) => Some(d),
+        (None, Some(h)) => Some(h),
+    }
+}
+
 async fn list(
     State(ApiState { app }): State<ApiState>,
     Page { viewer, .. }: Page<AnyRole>,
@@ -76,6 +95,8 @@ async fn list(
         ("intent", text(&params.intent)),
         ("outcome", text(&params.outcome)),
         ("caller", text(&params.caller)),
+        ("weekday", text(&params.weekday)),
+        ("hour", text(&params.hour)),
     ];
     let filtered = kept.iter().any(|(_, v)| !v.is_empty());
     let body = html! {
@@ -89,6 +110,10 @@ async fn list(
                 (select("intent", "Intent", params.intent.as_deref(), &named(&intents)))
                 (select("outcome", "Resolved or handed off", params.outcome.as_deref(), &named(OUTCOMES)))
                 div { label for="caller" { "Caller number" } input id="caller" name="caller" type="search" inputmode="tel" placeholder="98123…" value=(kept[6].1); }
+                @if let Some(slot) = slot_label(&filter) {
+                    div id="slot" { label { "Time slot" } span { (slot) " " }
+                        input type="hidden" name="weekday" value=(kept[7].1); input type="hidden" name="hour" value=(kept[8].1); }
+                }
                 div.row {
                     button type="submit" { "Apply" }
                     @if filtered { a.button.quiet href="/calls" { "Clear" } }

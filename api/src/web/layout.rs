@@ -30,6 +30,8 @@ const SECTIONS: [(&str, &[NavLink]); 3] = [
     (
         "Store",
         &[
+            ("/", "Dashboard", Role::Viewer),
+            ("/analytics", "Analytics", Role::Viewer),
             ("/calls", "Calls", Role::Viewer),
             ("/tasks", "Tasks", Role::Viewer),
             ("/billing", "Billing", Role::Viewer),

@@ -4,11 +4,14 @@
 //! form shows exactly the API's answer. Only this module renders HTML.
 
 mod admin_pages;
+mod analytics_page;
 mod assets;
 mod auth_pages;
 mod billing_page;
 mod call_detail;
 mod calls_page;
+mod charts;
+mod dashboard_page;
 mod format;
 mod layout;
 mod onboarding_page;
@@ -26,6 +29,8 @@ pub(crate) fn router() -> Router<ApiState> {
         .merge(assets::router())
         .merge(auth_pages::router())
         .merge(onboarding_page::router())
+        .merge(dashboard_page::router())
+        .merge(analytics_page::router())
         .merge(calls_page::router())
         .merge(call_detail::router())
         .merge(tasks_page::router())

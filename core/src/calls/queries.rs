@@ -9,10 +9,11 @@ use crate::{CallState, CoreError};
 use caly_entities::status::{Channel, LedgerKind};
 use caly_entities::{call, ledger_entry, raw_event, recording, stage_run, turn};
 use caly_jobs::{CallId, TenantId};
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use serde::Serialize;
 
@@ -35,6 +36,10 @@ pub struct CallFilter {
     /// Only calls from a number containing these digits (other characters are ignored; a
     /// leading trunk `0` or country code `91` in a 11–12 digit search is dropped).
     pub caller: Option<String>,
+    /// Only calls on this IST weekday (0 = Monday), within `from..=to` (both needed).
+    pub weekday: Option<u32>,
+    /// Only calls in this IST hour of the day (0–23), within `from..=to` (both needed).
+    pub hour: Option<u32>,
 }
 
 /// The call outcomes a list can be filtered by.
@@ -55,6 +60,36 @@ impl CallFilter {
             _ => &digits[..],
         };
         (!local.is_empty()).then(|| local.to_string())
+    }
+
+    /// The UTC spans the weekday and hour filters keep inside `from..=to`: one per matching
+    /// day (the whole day, or that hour of it). `None` when neither is asked for or the range
+    /// is open.
+    pub fn slots(&self) -> Option<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+        if self.weekday.is_none() && self.hour.is_none() {
+            return None;
+        }
+        let (from, to) = (self.from?, self.to?);
+        let mut slots = Vec::new();
+        let mut day = from;
+        while day <= to {
+            if self
+                .weekday
+                .is_none_or(|w| day.weekday().num_days_from_monday() == w)
+            {
+                let start = time::ist_day_start(day);
+                slots.push(match self.hour {
+                    Some(hour) => {
+                        let at = start + Duration::hours(i64::from(hour));
+                        (at, at + Duration::hours(1))
+                    }
+                    None => (start, start + Duration::days(1)),
+                });
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+        }
+        Some(slots)
     }
 
     /// The tenant's calls this filter keeps, unordered.
@@ -83,6 +118,18 @@ impl CallFilter {
                 .and_where(turn::Column::Intent.eq(intent.as_str()))
                 .to_owned();
             query = query.filter(call::Column::Id.in_subquery(with_intent));
+        }
+        if let Some(slots) = self.slots() {
+            let mut any = Condition::any();
+            for (start, end) in slots {
+                any = any.add(
+                    Condition::all()
+                        .add(call::Column::HappenedAt.gte(start))
+                        .add(call::Column::HappenedAt.lt(end)),
+                );
+            }
+            // No slot in the range: nothing matches.
+            query = query.filter(any.add(call::Column::Id.lt(0)));
         }
         if let Some(digits) = self.caller_digits() {
             // Digits only: nothing in the pattern can be a LIKE wildcard.

@@ -531,19 +531,43 @@ impl TestApp {
                                 .add(stage_run::Column::NextRunAt.lte(now)),
                         ),
                 )
-                .count(&self.app.db)
+                .all(&self.app.db)
                 .await
                 .unwrap();
-            if busy == 0 {
+            if busy.is_empty() {
                 return;
             }
             if std::env::var("CALY_TEST_DUMP_LOGS").is_ok() {
-                eprintln!("{} drain: {busy} busy", Utc::now().format("%H:%M:%S%.3f"));
+                eprintln!(
+                    "{} drain: {} busy",
+                    Utc::now().format("%H:%M:%S%.3f"),
+                    busy.len()
+                );
             }
-            assert!(
-                Instant::now() < deadline,
-                "pipeline did not drain: {busy} runs busy"
-            );
+            if Instant::now() >= deadline {
+                let runs: Vec<String> = busy
+                    .iter()
+                    .map(|run| {
+                        format!(
+                            "#{} {} {:?} attempt {} dispatched {:?} locked until {:?} due {} ({:?})",
+                            run.id,
+                            run.stage,
+                            run.status,
+                            run.attempts,
+                            run.dispatched_at,
+                            run.locked_until,
+                            run.next_run_at,
+                            run.last_error
+                        )
+                    })
+                    .collect();
+                panic!(
+                    "pipeline did not drain by {}: {} runs busy:\n{}",
+                    Utc::now(),
+                    busy.len(),
+                    runs.join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -1,0 +1,149 @@
+//! `caly bench dashboard`: p50 and p95 of every dashboard and analytics endpoint (and the two
+//! pages) over HTTP against the api served in-process, for the tenant with the most calls (or
+//! `--tenant`), next to a plain `SELECT count(*)` of that tenant's calls timed in the same run.
+//! Seed the tenant first with `caly seed-demo --calls 1000000`.
+
+use caly_core::analytics::range::ist_today;
+use caly_core::platform::settings::Settings;
+use caly_core::tenancy::accounts::{Scope, api_keys};
+use caly_core::{App, TenantId};
+use caly_entities::call;
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Statement};
+use secrecy::ExposeSecret;
+use std::time::{Duration as Elapsed, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// p50 and p95 of latencies, ms.
+fn p50_p95(latencies: &mut [Elapsed]) -> (f64, f64) {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies
+            .get(index)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    (at(0.50), at(0.95))
+}
+
+/// The tenant with the most calls.
+async fn busiest(app: &App) -> anyhow::Result<TenantId> {
+    let row: Option<(i64, i64)> = call::Entity::find()
+        .select_only()
+        .column(call::Column::TenantId)
+        .column_as(call::Column::Id.count(), "n")
+        .group_by(call::Column::TenantId)
+        .into_tuple()
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .max_by_key(|(_, n)| *n);
+    row.map(|(t, _)| TenantId(t))
+        .ok_or_else(|| anyhow::anyhow!("no calls: run `caly seed-demo --calls 1000000` first"))
+}
+
+use sea_orm::ColumnTrait;
+
+/// Runs the benchmark: `requests` timed requests per endpoint after a few warm-ups.
+pub async fn run(tenant: Option<i64>, requests: usize, days: i64) -> anyhow::Result<()> {
+    let mut settings = Settings::from_env()?;
+    settings.db_pool_size = 8;
+    let migrate = settings.is_sqlite();
+    let app = App::connect(settings, migrate).await?;
+    let tenant = match tenant {
+        Some(id) => TenantId(id),
+        None => busiest(&app).await?,
+    };
+    let backend = app.db.get_database_backend();
+    let count_sql = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT count(*) AS n FROM calls WHERE tenant_id = $1",
+        _ => "SELECT count(*) AS n FROM calls WHERE tenant_id = ?1",
+    };
+    let mut counts = Vec::new();
+    let mut calls = 0i64;
+    for _ in 0..7 {
+        let started = Instant::now();
+        let row = app
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                count_sql,
+                [tenant.0.into()],
+            ))
+            .await?;
+        counts.push(started.elapsed());
+        calls = row
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+    }
+    let (key, secret) = api_keys::create(
+        &app.db,
+        tenant,
+        "bench dashboard",
+        Scope::Read,
+        None,
+        Utc::now(),
+    )
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = CancellationToken::new();
+    tokio::spawn(caly_api::serve(
+        app.clone(),
+        listener,
+        stop.clone().cancelled_owned(),
+    ));
+    let client = reqwest::Client::new();
+    let to = ist_today(Utc::now());
+    let from = to - Duration::days(days - 1);
+    let range = format!("from={from}&to={to}");
+    let endpoints = [
+        "/api/v1/analytics/summary",
+        "/api/v1/analytics/daily",
+        "/api/v1/analytics/intents",
+        "/api/v1/analytics/heatmap",
+        "/api/v1/analytics/agents",
+        "/api/v1/analytics/agents/daily",
+        "/api/v1/analytics/people",
+        "/api/v1/analytics/teams",
+        "/",
+        "/analytics",
+    ];
+    println!(
+        "caly bench dashboard: tenant {} with {calls} calls on {}, range {from}..{to} ({days} days), {requests} requests each",
+        tenant.0,
+        if migrate { "SQLite" } else { "PostgreSQL" }
+    );
+    let (count_p50, count_p95) = p50_p95(&mut counts);
+    println!("{:<34} {:>9} {:>9}", "", "p50 ms", "p95 ms");
+    println!(
+        "{:<34} {count_p50:>9.2} {count_p95:>9.2}",
+        "SELECT count(*) (plain, 7 runs)"
+    );
+    for path in endpoints {
+        let url = format!("{base}{path}?{range}");
+        let mut latencies = Vec::with_capacity(requests);
+        for i in 0..requests + 3 {
+            let started = Instant::now();
+            let response = client
+                .get(&url)
+                .bearer_auth(secret.expose_secret())
+                .send()
+                .await?;
+            let status = response.status();
+            let _ = response.bytes().await?;
+            anyhow::ensure!(status.is_success(), "{path} answered {status}");
+            if i >= 3 {
+                latencies.push(started.elapsed());
+            }
+        }
+        let (p50, p95) = p50_p95(&mut latencies);
+        println!("{path:<34} {p50:>9.2} {p95:>9.2}");
+    }
+    stop.cancel();
+    api_keys::revoke(&app.db, tenant, key.id, Utc::now())
+        .await
+        .ok();
+    Ok(())
+}
