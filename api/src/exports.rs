@@ -13,28 +13,26 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use bytes::Bytes;
 use caly_core::analytics::DayRange;
 use caly_core::analytics::export::{ExportKind, batch, csv_header, csv_line, json_object};
 use caly_core::{App, TenantId};
 
-/// The exportable kinds.
-pub(crate) const KINDS: [ExportKind; 3] =
-    [ExportKind::Calls, ExportKind::Turns, ExportKind::Charges];
-
 pub(crate) fn router() -> Router<ApiState> {
-    KINDS.iter().fold(Router::new(), |router, kind| {
-        let kind = *kind;
-        router.route(
-            &format!("/api/v1/exports/{}", kind.name()),
-            get(
-                move |state: State<ApiState>, access: Access<Viewer>, raw: RawQuery| {
-                    export(state, access, kind, raw)
-                },
-            ),
-        )
-    })
+    Router::new()
+        .route("/api/v1/exports/calls", serve(ExportKind::Calls))
+        .route("/api/v1/exports/turns", serve(ExportKind::Turns))
+        .route("/api/v1/exports/charges", serve(ExportKind::Charges))
+}
+
+/// The GET handler of one kind.
+fn serve(kind: ExportKind) -> MethodRouter<ApiState> {
+    get(
+        move |state: State<ApiState>, access: Access<Viewer>, raw: RawQuery| {
+            export(state, access, kind, raw)
+        },
+    )
 }
 
 /// Where a streaming export is.

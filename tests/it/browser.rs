@@ -263,7 +263,7 @@ async fn a_new_store_signs_up_onboards_takes_a_call_and_sees_hears_and_pays_for_
 }
 
 /// Signs `email` in through the sign-in page and waits for `next`.
-async fn sign_in(tab: &Tab, email: &str, next: &str) {
+pub(crate) async fn sign_in(tab: &Tab, email: &str, next: &str) {
     let path: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
     tab.goto(&format!("/login?next={path}")).await;
     tab.fill("#email", email).await;
@@ -562,7 +562,7 @@ async fn an_invited_colleague_joins_from_the_mail_and_resets_a_forgotten_passwor
     .await;
     tab.fill("#password", PASSWORD).await;
     tab.click("form[data-api] button[type=submit]").await;
-    tab.wait_path("/calls").await;
+    tab.wait_path("/").await;
     assert!(tab.text(".who").await.contains("supervisor"));
 
     // Later they forget the password: a code by mail sets a new one.
@@ -585,8 +585,8 @@ async fn an_invited_colleague_joins_from_the_mail_and_resets_a_forgotten_passwor
     tab.fill("#email", &colleague).await;
     tab.fill("#password", fresh).await;
     tab.click("form[data-login] button[type=submit]").await;
-    // Signed in with the new password, to the start page (the calls).
-    tab.wait_path("/calls").await;
+    // Signed in with the new password, to the start page (the dashboard).
+    tab.wait_path("/").await;
     tab.close().await;
     t.stop().await;
 }

@@ -12,6 +12,7 @@ mod backlog;
 mod browser;
 mod cli;
 mod conversations;
+mod dashboard_browser;
 mod egress;
 mod fairness;
 mod faults;

@@ -196,7 +196,7 @@ async fn accept_invite(
         html! {
             h1 { "Join your team on Caly" }
             @if let Some(token) = params.token.as_deref().filter(|t| !t.is_empty()) {
-                form data-api="/api/v1/auth/invitations/accept" data-then="go:/calls" data-public
+                form data-api="/api/v1/auth/invitations/accept" data-then="go:/" data-public
                     data-busy="Joining…" data-success="You are in." {
                     input type="hidden" name="token" value=(token);
                     @if let Some(user) = &signed_in {
