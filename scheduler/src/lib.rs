@@ -1,7 +1,9 @@
 //! Caly's scheduler: periodic work that only enqueues or tidies, never does stage work itself.
 //! Today: the dispatcher/sweeper (due and orphaned stage runs → queue, bounded, under a
 //! database lease so one replica dispatches at a time) and cron jobs, whose ticks become
-//! durable stage runs (see [`cron`]). Backups, invoices and reports join [`cron_jobs`].
+//! durable stage runs (see [`cron`]), and the analytics rollups settled every
+//! [`SETTLE_EVERY`] (pages settle their tenant too; this keeps the rest current). Backups,
+//! invoices and reports join [`cron_jobs`].
 //! Depends on `caly-core`; only the `caly` binary depends on it.
 
 pub mod cron;
@@ -37,11 +39,18 @@ pub async fn cron_tick(app: &App, jobs: &[CronJob], now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
+/// How often the scheduler settles the analytics rollups of tenants with pending changes.
+pub const SETTLE_EVERY: Duration = Duration::from_secs(15);
+
+/// Tenants settled per pass.
+const SETTLE_TENANTS: u64 = 100;
+
 /// Runs the scheduler until `shutdown` resolves.
 pub async fn run(app: App, holder: String, shutdown: impl Future<Output = ()>) {
     let jobs = cron_jobs();
     // Planned at start (catching up what was missed), then whenever a tick comes due.
     let mut next_plan = Some(Utc::now());
+    let mut next_settle = Utc::now();
     let mut interval = tokio::time::interval(app.settings.dispatch_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -61,6 +70,14 @@ pub async fn run(app: App, holder: String, shutdown: impl Future<Output = ()>) {
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "dispatch pass failed"),
+        }
+        if next_settle <= now {
+            next_settle = now + chrono::Duration::from_std(SETTLE_EVERY).unwrap_or_default();
+            let settled =
+                caly_core::analytics::settle::settle_pending(&app.db, now, SETTLE_TENANTS);
+            if let Err(err) = settled.await {
+                tracing::warn!(error = %err, "settling analytics rollups failed");
+            }
         }
         if next_plan.is_some_and(|at| at <= now) {
             match cron_tick(&app, &jobs, now).await {

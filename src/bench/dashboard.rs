@@ -44,8 +44,80 @@ async fn busiest(app: &App) -> anyhow::Result<TenantId> {
 
 use sea_orm::ColumnTrait;
 
-/// Runs the benchmark: `requests` timed requests per endpoint after a few warm-ups.
-pub async fn run(tenant: Option<i64>, requests: usize, days: i64) -> anyhow::Result<()> {
+/// This process's resident memory, MiB (Linux; 0 elsewhere).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Streams every call of the last `days` as CSV through the api, reading the body as it comes,
+/// and samples this process's resident memory (the api's, which serves in this process) every
+/// 50 ms: before, at its peak, and after.
+async fn export_memory(base: &str, key: &str, days: i64) -> anyhow::Result<()> {
+    let to = ist_today(Utc::now());
+    let from = to - Duration::days(days - 1);
+    let before = rss_mib();
+    let peak = std::sync::Arc::new(std::sync::Mutex::new(before));
+    let done = CancellationToken::new();
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.is_cancelled() {
+                let now = rss_mib();
+                {
+                    let mut top = peak.lock().unwrap_or_else(|e| e.into_inner());
+                    *top = top.max(now);
+                }
+                tokio::time::sleep(Elapsed::from_millis(50)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut response = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/v1/exports/calls?from={from}&to={to}&format=csv"
+        ))
+        .bearer_auth(key)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "export answered {}",
+        response.status()
+    );
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    done.cancel();
+    sampler.await?;
+    let peak = *peak.lock().unwrap_or_else(|e| e.into_inner());
+    println!(
+        "export of {} calls ({:.0} MiB of CSV) in {:.1} s: resident memory {before:.0} MiB before, {peak:.0} MiB at its peak, {:.0} MiB after",
+        lines.saturating_sub(1),
+        bytes as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64(),
+        rss_mib()
+    );
+    Ok(())
+}
+
+/// Runs the benchmark: `requests` timed requests per endpoint after a few warm-ups, then (with
+/// `export_days`) a streamed export of that many days' calls with the process's memory sampled.
+pub async fn run(
+    tenant: Option<i64>,
+    requests: usize,
+    days: i64,
+    export_days: Option<i64>,
+) -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
     settings.db_pool_size = 8;
     let migrate = settings.is_sqlite();
@@ -140,6 +212,9 @@ pub async fn run(tenant: Option<i64>, requests: usize, days: i64) -> anyhow::Res
         }
         let (p50, p95) = p50_p95(&mut latencies);
         println!("{path:<34} {p50:>9.2} {p95:>9.2}");
+    }
+    if let Some(export_days) = export_days {
+        export_memory(&base, secret.expose_secret(), export_days.max(1)).await?;
     }
     stop.cancel();
     api_keys::revoke(&app.db, tenant, key.id, Utc::now())

@@ -86,6 +86,10 @@ pub enum BenchCommand {
         /// Days in the range asked for, up to today.
         #[arg(long, default_value_t = 30)]
         days: i64,
+        /// Then export this many days' calls as CSV through the api and report its resident
+        /// memory before, at the peak and after.
+        #[arg(long)]
+        export_days: Option<i64>,
     },
     /// Text-turn latency (p50/p99) with the offline agent against the local store, split into
     /// queue hand-off, Shopify and agent, at several numbers of concurrent conversations.
@@ -114,7 +118,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             tenant,
             requests,
             days,
-        } => dashboard::run(tenant, requests, days.max(1)).await,
+            export_days,
+        } => dashboard::run(tenant, requests, days.max(1), export_days).await,
         BenchCommand::Turn {
             turns,
             calls,

@@ -102,10 +102,12 @@ async fn analytics_page(
 ) -> PageResult {
     let tenant = viewer.tenant();
     let range = settled_range(&app, tenant, raw).await?;
-    let intents = dashboard::intents(&app.db, tenant, range).await?;
-    let agents = people::agents(&app.db, tenant, range).await?;
-    let daily = people::agents_daily(&app.db, tenant, range).await?;
-    let team = people::team(&app.db, tenant, range).await?;
+    let (intents, agents, daily, team) = tokio::try_join!(
+        dashboard::intents(&app.db, tenant, range),
+        people::agents(&app.db, tenant, range),
+        people::agents_daily(&app.db, tenant, range),
+        people::team(&app.db, tenant, range),
+    )?;
     let export = |kind: &str, format: &str| {
         format!(
             "/api/v1/exports/{kind}?from={}&to={}&format={format}",

@@ -31,7 +31,7 @@ pub struct Kpis {
     pub minutes_billed: i64,
     /// What the calls cost, paise.
     pub spend_paise: i64,
-    /// The median answered turn's latency, ms (lower median, 10 ms buckets).
+    /// The median answered turn's latency, ms (the lower median, to two significant figures).
     pub median_turn_latency_ms: Option<i64>,
 }
 
@@ -103,11 +103,13 @@ pub async fn summary(
     range: DayRange,
 ) -> Result<Summary, CoreError> {
     let previous_range = range.previous();
+    let (current, previous) =
+        futures::try_join!(kpis(db, tenant, range), kpis(db, tenant, previous_range))?;
     Ok(Summary {
         range,
-        current: kpis(db, tenant, range).await?,
+        current,
         previous_range,
-        previous: kpis(db, tenant, previous_range).await?,
+        previous,
     })
 }
 

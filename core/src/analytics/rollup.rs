@@ -14,13 +14,13 @@ pub const HOUR: &str = "hour";
 pub const INTENT: &str = "intent";
 /// Rows per AI agent: its turns, and the calls it spoke in.
 pub const AGENT: &str = "agent";
-/// Rows per latency bucket ([`LATENCY_BUCKET_MS`] wide): answered turns.
+/// Rows per latency bucket ([`latency_bucket`]): answered turns.
 pub const LATENCY: &str = "latency";
 /// Rows per number a handoff was dialled to (empty when Exotel did not say).
 pub const HANDOFF: &str = "handoff";
 /// The intent key of a call whose turns had no intent (no conversation).
 pub const NO_INTENT: &str = "";
-/// Latencies are counted in buckets this wide; the median is a bucket's lower edge.
+/// The finest latency bucket (below a second); the median is a bucket's lower edge.
 pub const LATENCY_BUCKET_MS: i64 = 10;
 
 /// What a rollup row sums. Which sums a dimension fills:
@@ -130,9 +130,18 @@ impl TurnFact {
     }
 }
 
-/// The bucket a latency falls in (its lower edge, ms).
+/// The bucket a latency falls in (its lower edge, ms): two significant figures, that is 10 ms
+/// steps below a second, 100 ms steps below ten seconds, whole seconds above. A median is
+/// shown to that precision anyway, and a day then needs about a hundred latency rows, not
+/// hundreds.
 pub fn latency_bucket(ms: i64) -> i64 {
-    ms.max(0) / LATENCY_BUCKET_MS * LATENCY_BUCKET_MS
+    let ms = ms.max(0);
+    let step = match ms {
+        0..1_000 => LATENCY_BUCKET_MS,
+        1_000..10_000 => 100,
+        _ => 1_000,
+    };
+    ms / step * step
 }
 
 /// The key a latency bucket is stored under: zero-padded, so keys sort as numbers.
@@ -343,7 +352,7 @@ mod tests {
         assert_eq!((agent.calls, agent.turns, agent.resolved), (1, 2, 1));
         assert_eq!(row(&rows, AGENT, "complaint").handed_off, 1);
         assert_eq!(row(&rows, HANDOFF, "+919800000001").calls, 1);
-        assert_eq!(row(&rows, LATENCY, &latency_key(1230)).latencies, 1);
+        assert_eq!(row(&rows, LATENCY, &latency_key(1200)).latencies, 1);
         assert_eq!(row(&rows, LATENCY, &latency_key(10)).latencies, 1);
         let hours: i64 = rows.iter().filter(|r| r.0 == HOUR).map(|r| r.2.calls).sum();
         assert_eq!(hours, 3);
@@ -362,7 +371,9 @@ mod tests {
     #[test]
     fn latency_keys_sort_as_numbers() {
         assert!(latency_key(latency_bucket(999)) < latency_key(latency_bucket(1000)));
-        assert_eq!(latency_bucket(1239), 1230);
+        assert_eq!(latency_bucket(999), 990);
+        assert_eq!(latency_bucket(1239), 1200);
+        assert_eq!(latency_bucket(12_345), 12_000);
         assert_eq!(latency_bucket(-5), 0);
     }
 }

@@ -15,8 +15,7 @@ use rand::{Rng, SeedableRng};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -259,22 +258,16 @@ where
             .map(|i| plan_call(&mut rng, plan, n + i, now))
             .collect();
         let txn = db.begin().await?;
-        call::Entity::insert_many(planned.iter().map(|p| p.row.clone()))
-            .exec_without_returning(&txn)
-            .await?;
+        // The ids come back with the rows (by CallSid, whatever order the database returns).
+        let ids: HashMap<String, i64> =
+            call::Entity::insert_many(planned.iter().map(|p| p.row.clone()))
+                .exec_with_returning(&txn)
+                .await?
+                .into_iter()
+                .map(|c| (c.call_sid, c.id))
+                .collect();
         let sids: Vec<String> = (n..n + size)
             .map(|i| format!("seed{}-{i}", plan.seed))
-            .collect();
-        let ids: HashMap<String, i64> = call::Entity::find()
-            .select_only()
-            .column(call::Column::CallSid)
-            .column(call::Column::Id)
-            .filter(call::Column::TenantId.eq(plan.tenant.0))
-            .filter(call::Column::CallSid.is_in(sids.clone()))
-            .into_tuple::<(String, i64)>()
-            .all(&txn)
-            .await?
-            .into_iter()
             .collect();
         let mut turns = Vec::new();
         let mut entries = Vec::new();
@@ -353,10 +346,16 @@ where
             }
         }
         seeded.turns += turns.len() as u64;
+        let mut first_turns = HashMap::new();
         for chunk in turns.chunks(CHUNK) {
-            turn::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
+            for t in turn::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(&txn)
+                .await?
+            {
+                if t.seq == 1 {
+                    first_turns.insert(t.call_id, t.id);
+                }
+            }
         }
         seeded.ledger_entries += entries.len() as u64;
         let owed: i64 = entries
@@ -382,7 +381,7 @@ where
                 .await?;
         }
         seeded.tasks += tasks.len() as u64;
-        insert_tasks(&txn, plan, tasks).await?;
+        insert_tasks(&txn, plan, tasks, &first_turns).await?;
         txn.commit().await?;
         n += size;
         seeded.calls = n;
@@ -405,22 +404,11 @@ async fn insert_tasks(
     txn: &impl ConnectionTrait,
     plan: &SeedPlan,
     tasks: Vec<TaskSeed>,
+    first_turns: &HashMap<i64, i64>,
 ) -> Result<(), CoreError> {
     if tasks.is_empty() {
         return Ok(());
     }
-    let call_ids: Vec<i64> = tasks.iter().map(|t| t.0).collect();
-    let first_turns: HashMap<i64, i64> = turn::Entity::find()
-        .select_only()
-        .column(turn::Column::CallId)
-        .column(turn::Column::Id)
-        .filter(turn::Column::CallId.is_in(call_ids))
-        .filter(turn::Column::Seq.eq(1))
-        .into_tuple::<(i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .collect();
     let rows: Vec<task::ActiveModel> = tasks
         .into_iter()
         .filter_map(|(call_id, kind, created, closed_at, closed_by, assignee)| {

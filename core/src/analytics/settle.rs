@@ -74,6 +74,34 @@ where
     Ok(total)
 }
 
+/// Settles every tenant with change notes waiting (at most `max_tenants` of them per call), so
+/// the rollups stay current and the notes do not pile up for a store nobody is looking at.
+/// Returns how many tenants were settled.
+pub async fn settle_pending<C>(
+    db: &C,
+    now: DateTime<Utc>,
+    max_tenants: u64,
+) -> Result<u64, CoreError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(raw(
+            backend,
+            "SELECT DISTINCT tenant_id FROM rollup_changes LIMIT $1",
+            vec![(max_tenants as i64).into()],
+        ))
+        .await?;
+    let mut settled = 0;
+    for row in rows {
+        let tenant = TenantId(row.try_get::<i64>("", "tenant_id")?);
+        settle(db, tenant, now).await?;
+        settled += 1;
+    }
+    Ok(settled)
+}
+
 /// Takes the tenant's settle lock: a write first, so settles of one tenant run one at a time
 /// (and SQLite takes its write lock before anything is read).
 async fn lock(
@@ -220,8 +248,9 @@ pub async fn day_facts(
             dialed_number: c.dialed_number,
         })
         .collect();
+    // The subquery keeps to the tenant's calls; filtering on the turns' own tenant column as
+    // well can lead PostgreSQL to intersect with every turn of the tenant.
     let turns = turn::Entity::find()
-        .filter(turn::Column::TenantId.eq(tenant.0))
         .filter(turn::Column::CallId.in_subquery(day_calls(tenant, day)))
         .all(db)
         .await?
@@ -240,7 +269,6 @@ pub async fn day_facts(
         .select_only()
         .column(ledger_entry::Column::CallId)
         .column(ledger_entry::Column::Minutes)
-        .filter(ledger_entry::Column::TenantId.eq(tenant.0))
         .filter(ledger_entry::Column::Kind.is_in([LedgerKind::Charge, LedgerKind::Adjustment]))
         .filter(ledger_entry::Column::CallId.in_subquery(day_calls(tenant, day)))
         .order_by_asc(ledger_entry::Column::Id)

@@ -562,14 +562,55 @@ impl TestApp {
                     })
                     .collect();
                 panic!(
-                    "pipeline did not drain by {}: {} runs busy:\n{}",
+                    "pipeline did not drain by {}: {} runs busy:\n{}\n{}",
                     Utc::now(),
                     busy.len(),
-                    runs.join("\n")
+                    runs.join("\n"),
+                    self.local_queue_state().await
                 );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// On the embedded default, the local queue's unfinished jobs and its workers (the queue
+    /// shares the app's SQLite database), for a drain that failed.
+    async fn local_queue_state(&self) -> String {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.backend != Backend::Embedded {
+            return String::new();
+        }
+        let mut out = String::from("local queue:");
+        for sql in [
+            "SELECT id, job_type, status, attempts, run_at, lock_by, lock_at, last_result FROM Jobs WHERE status <> 'Done'",
+            "SELECT id, worker_type, last_seen, started_at FROM Workers",
+        ] {
+            let rows = self
+                .app
+                .db
+                .query_all_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, sql))
+                .await;
+            match rows {
+                Ok(rows) => {
+                    for row in rows {
+                        let line: Vec<String> = (0..8)
+                            .map_while(|i| {
+                                row.try_get_by_index::<Option<String>>(i)
+                                    .map(|v| v.unwrap_or_default())
+                                    .or_else(|_| {
+                                        row.try_get_by_index::<Option<i64>>(i)
+                                            .map(|v| v.map(|n| n.to_string()).unwrap_or_default())
+                                    })
+                                    .ok()
+                            })
+                            .collect();
+                        out.push_str(&format!("\n  {}", line.join(" | ")));
+                    }
+                }
+                Err(error) => out.push_str(&format!("\n  ({error})")),
+            }
+        }
+        out
     }
 
     /// The call with this CallSid (panics when there is none).
