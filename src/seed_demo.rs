@@ -21,6 +21,7 @@ pub struct SeedDemoArgs {
     #[arg(long, default_value_t = 100_000)]
     calls: u64,
     /// Fill this tenant (its members' phone numbers take the handoffs); a new one by default.
+    /// It should not be taking calls meanwhile: the rollups are rebuilt for a quiet tenant.
     #[arg(long)]
     tenant: Option<i64>,
     /// Spread the calls over this many days up to today.

@@ -119,7 +119,7 @@ pub(crate) async fn read_table(
     name: &str,
     range: DayRange,
 ) -> Result<(Value, Vec<&'static str>, Vec<Value>), ApiError> {
-    settle::settle(&app.db, tenant, Utc::now()).await?;
+    settle::settle_for_read(&app.db, tenant, Utc::now()).await?;
     let db = &app.db;
     let rows = |items: &[Value]| items.to_vec();
     Ok(match name {

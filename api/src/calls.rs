@@ -137,7 +137,7 @@ impl ListParams {
         }
         if let (Some(from), Some(to)) = (filter.from, filter.to)
             && (to - from).num_days() >= caly_core::analytics::range::MAX_DAYS
-            && filter.slots().is_some()
+            && (weekday.is_some() || hour.is_some())
         {
             return Err(ApiError::bad_request(
                 "invalid_range",

@@ -107,7 +107,8 @@ async fn export(
     let params: RangeParams = query(raw)?;
     let range = params.range()?;
     // CSV unless JSON is asked for.
-    let csv = params.format.is_none() || params.csv()?;
+    let asked = params.format.as_deref().map(str::trim).unwrap_or_default();
+    let csv = asked.is_empty() || params.csv()?;
     let cursor = Cursor {
         app,
         tenant: access.tenant_id(),

@@ -1,8 +1,8 @@
 //! Analytics rollups: per tenant, IST day and dimension (hour, intent, agent, latency bucket,
 //! handoff number), the sums the dashboard and analytics read instead of scanning calls.
 //!
-//! They stay correct through an outbox the database fills itself: a trigger on `calls` and on
-//! `turns` writes `(tenant_id, call_id)` into `rollup_changes` in the same commit as any change
+//! They stay correct through an outbox the database fills itself: triggers on `calls`, `turns`
+//! and `ledger_entries` write `(tenant_id, call_id)` into `rollup_changes` in the same commit as any change
 //! that matters to a rollup, whichever code path made it (ingest, the agent, a charge, a
 //! replay, a seed). `calls.rolled_day` remembers the day a call was last counted in, so a call
 //! whose day moves is taken out of its old day.
@@ -69,13 +69,17 @@ fn triggers(backend: DbBackend) -> Vec<String> {
                 "CREATE TRIGGER turns_rollup_update AFTER UPDATE ON turns WHEN {turns} BEGIN \
                  INSERT INTO rollup_changes (tenant_id, call_id) VALUES (NEW.tenant_id, NEW.call_id); END"
             ),
+            "CREATE TRIGGER ledger_rollup_insert AFTER INSERT ON ledger_entries \
+             WHEN NEW.call_id IS NOT NULL BEGIN \
+             INSERT INTO rollup_changes (tenant_id, call_id) VALUES (NEW.tenant_id, NEW.call_id); END"
+                .to_string(),
         ],
         _ => vec![
             "CREATE FUNCTION caly_call_changed() RETURNS trigger AS $$ BEGIN \
              INSERT INTO rollup_changes (tenant_id, call_id) VALUES (NEW.tenant_id, NEW.id); \
              RETURN NULL; END $$ LANGUAGE plpgsql"
                 .to_string(),
-            "CREATE FUNCTION caly_turn_changed() RETURNS trigger AS $$ BEGIN \
+            "CREATE FUNCTION caly_call_part_changed() RETURNS trigger AS $$ BEGIN \
              INSERT INTO rollup_changes (tenant_id, call_id) VALUES (NEW.tenant_id, NEW.call_id); \
              RETURN NULL; END $$ LANGUAGE plpgsql"
                 .to_string(),
@@ -87,12 +91,16 @@ fn triggers(backend: DbBackend) -> Vec<String> {
                  FOR EACH ROW WHEN ({calls}) EXECUTE FUNCTION caly_call_changed()"
             ),
             "CREATE TRIGGER turns_rollup_insert AFTER INSERT ON turns \
-             FOR EACH ROW EXECUTE FUNCTION caly_turn_changed()"
+             FOR EACH ROW EXECUTE FUNCTION caly_call_part_changed()"
                 .to_string(),
             format!(
                 "CREATE TRIGGER turns_rollup_update AFTER UPDATE ON turns \
-                 FOR EACH ROW WHEN ({turns}) EXECUTE FUNCTION caly_turn_changed()"
+                 FOR EACH ROW WHEN ({turns}) EXECUTE FUNCTION caly_call_part_changed()"
             ),
+            // A ledger entry's minutes count towards its call's day, whatever else changed.
+            "CREATE TRIGGER ledger_rollup_insert AFTER INSERT ON ledger_entries \
+             FOR EACH ROW WHEN (NEW.call_id IS NOT NULL) EXECUTE FUNCTION caly_call_part_changed()"
+                .to_string(),
         ],
     }
 }
@@ -255,11 +263,12 @@ impl MigrationTrait for Migration {
             "calls_rollup_update",
             "turns_rollup_insert",
             "turns_rollup_update",
+            "ledger_rollup_insert",
         ] {
-            let table = if name.starts_with("calls") {
-                "calls"
-            } else {
-                "turns"
+            let table = match name {
+                n if n.starts_with("calls") => "calls",
+                n if n.starts_with("ledger") => "ledger_entries",
+                _ => "turns",
             };
             let drop = match backend {
                 DbBackend::Sqlite => format!("DROP TRIGGER IF EXISTS {name}"),
@@ -270,7 +279,7 @@ impl MigrationTrait for Migration {
         if backend != DbBackend::Sqlite {
             db.execute_unprepared("DROP FUNCTION IF EXISTS caly_call_changed()")
                 .await?;
-            db.execute_unprepared("DROP FUNCTION IF EXISTS caly_turn_changed()")
+            db.execute_unprepared("DROP FUNCTION IF EXISTS caly_call_part_changed()")
                 .await?;
         }
         for (name, table) in [

@@ -51,6 +51,7 @@ pub async fn run(app: App, holder: String, shutdown: impl Future<Output = ()>) {
     // Planned at start (catching up what was missed), then whenever a tick comes due.
     let mut next_plan = Some(Utc::now());
     let mut next_settle = Utc::now();
+    let mut settling: Option<tokio::task::JoinHandle<()>> = None;
     let mut interval = tokio::time::interval(app.settings.dispatch_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -71,13 +72,17 @@ pub async fn run(app: App, holder: String, shutdown: impl Future<Output = ()>) {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "dispatch pass failed"),
         }
-        if next_settle <= now {
+        // On a task of its own, one pass at a time: a backlog never holds up dispatch.
+        if next_settle <= now && settling.as_ref().is_none_or(|task| task.is_finished()) {
             next_settle = now + chrono::Duration::from_std(SETTLE_EVERY).unwrap_or_default();
-            let settled =
-                caly_core::analytics::settle::settle_pending(&app.db, now, SETTLE_TENANTS);
-            if let Err(err) = settled.await {
-                tracing::warn!(error = %err, "settling analytics rollups failed");
-            }
+            let app = app.clone();
+            settling = Some(tokio::spawn(async move {
+                let pass =
+                    caly_core::analytics::settle::settle_pending(&app.db, now, SETTLE_TENANTS);
+                if let Err(err) = pass.await {
+                    tracing::warn!(error = %err, "settling analytics rollups failed");
+                }
+            }));
         }
         if next_plan.is_some_and(|at| at <= now) {
             match cron_tick(&app, &jobs, now).await {

@@ -23,7 +23,7 @@ pub(super) async fn settled_range(
 ) -> Result<DayRange, PageError> {
     let params: RangeParams = query(raw)?;
     let range = params.range()?;
-    settle::settle(&app.db, tenant, Utc::now()).await?;
+    settle::settle_for_read(&app.db, tenant, Utc::now()).await?;
     Ok(range)
 }
 

@@ -179,7 +179,7 @@ async fn dashboard_page(
         div.spread { h1 { "Dashboard" } span.muted { (range.label()) " (IST)" } }
         (range_form("/", &range))
         @if nothing {
-            div.panel.empty id="empty-state" {
+            div.panel id="empty-state" {
                 p { b { "No calls in this period." } }
                 @if summary.previous.calls > 0 {
                     p { "There were " (group_indian(summary.previous.calls.unsigned_abs())) " in the period before; pick another range to see them." }

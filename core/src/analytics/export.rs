@@ -215,15 +215,15 @@ pub async fn batch(
     })
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`
-/// or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
+/// One CSV field: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return is prefixed with `'` so a spreadsheet does not run it as a formula.
 pub fn csv_field(value: &Value) -> String {
     let text = match value {
         Value::Null => return String::new(),
         Value::String(s) => s.clone(),
         other => return other.to_string(),
     };
-    let text = if text.starts_with(['=', '+', '-', '@']) && !looks_numeric(&text) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && !looks_numeric(&text) {
         format!("'{text}")
     } else {
         text
@@ -274,6 +274,7 @@ mod tests {
         assert_eq!(csv_field(&json!("a, \"b\"")), "\"a, \"\"b\"\"\"");
         assert_eq!(csv_field(&json!("two\nlines")), "\"two\nlines\"");
         assert_eq!(csv_field(&json!("=HYPERLINK(1)")), "'=HYPERLINK(1)");
+        assert_eq!(csv_field(&json!("\t=1+1")), "'\t=1+1");
         assert_eq!(csv_field(&json!("+919812345678")), "+919812345678");
         assert_eq!(csv_field(&json!(null)), "");
         assert_eq!(csv_field(&json!(6000)), "6000");
