@@ -11,7 +11,7 @@
 //! before the request.
 
 use crate::access::{Access, Viewer};
-use crate::calls::query;
+use crate::calls::{given, ist_date, query};
 use crate::{ApiError, ApiState};
 use axum::extract::{RawQuery, State};
 use axum::http::header;
@@ -22,7 +22,7 @@ use caly_core::analytics::dashboard::{self, WEEKDAYS};
 use caly_core::analytics::export::{csv_header, csv_line};
 use caly_core::analytics::{DayRange, people, settle};
 use caly_core::{App, TenantId};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -60,29 +60,11 @@ pub(crate) struct RangeParams {
     pub format: Option<String>,
 }
 
-/// Parses `2026-11-21` as an IST day, naming the field when it is not one.
-pub(crate) fn ist_day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
-    raw.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|text| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (1971..=9999).contains(&d.year()))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_date",
-                        format!("'{field}' must be a date like 2026-11-21 (IST)."),
-                    )
-                })
-        })
-        .transpose()
-}
-
 impl RangeParams {
     /// The IST days asked for (the last 30 by default), or a 400.
     pub(crate) fn range(&self) -> Result<DayRange, ApiError> {
-        let from = ist_day("from", self.from.as_deref())?;
-        let to = ist_day("to", self.to.as_deref())?;
+        let from = ist_date("from", given(&self.from))?;
+        let to = ist_date("to", given(&self.to))?;
         DayRange::asked(from, to, Utc::now())
             .map_err(|e| ApiError::bad_request("invalid_range", e.to_string()))
     }
@@ -121,7 +103,6 @@ pub(crate) async fn read_table(
 ) -> Result<(Value, Vec<&'static str>, Vec<Value>), ApiError> {
     settle::settle_for_read(&app.db, tenant, Utc::now()).await?;
     let db = &app.db;
-    let rows = |items: &[Value]| items.to_vec();
     Ok(match name {
         "summary" => {
             let summary = dashboard::summary(db, tenant, range).await?;
@@ -167,7 +148,7 @@ pub(crate) async fn read_table(
             (
                 json!({"range": range, "days": items}),
                 columns,
-                rows(&items),
+                items.clone(),
             )
         }
         "intents" => {
@@ -184,7 +165,7 @@ pub(crate) async fn read_table(
             (
                 json!({"range": range, "intents": items}),
                 columns,
-                rows(&items),
+                items.clone(),
             )
         }
         "heatmap" => {
@@ -224,7 +205,7 @@ pub(crate) async fn read_table(
             (
                 json!({"range": range, "agents": items}),
                 columns,
-                rows(&items),
+                items.clone(),
             )
         }
         "people" | "teams" => {
@@ -243,7 +224,7 @@ pub(crate) async fn read_table(
                 (
                     json!({"range": range, "people": items}),
                     columns,
-                    rows(&items),
+                    items.clone(),
                 )
             } else {
                 let items = to_values(&report.teams);
@@ -259,7 +240,7 @@ pub(crate) async fn read_table(
                 (
                     json!({"range": range, "teams": items}),
                     columns,
-                    rows(&items),
+                    items.clone(),
                 )
             }
         }

@@ -63,7 +63,8 @@ pub(crate) struct ListParams {
     pub per_page: Option<u64>,
 }
 
-fn given(value: &Option<String>) -> Option<&str> {
+/// A query parameter's trimmed value, `None` when absent or blank.
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
@@ -157,7 +158,8 @@ struct PageParams {
     per_page: Option<u64>,
 }
 
-fn ist_date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+/// Parses `2026-11-21` as an IST day, a 400 naming `field` when it is not one.
+pub(crate) fn ist_date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     raw.map(|text| {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .ok()

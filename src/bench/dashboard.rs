@@ -3,13 +3,14 @@
 //! `--tenant`), next to a plain `SELECT count(*)` of that tenant's calls timed in the same run.
 //! Seed the tenant first with `caly seed-demo --calls 1000000`.
 
+use super::stats::quantile;
 use caly_core::analytics::range::ist_today;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::accounts::{Scope, api_keys};
 use caly_core::{App, TenantId};
 use caly_entities::call;
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QuerySelect, Statement};
 use secrecy::ExposeSecret;
 use std::time::{Duration as Elapsed, Instant};
 use tokio_util::sync::CancellationToken;
@@ -17,13 +18,7 @@ use tokio_util::sync::CancellationToken;
 /// p50 and p95 of latencies, ms.
 fn p50_p95(latencies: &mut [Elapsed]) -> (f64, f64) {
     latencies.sort_unstable();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies
-            .get(index)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    (at(0.50), at(0.95))
+    (quantile(latencies, 0.50), quantile(latencies, 0.95))
 }
 
 /// The tenant with the most calls.
@@ -41,8 +36,6 @@ async fn busiest(app: &App) -> anyhow::Result<TenantId> {
     row.map(|(t, _)| TenantId(t))
         .ok_or_else(|| anyhow::anyhow!("no calls: run `caly seed-demo --calls 1000000` first"))
 }
-
-use sea_orm::ColumnTrait;
 
 /// This process's resident memory, MiB (Linux; 0 elsewhere).
 fn rss_mib() -> f64 {

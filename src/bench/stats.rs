@@ -2,17 +2,20 @@
 
 use std::time::Duration;
 
+/// The latency at quantile `q` (0–1) of latencies sorted ascending, in milliseconds, by
+/// nearest rank (0 when there are none).
+pub fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
 /// p50 and p99 of a set of latencies, in milliseconds.
 pub fn percentiles(latencies: &mut [Duration]) -> (f64, f64) {
-    if latencies.is_empty() {
-        return (0.0, 0.0);
-    }
     latencies.sort_unstable();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies[index].as_secs_f64() * 1000.0
-    };
-    (at(0.50), at(0.99))
+    (quantile(latencies, 0.50), quantile(latencies, 0.99))
 }
 
 #[cfg(test)]

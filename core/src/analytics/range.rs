@@ -3,8 +3,6 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::platform::time::ist;
-
 /// The longest range analytics will sum (two years and a day).
 pub const MAX_DAYS: i64 = 731;
 /// The range a dashboard shows when none is asked for.
@@ -39,7 +37,7 @@ impl std::fmt::Display for RangeError {
 
 /// Today in IST.
 pub fn ist_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&ist()).date_naive()
+    crate::platform::time::ist_date(now)
 }
 
 impl DayRange {

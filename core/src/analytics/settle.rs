@@ -8,15 +8,16 @@
 
 use super::rollup::{CallFact, RollupRow, TurnFact, day_rows};
 use crate::CoreError;
-use crate::platform::time::{ist, ist_day_start};
+use crate::platform::db::portable_statement;
+use crate::platform::time::{ist_date, ist_day_start};
 use caly_entities::status::LedgerKind;
 use caly_entities::{analytics_rollup, call, ledger_entry, turn};
 use caly_jobs::TenantId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -34,20 +35,11 @@ pub struct Settled {
     pub days: u64,
 }
 
-/// A statement in PostgreSQL's `$n` spelling, turned into SQLite's `?n` where needed.
-fn raw(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Postgres => sql.to_string(),
-        _ => sql.replace('$', "?"),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 /// Whether the tenant has change notes waiting (a read; no transaction).
 pub async fn pending(db: &impl ConnectionTrait, tenant: TenantId) -> Result<bool, CoreError> {
     let backend = db.get_database_backend();
     let row = db
-        .query_one_raw(raw(
+        .query_one_raw(portable_statement(
             backend,
             "SELECT id FROM rollup_changes WHERE tenant_id = $1 LIMIT 1",
             vec![tenant.0.into()],
@@ -116,7 +108,7 @@ where
 {
     let backend = db.get_database_backend();
     let rows = db
-        .query_all_raw(raw(
+        .query_all_raw(portable_statement(
             backend,
             "SELECT DISTINCT tenant_id FROM rollup_changes LIMIT $1",
             vec![(max_tenants as i64).into()],
@@ -142,7 +134,7 @@ async fn lock(
     now: DateTime<Utc>,
 ) -> Result<(), CoreError> {
     let backend = txn.get_database_backend();
-    txn.execute_raw(raw(
+    txn.execute_raw(portable_statement(
         backend,
         "INSERT INTO rollup_locks (tenant_id, settled_at) VALUES ($1, $2) \
          ON CONFLICT (tenant_id) DO UPDATE SET settled_at = excluded.settled_at",
@@ -160,7 +152,7 @@ where
     lock(&txn, tenant, now).await?;
     let backend = txn.get_database_backend();
     let notes = txn
-        .query_all_raw(raw(
+        .query_all_raw(portable_statement(
             backend,
             "SELECT id, call_id FROM rollup_changes WHERE tenant_id = $1 ORDER BY id LIMIT $2",
             vec![tenant.0.into(), (NOTES_PER_ROUND as i64).into()],
@@ -187,7 +179,7 @@ where
             .all(&txn)
             .await?;
         for (id, happened_at, rolled_day) in rows {
-            let day = happened_at.with_timezone(&ist()).date_naive();
+            let day = ist_date(happened_at);
             days.insert(day);
             if let Some(old) = rolled_day {
                 days.insert(old);
@@ -209,8 +201,9 @@ where
             "DELETE FROM rollup_changes WHERE id IN ({})",
             placeholders.join(", ")
         );
-        let values = chunk.iter().map(|id| (*id).into()).collect();
-        txn.execute_raw(raw(backend, &sql, values)).await?;
+        let values: Vec<sea_orm::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        txn.execute_raw(portable_statement(backend, &sql, values))
+            .await?;
     }
     txn.commit().await?;
     Ok(Settled {
@@ -383,7 +376,7 @@ where
 {
     let backend = db.get_database_backend();
     let last_note = db
-        .query_one_raw(raw(
+        .query_one_raw(portable_statement(
             backend,
             "SELECT MAX(id) AS id FROM rollup_changes WHERE tenant_id = $1",
             vec![tenant.0.into()],
@@ -407,8 +400,8 @@ where
     txn.commit().await?;
     let mut days = 0;
     if let Some((Some(first), Some(last))) = bounds {
-        let mut day = first.with_timezone(&ist()).date_naive();
-        let last = last.with_timezone(&ist()).date_naive();
+        let mut day = ist_date(first);
+        let last = ist_date(last);
         while day <= last {
             let txn = db.begin().await?;
             lock(&txn, tenant, now).await?;
@@ -430,7 +423,7 @@ where
         }
     }
     if let Some(last_note) = last_note {
-        db.execute_raw(raw(
+        db.execute_raw(portable_statement(
             backend,
             "DELETE FROM rollup_changes WHERE tenant_id = $1 AND id <= $2",
             vec![tenant.0.into(), last_note.into()],

@@ -52,7 +52,7 @@ pub async fn monthly(
     months: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<MonthSummary>, CoreError> {
-    let today = now.with_timezone(&time::ist()).date_naive();
+    let today = time::ist_date(now);
     let mut summaries = Vec::new();
     for back in 0..months {
         let (start, end) = (

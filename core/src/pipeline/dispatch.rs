@@ -6,14 +6,14 @@
 use super::runs::{self, NewRun, Rearm};
 use super::stages::charge;
 use crate::app::App;
+use crate::platform::db::portable_statement;
 use crate::{BillingStatus, CoreError, RunStatus};
 use caly_entities::{call, stage_run};
 use caly_jobs::{StageJob, StageName, StageRunId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// What one dispatcher pass did.
@@ -127,12 +127,6 @@ async fn due_round_robin(
           WHERE stage = $1 AND status = $2 AND next_run_at <= $3 \
             AND (dispatched_at IS NULL OR dispatched_at < $4) \
         ) due ORDER BY turn, next_run_at, id LIMIT $5";
-    let backend = app.db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => sql.to_string(),
-        // SQLite numbers its parameters `?1`, `?2`, ...
-        _ => sql.replace('$', "?"),
-    };
     let values: [sea_orm::Value; 5] = [
         stage.as_str().into(),
         RunStatus::Pending.into(),
@@ -140,10 +134,8 @@ async fn due_round_robin(
         cutoff.into(),
         (limit.min(1000) as i64).into(),
     ];
-    let rows = app
-        .db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    let statement = portable_statement(app.db.get_database_backend(), sql, values);
+    let rows = app.db.query_all_raw(statement).await?;
     rows.iter()
         .map(|row| row.try_get::<i64>("", "id").map_err(CoreError::from))
         .collect()

@@ -90,6 +90,20 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     Ok(())
 }
 
+/// A raw statement written with PostgreSQL's `$1`, `$2`, … placeholders, in the backend's
+/// spelling (SQLite numbers its parameters `?1`, `?2`, …).
+pub fn portable_statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_string(),
+        _ => sql.replace('$', "?"),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// True on PostgreSQL (row locks are emitted there; SQLite serialises writers instead).
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres

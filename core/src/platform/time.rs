@@ -123,6 +123,11 @@ mod tests {
     }
 }
 
+/// The IST calendar day a moment falls on.
+pub fn ist_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&ist()).date_naive()
+}
+
 /// A moment as a person in India reads it: `3 Dec 2026, 14:05 IST`.
 pub fn ist_text(at: DateTime<Utc>) -> String {
     at.with_timezone(&ist())
