@@ -706,6 +706,17 @@ const OPERATIONS: &[Op] = &[
         200,
     ),
     op(
+        "post",
+        "/api/v1/operator/tenants/{id}/ledger",
+        "operator",
+        Operator,
+        "Record a credit or a payment received, once per reference (201; 200 when repeated)",
+        Some(
+            r#"{"kind": "credit", "amount_paise": 50000, "reason": "Goodwill for the outage on 3 Dec", "reference": "TICKET-4821"}"#,
+        ),
+        201,
+    ),
+    op(
         "get",
         "/healthz",
         "health",

@@ -2,19 +2,25 @@
 //! an API key): `GET /api/v1/operator/tenants` lists every tenant's balance, rate and credit
 //! limit; `PUT /api/v1/operator/tenants/{id}/billing` `{"rate_paise_per_min"?,
 //! "credit_limit_paise"?}` sets a new rate (in force from now; history kept) and the credit
-//! limit (`null` removes it). Past its credit limit, a store's calls go to its people instead of
-//! the AI agent.
+//! limit (`null` removes it); `POST /api/v1/operator/tenants/{id}/ledger` `{"kind": "credit" |
+//! "payment", "amount_paise", "reason", "reference"}` records a credit or a payment received,
+//! once per reference. Past its credit limit, a store's calls go to its people instead of the AI
+//! agent.
 
 use crate::access::{self, RequestMeta};
 use crate::body::{JsonBody, nullable, path_id};
 use crate::{ApiError, ApiState};
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, put};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use caly_core::billing::credits::{self, Grant};
 use caly_core::billing::rates::{rate_at, rate_history};
 use caly_core::tenancy::accounts::{Actor, Via, audit};
 use caly_core::{Rejection, TenantId, tenancy};
+use caly_entities::status::LedgerKind;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,6 +29,10 @@ pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/operator/tenants", get(list))
         .route("/api/v1/operator/tenants/{id}/billing", put(set_billing))
+        .route(
+            "/api/v1/operator/tenants/{id}/ledger",
+            post(add_ledger_entry),
+        )
 }
 
 /// A signed-in person of the platform operator.
@@ -123,4 +133,47 @@ async fn set_billing(
     )
     .await?;
     Ok(Json(billing_of(&app, &row).await?))
+}
+
+async fn add_ledger_entry(
+    State(ApiState { app }): State<ApiState>,
+    operator: Operator,
+    Path(id): Path<String>,
+    JsonBody(grant): JsonBody<Grant>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, "tenant")?;
+    let now = Utc::now();
+    let recorded = credits::record(&app.db, TenantId(id), &grant, now).await?;
+    if recorded.created {
+        let actor = Actor {
+            tenant_id: Some(id),
+            ..operator.actor
+        };
+        let action = match recorded.entry.kind {
+            LedgerKind::Payment => "billing.payment_recorded",
+            _ => "billing.credited",
+        };
+        audit::record(
+            &app.db,
+            &actor,
+            action,
+            &format!("tenant:{id}"),
+            json!({"entry_id": recorded.entry.id, "amount_paise": grant.amount_paise,
+                   "reference": grant.reference}),
+            now,
+        )
+        .await?;
+    }
+    let row = tenancy::find(&app.db, TenantId(id)).await?;
+    let status = if recorded.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let answer = json!({
+        "entry": recorded.entry,
+        "created": recorded.created,
+        "balance_paise": row.balance_paise,
+    });
+    Ok((status, Json(answer)).into_response())
 }

@@ -293,7 +293,7 @@ async fn two_conversations(t: &TestApp) -> (i64, i64) {
 #[tokio::test]
 async fn filters_narrow_the_call_list_and_keep_their_values() {
     let t = TestApp::spawn(Backend::Embedded).await;
-    let (order, person) = two_conversations(&t).await;
+    let (order, _) = two_conversations(&t).await;
     let owner = t.add_user(Role::Owner).await;
     let tab = Tab::open(&t.base).await;
     sign_in(&tab, &owner.email, "/calls").await;
@@ -332,7 +332,94 @@ async fn filters_narrow_the_call_list_and_keep_their_values() {
     tab.goto("/calls?channel=phone").await;
     assert_eq!(tab.count("#calls tbody tr").await, 0);
     assert!(tab.text(".empty").await.contains("No calls match"));
-    let _ = person;
+
+    // 26 phone calls more: 25 a page, the pager keeps the filter.
+    for n in 0..26 {
+        let call_sid = crate::support::sid(5200 + n);
+        let caller = format!("0990000{:04}", 100 + n);
+        t.passthru_get(&[
+            ("CallSid", &call_sid),
+            ("CallFrom", &caller),
+            ("CallType", "completed"),
+            ("DialCallDuration", "42"),
+        ])
+        .await;
+    }
+    t.drain().await;
+    tab.goto("/calls").await;
+    tab.choose("#channel", "phone").await;
+    tab.wait_for(
+        "location.search.includes('channel=phone')",
+        "the channel filter",
+    )
+    .await;
+    tab.loaded().await;
+    assert_eq!(tab.text("#count-total").await, "26");
+    assert_eq!(tab.count("#calls tbody tr").await, 25);
+    assert!(tab.text("nav.pager").await.contains("Page 1 of 2"));
+    tab.click("nav.pager a[rel=next]").await;
+    tab.wait_for("location.search.includes('page=2')", "the next page")
+        .await;
+    tab.loaded().await;
+    assert_eq!(tab.count("#calls tbody tr").await, 1);
+    assert!(tab.text("nav.pager").await.contains("Page 2 of 2"));
+    assert!(
+        tab.eval("location.search")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("channel=phone"),
+        "the filter is kept"
+    );
+
+    // How calls ended (set by the Voicebot at hang-up; three of these were handed off).
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let handed: Vec<String> = (0..3).map(|n| crate::support::sid(5200 + n)).collect();
+        caly_entities::call::Entity::update_many()
+            .col_expr(
+                caly_entities::call::Column::Outcome,
+                Expr::value("handed_off"),
+            )
+            .filter(caly_entities::call::Column::CallSid.is_in(handed))
+            .exec(&t.app.db)
+            .await
+            .unwrap();
+    }
+    tab.goto("/calls").await;
+    tab.choose("#outcome", "handed_off").await;
+    tab.wait_for(
+        "location.search.includes('outcome=handed_off')",
+        "the outcome filter",
+    )
+    .await;
+    tab.loaded().await;
+    assert_eq!(tab.count("#calls tbody tr").await, 3);
+    assert_eq!(tab.text("#count-handed-off").await, "3");
+
+    // IST dates: a day long ago has none of them; today has them all.
+    let today = chrono::Utc::now()
+        .with_timezone(&caly_core::platform::time::ist())
+        .date_naive()
+        .to_string();
+    tab.goto("/calls").await;
+    tab.choose("#from", "2026-01-01").await;
+    tab.choose("#to", "2026-01-02").await;
+    tab.click("form.autosubmit button[type=submit]").await;
+    tab.wait_for(
+        "location.search.includes('to=2026-01-02')",
+        "the dates applied",
+    )
+    .await;
+    tab.loaded().await;
+    assert_eq!(tab.count("#calls tbody tr").await, 0);
+    tab.goto(&format!("/calls?from={today}&to={today}")).await;
+    assert_eq!(tab.text("#count-total").await, "28");
+    assert_eq!(
+        value_of(&tab, "#from").await,
+        today,
+        "the date keeps its value"
+    );
     tab.close().await;
     t.stop().await;
 }

@@ -108,7 +108,14 @@ fn tenants_are_created_listed_and_rotated_from_the_cli() {
 }
 
 /// Starts `caly run` (the embedded default) in `dir` and returns its output once it is up.
-fn start_once(dir: &std::path::Path) -> String {
+/// Starts `caly run` on the embedded default in `dir`, waits (up to `wait`) until its output
+/// says `until`, lets `visit` use it (its address and output so far), then stops it.
+fn start_once(
+    dir: &std::path::Path,
+    until: &str,
+    wait: std::time::Duration,
+    visit: impl FnOnce(&str, &str),
+) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -128,27 +135,93 @@ fn start_once(dir: &std::path::Path) -> String {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + wait;
     let out = loop {
         let out = std::fs::read_to_string(&log).unwrap_or_default();
-        if out.contains("try:") {
+        if out.contains(until) {
             break out;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "caly run did not start: {out}"
+            "caly run did not say {until:?}: {out}"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
+    let visited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        visit(&format!("http://127.0.0.1:{port}"), &out)
+    }));
     child.kill().unwrap();
     child.wait().unwrap();
+    if let Err(failed) = visited {
+        std::panic::resume_unwind(failed);
+    }
     out
+}
+
+/// Signs in to a running `caly run` as the demo owner and reads its pages: the calls, the
+/// dashboard and billing show the demo data.
+async fn the_demo_owner_sees_the_demo_data(base: &str, email: &str, password: &str) {
+    let client = reqwest::Client::new();
+    let signed_in = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200, "the printed demo login works");
+    let session: serde_json::Value = signed_in.json().await.unwrap();
+    let token = session["access_token"].as_str().unwrap();
+    let page = |path: &str| {
+        let request = client.get(format!("{base}{path}")).bearer_auth(token);
+        let path = path.to_string();
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.text().await.unwrap()
+        }
+    };
+    let calls = page("/calls").await;
+    let total: u64 = calls
+        .split("id=\"count-total\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .expect("the call count");
+    assert!(
+        total >= 9,
+        "8 phone calls and the typed conversations: {total}"
+    );
+    assert!(
+        calls.contains("phone") && calls.contains("text"),
+        "both channels"
+    );
+    let dashboard = page("/").await;
+    assert!(
+        !dashboard.contains("id=\"empty-state\""),
+        "the dashboard has numbers"
+    );
+    let billing = page("/billing").await;
+    assert!(billing.contains("Charge"), "the demo calls are charged");
 }
 
 #[test]
 fn demo_credentials_are_printed_on_the_first_start_only() {
     let dir = tempfile::tempdir().unwrap();
-    let first = start_once(dir.path());
+    // The first start prints the login, then fills the demo store; its owner signs in to it.
+    let demo_data = std::time::Duration::from_secs(180);
+    let first = start_once(dir.path(), "demo data:", demo_data, |base, out| {
+        assert!(out.contains("demo data: 8 phone calls"), "{out}");
+        let login = |field: &str| {
+            out.lines()
+                .find_map(|l| l.trim().strip_prefix(field))
+                .unwrap_or_else(|| panic!("{field} in {out}"))
+                .trim()
+                .to_string()
+        };
+        let (email, password) = (login("email:"), login("password:"));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(the_demo_owner_sees_the_demo_data(base, &email, &password));
+    });
     assert!(first.contains("API key:   caly_key_"), "{first}");
     assert!(first.contains("shown this once"), "{first}");
     let kept = dir.path().join("demo-tenant.json");
@@ -176,7 +249,12 @@ fn demo_credentials_are_printed_on_the_first_start_only() {
     assert_eq!(demo["login_email"], "owner@demo.caly.local");
     assert!(first.contains("/login"), "{first}");
 
-    let second = start_once(dir.path());
+    let second = start_once(
+        dir.path(),
+        "try:",
+        std::time::Duration::from_secs(60),
+        |_, _| {},
+    );
     assert!(
         !second.contains(key) && !second.contains("API key:") && !second.contains(password),
         "{second}"

@@ -251,7 +251,122 @@ async fn a_call_is_on_the_day_it_happened(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_operator_credits_a_store_once_per_reference(backend: Backend) {
+    use caly_core::tenancy::accounts::Role;
+    use reqwest::Method;
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.tenant.tenant.id;
+    let path = format!("/api/v1/operator/tenants/{tenant}/ledger");
+    let credit = json!({"kind": "credit", "amount_paise": 50000,
+                        "reason": "Goodwill for the outage on 3 Dec", "reference": "TICKET-4821"});
+    // Neither the store's owner nor its API key may credit it.
+    let (_, owner) = app.signed_in(Role::Owner).await;
+    for token in [owner.as_str(), app.tenant.api_key.as_str()] {
+        let refused = app
+            .request(Method::POST, &path, Some(token), Some(credit.clone()))
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+    }
+    let (_, token) = app.operator_signed_in().await;
+    let token = token.as_str();
+    let post = |body: serde_json::Value, to: String| {
+        let app = &app;
+        async move {
+            app.request(Method::POST, &to, Some(token), Some(body))
+                .await
+        }
+    };
+    let first = post(credit.clone(), path.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["created"], true);
+    assert_eq!(first.body["entry"]["kind"], "credit");
+    assert_eq!(first.body["entry"]["amount_paise"], -50000);
+    assert_eq!(first.body["balance_paise"], -50000);
+    // A retried request is the same entry, and the balance moves once.
+    let again = post(credit.clone(), path.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["created"], false);
+    assert_eq!(again.body["entry"]["id"], first.body["entry"]["id"]);
+    assert_eq!(again.body["balance_paise"], -50000);
+    // The same reference for another amount is refused.
+    let mut other = credit.clone();
+    other["amount_paise"] = json!(70000);
+    let reused = post(other, path.clone()).await;
+    assert_eq!(reused.status, 409, "{}", reused.body);
+    assert_eq!(reused.body["error"]["code"], "conflict");
+    // A payment received, under its own reference space.
+    let payment = json!({"kind": "payment", "amount_paise": 120000,
+                         "reason": "NEFT received", "reference": "TICKET-4821"});
+    let paid = post(payment, path.clone()).await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    assert_eq!(paid.body["balance_paise"], -170000);
+    // Bad input: a 422 naming the field, or a 404 for no such tenant; nothing moves.
+    for (body, field) in [
+        (
+            json!({"kind": "gift", "amount_paise": 1, "reason": "x", "reference": "a"}),
+            "kind",
+        ),
+        (
+            json!({"kind": "credit", "amount_paise": 0, "reason": "x", "reference": "b"}),
+            "amount_paise",
+        ),
+        (
+            json!({"kind": "credit", "amount_paise": -5, "reason": "x", "reference": "c"}),
+            "amount_paise",
+        ),
+        (
+            json!({"kind": "credit", "amount_paise": 5, "reason": "  ", "reference": "d"}),
+            "reason",
+        ),
+        (
+            json!({"kind": "credit", "amount_paise": 5, "reason": "x", "reference": "a b"}),
+            "reference",
+        ),
+    ] {
+        let refused = post(body, path.clone()).await;
+        assert_eq!(refused.status, 422, "{field}: {}", refused.body);
+        assert!(
+            refused.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{}",
+            refused.body
+        );
+    }
+    let nobody = post(
+        credit.clone(),
+        "/api/v1/operator/tenants/999999/ledger".into(),
+    )
+    .await;
+    assert_eq!(nobody.status, 404, "{}", nobody.body);
+    let missing = post(json!({"kind": "credit"}), path.clone()).await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert_eq!(
+        missing.body["error"]["fields"]["amount_paise"],
+        "is required"
+    );
+    assert_balance_is_the_ledger_sum(&app, -170000).await;
+    // The store sees both on its ledger and who gave them in its audit log.
+    let (_, charges) = app.api_get("/api/v1/charges").await;
+    assert_eq!(charges["charges"]["total"], 2, "{charges}");
+    let (_, audit) = app.api_get("/api/v1/audit?action=billing.").await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["billing.payment_recorded", "billing.credited"],
+        "{audit}"
+    );
+    app.stop().await;
+}
+
 both_backends!(
+    the_operator_credits_a_store_once_per_reference,
     a_better_duration_after_the_charge_is_one_adjustment,
     the_settle_window_is_cut_short_when_the_best_duration_arrives,
     the_stranded_charge_sweep_respects_the_attempt_limit,

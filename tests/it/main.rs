@@ -23,6 +23,7 @@ mod ledger;
 mod llm;
 mod mail;
 mod onboarding;
+mod page_safety;
 mod pipeline;
 mod reconcile;
 mod redis_faults;

@@ -860,7 +860,6 @@ async fn the_words_and_their_answer_are_stored_in_one_write_on_postgres() {
 
 #[tokio::test]
 async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_operator_sets_it() {
-    use crate::support::accounts::PASSWORD;
     use caly_core::tenancy::accounts::Role;
     use reqwest::Method;
     let app = spawn(
@@ -881,11 +880,8 @@ async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_oper
             .await;
         assert_eq!(refused.status, 403, "{}", refused.body);
     }
-    let operator = app
-        .add_user_as(tenant, Role::Viewer, "operator@caly.example")
-        .await;
-    let session = app.login(&operator.email, PASSWORD).await;
-    let token = session["access_token"].as_str().unwrap();
+    let (_, token) = app.operator_signed_in().await;
+    let token = token.as_str();
     let set = app
         .request(Method::PUT, &path, Some(token), Some(limit))
         .await;

@@ -1,9 +1,7 @@
 //! The web app's pages over plain HTTP: every page sends a stranger to the sign-in page (with
 //! the way back) and answers a signed-in person with a small HTML page; admin pages stop below
-//! admin; one store's pages never show another store's calls or tasks; and whatever a caller, a
-//! store or a colleague typed is shown as text, never as markup.
+//! admin. Escaping and the wall between stores, page by page, are in `page_safety`.
 
-use crate::support::accounts::PASSWORD;
 use crate::support::{Backend, TestApp};
 use caly_core::tenancy::accounts::Role;
 use reqwest::StatusCode;
@@ -11,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::json;
 
 /// Every signed-in page, with an example of each parameter.
-fn pages(call: i64) -> Vec<String> {
+pub(crate) fn pages(call: i64) -> Vec<String> {
     [
         "/",
         "/?from=2026-11-01&to=2026-11-30",
@@ -64,7 +62,12 @@ fn browserless() -> reqwest::Client {
         .unwrap()
 }
 
-async fn get(t: &TestApp, path: &str, bearer: Option<&str>) -> (StatusCode, String, String) {
+/// A page as `bearer` (or nobody) gets it: its status, its type (or where it redirects) and body.
+pub(crate) async fn get(
+    t: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+) -> (StatusCode, String, String) {
     let mut request = browserless().get(format!("{}{path}", t.base));
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
@@ -214,137 +217,5 @@ async fn admin_pages_stop_below_admin_and_only_admins_see_replays_and_tool_calls
     for page in ADMIN_PAGES {
         assert_eq!(get(&t, page, Some(&token)).await.0, 200, "{page}");
     }
-    t.stop().await;
-}
-
-#[tokio::test]
-async fn one_stores_pages_never_show_another_stores_calls_or_tasks() {
-    let t = TestApp::spawn(Backend::Embedded).await;
-    crate::turns::connect(&t).await;
-    let call = a_cancellation(&t, "+919812345678", "order cancel karna hai, order 1002").await;
-    let (_, tasks) = t.api_get("/api/v1/tasks").await;
-    assert_eq!(tasks["total"], 1, "{tasks}");
-    let other = t.other_tenant().await;
-    let stranger = t.add_user_to(other.tenant.id, Role::Owner).await;
-    let session = t.login(&stranger.email, PASSWORD).await;
-    let token = session["access_token"].as_str().unwrap();
-    let (status, _, _) = get(&t, &format!("/calls/{call}"), Some(token)).await;
-    assert_eq!(status, 404, "another store's call is not found");
-    // Nor can its people read or act on the other store's task, or be given it.
-    let task = tasks["items"][0]["id"].as_i64().unwrap();
-    let acts = [
-        (reqwest::Method::GET, format!("/api/v1/tasks/{task}"), None),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/tasks/{task}/assign"),
-            Some(json!({"assignee_id": stranger.id})),
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/tasks/{task}/comments"),
-            Some(json!({"body": "mine now"})),
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/tasks/{task}/close"),
-            Some(json!({"note": "mine now"})),
-        ),
-    ];
-    for (method, path, body) in acts {
-        let answer = t.request(method, &path, Some(token), body).await;
-        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
-    }
-    let (_, owner_token) = t.signed_in(Role::Owner).await;
-    let given = t
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/tasks/{task}/assign"),
-            Some(&owner_token),
-            Some(json!({"assignee_id": stranger.id})),
-        )
-        .await;
-    assert_eq!(given.status, 400, "not a member here: {}", given.body);
-    let (_, history) = t.api_get(&format!("/api/v1/tasks/{task}")).await;
-    assert_eq!(history["history"], json!([]), "nothing happened to it");
-    assert_eq!(history["assignee_id"], serde_json::Value::Null);
-    for page in [
-        "/calls",
-        "/tasks?status=all",
-        "/billing",
-        "/settings/team",
-        "/admin/audit",
-    ] {
-        let (status, _, body) = get(&t, page, Some(token)).await;
-        assert_eq!(status, 200, "{page}");
-        assert!(
-            !body.contains("+919812345678"),
-            "{page} shows the other store's caller"
-        );
-        assert!(
-            !body.contains(&format!("/calls/{call}\"")),
-            "{page} links the other store's call"
-        );
-        assert!(
-            !body.contains("1002"),
-            "{page} shows the other store's task"
-        );
-    }
-    t.stop().await;
-}
-
-#[tokio::test]
-async fn what_callers_stores_and_colleagues_typed_renders_as_text() {
-    let t = TestApp::spawn(Backend::Embedded).await;
-    crate::turns::connect(&t).await;
-    let call = a_cancellation(
-        &t,
-        "+919812345678",
-        "<script>alert('caller')</script> order cancel karna hai, order 1002",
-    )
-    .await;
-    let (owner, token) = t.signed_in(Role::Owner).await;
-    let _ = owner;
-    // The store's name and a colleague's comment carry markup too.
-    use sea_orm::{ActiveModelTrait, Set};
-    caly_entities::tenant::ActiveModel {
-        id: Set(t.tenant.tenant.id),
-        name: Set("<b onmouseover=alert(1)>Kesar</b>".into()),
-        ..Default::default()
-    }
-    .update(&t.app.db)
-    .await
-    .unwrap();
-    let (_, tasks) = t.api_get("/api/v1/tasks").await;
-    let task = tasks["items"][0]["id"].as_i64().expect("a task");
-    let comment = t
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/tasks/{task}/comments"),
-            Some(&token),
-            Some(json!({"body": "<img src=x onerror=alert('staff')>"})),
-        )
-        .await;
-    assert_eq!(comment.status, 201, "{}", comment.body);
-    for page in [format!("/calls/{call}"), "/tasks".into(), "/calls".into()] {
-        let (status, _, body) = get(&t, &page, Some(&token)).await;
-        assert_eq!(status, 200, "{page}");
-        assert!(!body.contains("<script>alert"), "{page}");
-        assert!(!body.contains("<img src=x"), "{page}");
-        assert!(!body.contains("<b onmouseover"), "{page}");
-        assert!(
-            body.contains("&lt;b onmouseover=alert(1)&gt;Kesar&lt;/b&gt;"),
-            "{page}: the store's name as text"
-        );
-    }
-    let (_, _, detail) = get(&t, &format!("/calls/{call}"), Some(&token)).await;
-    assert!(
-        detail.contains("&lt;script&gt;alert("),
-        "the caller's words as text"
-    );
-    let (_, _, inbox) = get(&t, "/tasks", Some(&token)).await;
-    assert!(
-        inbox.contains("&lt;img src=x onerror=alert("),
-        "the comment as text"
-    );
     t.stop().await;
 }

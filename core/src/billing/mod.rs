@@ -1,8 +1,10 @@
 //! Billing: per-minute rates in integer paise with history, the per-tenant money ledger, and
-//! charging a finished call exactly once (adjusting it when a better duration arrives).
+//! charging a finished call exactly once (adjusting it when a better duration arrives), and the
+//! operator's credits and payments.
 //! Invoices join here.
 
 pub mod charge;
+pub mod credits;
 pub mod ledger;
 pub mod money;
 pub mod rates;

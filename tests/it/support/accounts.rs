@@ -156,6 +156,17 @@ impl TestApp {
         (user, session["access_token"].as_str().unwrap().to_string())
     }
 
+    /// Signs in the platform operator's person (`operator@caly.example`, a viewer of the test
+    /// tenant); returns them and their access token.
+    pub async fn operator_signed_in(&self) -> (TestUser, String) {
+        let operator = self
+            .add_user_as(self.tenant.tenant.id, Role::Viewer, "operator@caly.example")
+            .await;
+        let session = self.login(&operator.email, PASSWORD).await;
+        let token = session["access_token"].as_str().unwrap().to_string();
+        (operator, token)
+    }
+
     /// Any request, with an optional bearer credential and JSON body.
     pub async fn request(
         &self,
