@@ -172,7 +172,12 @@ async fn a_new_store_signs_up_onboards_takes_a_call_and_sees_hears_and_pays_for_
     assert!(voicebot.starts_with("ws://"), "{voicebot}");
     assert_eq!(value_of(&tab, "#url-passthru-first").await, passthru);
     assert!(status_url.ends_with("/status"), "{status_url}");
-    assert!(tab.count("button[data-copy='#url-voicebot']").await == 1);
+    tab.click("button[data-copy='#url-voicebot']").await;
+    tab.wait_for(
+        "document.querySelector(\"button[data-copy='#url-voicebot']\").innerText === 'Copied'",
+        "the copy button's feedback",
+    )
+    .await;
 
     // 3. A shopper calls; the agent answers; Exotel reports the call's end.
     let sid = format!("web{}", uuid::Uuid::new_v4().simple());
@@ -547,11 +552,25 @@ async fn on_a_phone_every_main_page_fits_the_screen() {
         ("/billing".to_string(), "mobile-billing"),
         ("/settings/team".to_string(), "mobile-team"),
         ("/admin/health".to_string(), "mobile-health"),
+        ("/".to_string(), "mobile-dashboard"),
+        ("/analytics".to_string(), "mobile-analytics"),
+        ("/onboarding".to_string(), "mobile-onboarding"),
+        ("/settings/store".to_string(), "mobile-store"),
+        ("/settings/api-keys".to_string(), "mobile-api-keys"),
+        (
+            "/settings/notifications".to_string(),
+            "mobile-notifications",
+        ),
+        ("/admin/stage-runs".to_string(), "mobile-stage-runs"),
+        ("/admin/audit".to_string(), "mobile-audit"),
     ] {
         tab.goto(&page).await;
         let widths: Value = tab
             .eval("[document.documentElement.scrollWidth, window.innerWidth]")
             .await;
+        // A phone lays out a page wider than its screen by widening the window and zooming out,
+        // so the window must still be the phone's width.
+        assert_eq!(widths[1], 390, "{page} is laid out wider than the phone");
         assert!(
             widths[0].as_u64() <= widths[1].as_u64(),
             "{page} scrolls sideways: {widths}"
@@ -820,6 +839,90 @@ async fn an_admin_edits_the_store_profile_and_makes_a_key_shown_once() {
         .await;
     let (code, _) = t.api_get_as(&key, "/api/v1/calls").await;
     assert_eq!(code, 401, "a revoked key stops working");
+    tab.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_changes_a_role_and_builds_a_team_and_a_person_sets_their_notifications() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let admin = t.add_user(Role::Admin).await;
+    let agent = t.add_user(Role::Agent).await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &admin.email, "/settings/team").await;
+    let person_form = format!("form[data-api='/api/v1/users/{}'].row", agent.id);
+    tab.choose(&format!("#role-{}", agent.id), "supervisor")
+        .await;
+    submit(&tab, &person_form).await;
+    let (_, people) = t.api_get("/api/v1/users").await;
+    let changed = people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == agent.id)
+        .cloned()
+        .unwrap();
+    assert_eq!(changed["role"], "supervisor", "{people}");
+    assert_eq!(
+        value_of(&tab, &format!("#role-{}", agent.id)).await,
+        "supervisor"
+    );
+
+    // A team, then the colleague added to it.
+    tab.fill("#team-name", "Returns desk").await;
+    submit(&tab, "#team-form").await;
+    let (_, teams) = t.api_get("/api/v1/teams").await;
+    let team = teams["items"][0]["id"].as_i64().expect("the new team");
+    assert_eq!(teams["items"][0]["name"], "Returns desk");
+    tab.choose(&format!("#member-{team}"), &agent.id.to_string())
+        .await;
+    submit(
+        &tab,
+        &format!("form[data-api='/api/v1/teams/{team}/members/{{user}}']"),
+    )
+    .await;
+    let (_, teams) = t.api_get("/api/v1/teams").await;
+    assert_eq!(teams["items"][0]["members"], json!([agent.id]), "{teams}");
+    assert!(tab.text("#main").await.contains("Returns desk"));
+    tab.screenshot("team-roles").await;
+
+    // Their own name, phone and mail choices; a bad phone is refused at the field.
+    tab.goto("/settings/notifications").await;
+    tab.fill("#me-phone", "+91 12").await;
+    tab.click("#me-form button[type=submit]").await;
+    tab.wait_for(
+        "document.querySelector('#me-phone').getAttribute('aria-invalid') === 'true'",
+        "the inline error",
+    )
+    .await;
+    tab.fill("#me-name", "Asha Rao").await;
+    tab.fill("#me-phone", "+919812345000").await;
+    tab.click("input[name='notifications.qa_flags']").await;
+    submit(&tab, "#me-form").await;
+    let session = t
+        .login(&admin.email, crate::support::accounts::PASSWORD)
+        .await;
+    let me = t
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/me",
+            session["access_token"].as_str(),
+            None,
+        )
+        .await
+        .body["user"]
+        .clone();
+    assert_eq!(me["name"], "Asha Rao", "{me}");
+    assert_eq!(me["phone"], "+919812345000", "{me}");
+    let was = tab
+        .eval("document.querySelector(\"input[name='notifications.qa_flags']\").checked")
+        .await;
+    assert_eq!(me["notifications"]["qa_flags"], was, "{me}");
+    tab.screenshot("notifications").await;
+    tab.goto("/settings/api-keys").await;
+    tab.screenshot("api-keys").await;
+    tab.goto("/admin/health").await;
+    tab.screenshot("health").await;
     tab.close().await;
     t.stop().await;
 }

@@ -344,12 +344,15 @@ impl Tab {
     /// Saves a full-page screenshot as `name.png` and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
-        let size = &metrics["cssContentSize"];
+        // The page's whole height at the window's width: a wider clip would lay the page out
+        // again at that width (a phone's page would be shot as a desktop's).
+        let width = &metrics["cssLayoutViewport"]["clientWidth"];
+        let height = &metrics["cssContentSize"]["height"];
         let shot = self
             .cdp(
                 "Page.captureScreenshot",
                 json!({"format": "png", "captureBeyondViewport": true, "clip": {
-                    "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}}),
+                    "x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
             )
             .await;
         let png = base64::engine::general_purpose::STANDARD
