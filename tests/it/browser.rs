@@ -589,10 +589,35 @@ async fn an_expired_session_signs_in_again_and_returns_to_the_same_page() {
     sign_in(&tab, &owner.email, "/billing?page=1").await;
     // The access cookie is gone (expired); the refresh cookie is still there.
     let cookies = json!({"name": "caly_session", "url": t.base});
-    tab.cdp("Network.deleteCookies", cookies).await;
+    tab.cdp("Network.deleteCookies", cookies.clone()).await;
     tab.goto("/settings/team").await;
     tab.wait_path("/settings/team").await;
     assert_eq!(tab.text("h1").await, "Team");
+
+    // A form sent after the access cookie expired is renewed and sent again: nothing is lost.
+    tab.goto("/settings/notifications").await;
+    tab.cdp("Network.deleteCookies", cookies.clone()).await;
+    tab.fill("#me-name", "Renewed Name").await;
+    submit(&tab, "#me-form").await;
+    let (_, people) = t.api_get("/api/v1/users").await;
+    assert!(people.to_string().contains("Renewed Name"), "{people}");
+
+    // With the whole session gone, a form goes to the sign-in page and back to its page.
+    tab.cdp("Network.deleteCookies", cookies.clone()).await;
+    let refresh = json!({"name": "caly_refresh", "url": format!("{}/api/v1/auth/refresh", t.base)});
+    tab.cdp("Network.deleteCookies", refresh).await;
+    tab.click("#me-form button[type=submit]").await;
+    tab.wait_for("location.pathname === '/login'", "the sign-in page")
+        .await;
+    assert!(
+        tab.url().await.contains("next=%2Fsettings%2Fnotifications"),
+        "{}",
+        tab.url().await
+    );
+    tab.fill("#email", &owner.email).await;
+    tab.fill("#password", PASSWORD).await;
+    tab.click("form[data-login] button[type=submit]").await;
+    tab.wait_path("/settings/notifications").await;
 
     // Signed out entirely: to the sign-in page, then back to the page asked for.
     tab.click("[data-logout]").await;

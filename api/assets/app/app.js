@@ -31,7 +31,8 @@
     location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
   }
 
-  function call(method, url, body) {
+  // One request to the API, with the session's cookies and CSRF token.
+  function send(method, url, body) {
     var headers = { "Accept": "application/json", "X-CSRF-Token": csrf() };
     var init = { method: method, headers: headers, credentials: "same-origin" };
     if (body !== undefined) {
@@ -43,6 +44,17 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         return { status: response.status, ok: response.ok, data: data };
+      });
+    });
+  }
+
+  // A request whose access cookie expired is sent again once the refresh cookie has renewed the
+  // session (the refused request did nothing); only when that fails does the person sign in.
+  function call(method, url, body) {
+    return send(method, url, body).then(function (result) {
+      if (result.status !== 401 || url.indexOf("/api/v1/auth/") === 0) return result;
+      return send("POST", "/api/v1/auth/refresh").then(function (renewed) {
+        return renewed.ok ? send(method, url, body) : result;
       });
     });
   }
