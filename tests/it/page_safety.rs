@@ -254,6 +254,19 @@ async fn every_page_shows_what_people_typed_as_text() {
     assert!(store.contains(&escaped(POLICY)), "the policy as text");
     let (_, _, voice) = get(&t, &format!("/calls/{}", a.voice_call), Some(&token)).await;
     assert!(voice.contains("Adjusted"), "the adjustment is on the call");
+    // The timeline: both webhooks and each stage's status, the failed upload among them.
+    let timeline = &voice[voice.find("id=\"timeline-h\"").expect("a timeline")..];
+    for moment in [
+        "Exotel <b>passthru</b>",
+        "Exotel <b>status callback</b>",
+        "Stage <b>charge</b>",
+    ] {
+        assert!(timeline.contains(moment), "{moment} in {timeline}");
+    }
+    assert!(
+        timeline.contains("Stage <b>recording_upload</b> <span class=\"chip bad\">failed"),
+        "{timeline}"
+    );
     let (_, _, runs) = get(&t, "/admin/stage-runs", Some(&token)).await;
     assert!(
         runs.contains(&format!("href=\"/calls/{}\"", a.voice_call)),
