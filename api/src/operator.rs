@@ -20,7 +20,6 @@ use caly_core::billing::credits::{self, Grant};
 use caly_core::billing::rates::{rate_at, rate_history};
 use caly_core::tenancy::accounts::{Actor, Via, audit};
 use caly_core::{Rejection, TenantId, tenancy};
-use caly_entities::status::LedgerKind;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -143,27 +142,12 @@ async fn add_ledger_entry(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, "tenant")?;
     let now = Utc::now();
-    let recorded = credits::record(&app.db, TenantId(id), &grant, now).await?;
-    if recorded.created {
-        let actor = Actor {
-            tenant_id: Some(id),
-            ..operator.actor
-        };
-        let action = match recorded.entry.kind {
-            LedgerKind::Payment => "billing.payment_recorded",
-            _ => "billing.credited",
-        };
-        audit::record(
-            &app.db,
-            &actor,
-            action,
-            &format!("tenant:{id}"),
-            json!({"entry_id": recorded.entry.id, "amount_paise": grant.amount_paise,
-                   "reference": grant.reference}),
-            now,
-        )
-        .await?;
-    }
+    // Recorded in the tenant's own audit log, so its admins see who moved their balance.
+    let actor = Actor {
+        tenant_id: Some(id),
+        ..operator.actor
+    };
+    let recorded = credits::record(&app.db, TenantId(id), &grant, &actor, now).await?;
     let row = tenancy::find(&app.db, TenantId(id)).await?;
     let status = if recorded.created {
         StatusCode::CREATED

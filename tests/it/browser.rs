@@ -339,6 +339,13 @@ async fn filters_narrow_the_call_list_and_keep_their_values() {
     assert!(tab.text(".empty").await.contains("No calls match"));
 
     // 26 phone calls more: 25 a page, the pager keeps the filter.
+    let ist_day = || {
+        chrono::Utc::now()
+            .with_timezone(&caly_core::platform::time::ist())
+            .date_naive()
+            .to_string()
+    };
+    let first_day = ist_day();
     for n in 0..26 {
         let call_sid = crate::support::sid(5200 + n);
         let caller = format!("0990000{:04}", 100 + n);
@@ -402,11 +409,8 @@ async fn filters_narrow_the_call_list_and_keep_their_values() {
     assert_eq!(tab.count("#calls tbody tr").await, 3);
     assert_eq!(tab.text("#count-handed-off").await, "3");
 
-    // IST dates: a day long ago has none of them; today has them all.
-    let today = chrono::Utc::now()
-        .with_timezone(&caly_core::platform::time::ist())
-        .date_naive()
-        .to_string();
+    // IST dates: a day long ago has none of them; the days they came in have them all.
+    let last_day = ist_day();
     tab.goto("/calls").await;
     tab.choose("#from", "2026-01-01").await;
     tab.choose("#to", "2026-01-02").await;
@@ -418,11 +422,12 @@ async fn filters_narrow_the_call_list_and_keep_their_values() {
     .await;
     tab.loaded().await;
     assert_eq!(tab.count("#calls tbody tr").await, 0);
-    tab.goto(&format!("/calls?from={today}&to={today}")).await;
+    tab.goto(&format!("/calls?from={first_day}&to={last_day}"))
+        .await;
     assert_eq!(tab.text("#count-total").await, "28");
     assert_eq!(
         value_of(&tab, "#from").await,
-        today,
+        first_day,
         "the date keeps its value"
     );
     tab.close().await;

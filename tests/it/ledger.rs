@@ -294,10 +294,23 @@ async fn the_operator_credits_a_store_once_per_reference(backend: Backend) {
     let reused = post(other, path.clone()).await;
     assert_eq!(reused.status, 409, "{}", reused.body);
     assert_eq!(reused.body["error"]["code"], "conflict");
-    // A payment received, under its own reference space.
-    let payment = json!({"kind": "payment", "amount_paise": 120000,
-                         "reason": "NEFT received", "reference": "TICKET-4821"});
-    let paid = post(payment, path.clone()).await;
+    // So is the same reference for another kind: a mistaken credit is not undone by a payment.
+    let mut payment = json!({"kind": "payment", "amount_paise": 120000,
+                             "reason": "NEFT received", "reference": "TICKET-4821"});
+    let reused = post(payment.clone(), path.clone()).await;
+    assert_eq!(reused.status, 409, "{}", reused.body);
+    // A payment received, under its own reference; two identical requests at once move the
+    // balance once.
+    payment["reference"] = json!("NEFT-77120");
+    let (paid, twin) = tokio::join!(
+        post(payment.clone(), path.clone()),
+        post(payment, path.clone())
+    );
+    let mut statuses = [paid.status, twin.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 201], "{} {}", paid.body, twin.body);
+    assert_eq!(paid.body["entry"]["id"], twin.body["entry"]["id"]);
+    let paid = if paid.status == 201 { paid } else { twin };
     assert_eq!(paid.status, 201, "{}", paid.body);
     assert_eq!(paid.body["balance_paise"], -170000);
     // Bad input: a 422 naming the field, or a 404 for no such tenant; nothing moves.

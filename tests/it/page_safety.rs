@@ -323,6 +323,7 @@ async fn no_page_of_one_store_shows_anything_of_another() {
 
     // Nor can its people read or act on the other store's task, or be given it.
     let (_, tasks) = t.api_get("/api/v1/tasks").await;
+    assert_eq!(tasks["total"], 1, "{tasks}");
     let task = tasks["items"][0]["id"].as_i64().unwrap();
     let acts = [
         (Method::GET, format!("/api/v1/tasks/{task}"), None),

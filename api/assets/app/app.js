@@ -48,14 +48,25 @@
     });
   }
 
+  // One renewal at a time: a refresh token is good once, and a second use of it signs the
+  // session out, so requests refused together share the one renewal.
+  var renewing = null;
+  function renew() {
+    if (!renewing) {
+      renewing = send("POST", "/api/v1/auth/refresh").then(function (renewed) {
+        renewing = null;
+        return renewed.ok;
+      });
+    }
+    return renewing;
+  }
+
   // A request whose access cookie expired is sent again once the refresh cookie has renewed the
   // session (the refused request did nothing); only when that fails does the person sign in.
   function call(method, url, body) {
     return send(method, url, body).then(function (result) {
       if (result.status !== 401 || url.indexOf("/api/v1/auth/") === 0) return result;
-      return send("POST", "/api/v1/auth/refresh").then(function (renewed) {
-        return renewed.ok ? send(method, url, body) : result;
-      });
+      return renew().then(function (ok) { return ok ? send(method, url, body) : result; });
     });
   }
 

@@ -1,8 +1,10 @@
 //! Money a store is given or pays outside its calls: the operator records a credit (goodwill,
 //! a refund of a disputed call) or a payment received, each once under the operator's own
-//! reference, so a retried request never moves the balance twice.
+//! reference (whatever its kind), so a retried request never moves the balance twice. The entry
+//! and its audit event are written in one transaction.
 
 use crate::billing::ledger::{self, NewEntry};
+use crate::tenancy::accounts::{Actor, audit};
 use crate::{CoreError, Rejection};
 use caly_entities::ledger_entry;
 use caly_entities::status::LedgerKind;
@@ -12,6 +14,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
+use serde_json::json;
 
 /// The largest single credit or payment: ₹1,00,00,000.
 pub const MAX_AMOUNT_PAISE: i64 = 1_000_000_000;
@@ -80,17 +83,19 @@ impl Grant {
     }
 }
 
-/// Records a credit or payment for `tenant`, once per reference: asked again with the same
-/// reference and the same amount and reason, it returns the entry written the first time; with
-/// a different amount or reason, it refuses (`conflict`).
+/// Records a credit or payment for `tenant` by `actor` (audited as `billing.credited` or
+/// `billing.payment_recorded` in the tenant's log), once per reference: asked again with the same
+/// reference, kind, amount and reason, it returns the entry written the first time; with any of
+/// them different, it refuses (`conflict`).
 pub async fn record(
     db: &(impl ConnectionTrait + TransactionTrait),
     tenant: TenantId,
     grant: &Grant,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Recorded, CoreError> {
     let (kind, amount, reason) = grant.checked()?;
-    let key = format!("{}:{}", kind.as_str(), grant.reference);
+    let key = format!("grant:{}", grant.reference);
     crate::tenancy::find(db, tenant).await?;
     // The write comes first: on SQLite a transaction that reads before it writes cannot wait
     // for another writer.
@@ -104,7 +109,18 @@ pub async fn record(
         basis: None,
         reason: reason.clone(),
     };
-    let created = ledger::post(&txn, entry, now).await?.is_some();
+    let written = ledger::post(&txn, entry, now).await?;
+    if let Some(id) = written {
+        let action = match kind {
+            LedgerKind::Payment => "billing.payment_recorded",
+            _ => "billing.credited",
+        };
+        let details =
+            json!({"entry_id": id, "credited_paise": amount, "reference": grant.reference});
+        let target = format!("tenant:{}", tenant.0);
+        audit::record(&txn, actor, action, &target, details, now).await?;
+    }
+    let created = written.is_some();
     let entry = ledger_entry::Entity::find()
         .filter(ledger_entry::Column::TenantId.eq(tenant.0))
         .filter(ledger_entry::Column::EntryKey.eq(key))
@@ -112,11 +128,12 @@ pub async fn record(
         .await?
         .ok_or(CoreError::NotFound("ledger entry"))?;
     txn.commit().await?;
-    if !created && (entry.amount_paise != -amount || entry.reason != reason) {
+    let same = entry.kind == kind && entry.amount_paise == -amount && entry.reason == reason;
+    if !created && !same {
         return Err(Rejection::AccountConflict(format!(
             "The reference '{}' was already used for a {} of {} paise; use a new reference.",
             grant.reference,
-            kind.as_str(),
+            entry.kind.as_str(),
             -entry.amount_paise
         ))
         .into());
