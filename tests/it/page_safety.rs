@@ -267,6 +267,16 @@ async fn every_page_shows_what_people_typed_as_text() {
         timeline.contains("Stage <b>recording_upload</b> <span class=\"chip bad\">failed"),
         "{timeline}"
     );
+    // The ₹500 credit is more than the call cost: the store is in credit, not owing a minus.
+    let (_, charges) = t.api_get("/api/v1/charges").await;
+    let balance = charges["balance_paise"].as_i64().unwrap();
+    assert!(balance < 0, "{charges}");
+    let (_, _, billing) = get(&t, "/billing", Some(&token)).await;
+    let in_credit = format!(
+        "In credit</span><b id=\"balance\">{}",
+        caly_core::billing::money::inr(-balance)
+    );
+    assert!(billing.contains(&in_credit), "{in_credit} in {billing}");
     let (_, _, runs) = get(&t, "/admin/stage-runs", Some(&token)).await;
     assert!(
         runs.contains(&format!("href=\"/calls/{}\"", a.voice_call)),

@@ -70,7 +70,11 @@ async fn billing_page(
     let body = html! {
         h1 { "Billing" }
         div.stats {
-            div.stat { span.muted { "Balance due" } b id="balance" { (inr(t.balance_paise)) } }
+            @if t.balance_paise < 0 {
+                div.stat { span.muted { "In credit" } b id="balance" { (inr(-t.balance_paise)) } }
+            } @else {
+                div.stat { span.muted { "Balance due" } b id="balance" { (inr(t.balance_paise)) } }
+            }
             div.stat { span.muted { "Rate" } b { (inr(billing::rate_at(&rates, now))) "/min" } }
             div.stat { span.muted { "Credit limit" } b { (t.credit_limit_paise.map(inr).unwrap_or_else(|| "none".into())) } }
         }
