@@ -101,8 +101,15 @@ fn shows(typed: &Typed, page: &str, text_call: i64) -> bool {
         .any(|on| path == on.replace("TEXT", &text_call.to_string()))
 }
 
-async fn as_owner(t: &TestApp, method: Method, path: &str, token: &str, body: Value) -> Value {
-    let answer = t.request(method, path, Some(token), Some(body)).await;
+/// `method path` as the bearer of `token`, which must succeed; its answer.
+async fn succeeds(
+    t: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
+    let answer = t.request(method, path, Some(token), body).await;
     assert!(
         answer.status < 300,
         "{path}: {} {}",
@@ -155,40 +162,40 @@ async fn a_store_full_of_markup(t: &TestApp) -> StoreA {
     .insert(&t.app.db)
     .await
     .unwrap();
-    as_owner(
+    succeeds(
         t,
         Method::PATCH,
         "/api/v1/me",
         token,
-        json!({"name": TYPED[5].raw}),
+        Some(json!({"name": TYPED[5].raw})),
     )
     .await;
     let (_, tasks) = t.api_get("/api/v1/tasks").await;
     let task = tasks["items"][0]["id"].as_i64().expect("a task");
     let comment = json!({"body": TYPED[3].raw});
     let comments = format!("/api/v1/tasks/{task}/comments");
-    as_owner(t, Method::POST, &comments, token, comment).await;
-    let team = as_owner(
+    succeeds(t, Method::POST, &comments, token, Some(comment)).await;
+    let team = succeeds(
         t,
         Method::POST,
         "/api/v1/teams",
         token,
-        json!({"name": TYPED[4].raw}),
+        Some(json!({"name": TYPED[4].raw})),
     )
     .await;
     let members = format!("/api/v1/teams/{}/members/{}", team["id"], owner.id);
-    as_owner(t, Method::PUT, &members, token, json!({})).await;
+    succeeds(t, Method::PUT, &members, token, Some(json!({}))).await;
     let key = json!({"name": TYPED[6].raw, "scope": "read"});
-    as_owner(t, Method::POST, "/api/v1/api-keys", token, key).await;
-    let mut profile = as_owner(t, Method::GET, "/api/v1/store/profile", token, json!(null)).await;
+    succeeds(t, Method::POST, "/api/v1/api-keys", token, Some(key)).await;
+    let mut profile = succeeds(t, Method::GET, "/api/v1/store/profile", token, None).await;
     profile["profile"]["greeting"] = json!(TYPED[7].raw);
     profile["profile"]["policies"]["returns"] = json!(POLICY);
-    as_owner(
+    succeeds(
         t,
         Method::PUT,
         "/api/v1/store/profile",
         token,
-        profile["profile"].clone(),
+        Some(profile["profile"].clone()),
     )
     .await;
 
@@ -213,7 +220,7 @@ async fn a_store_full_of_markup(t: &TestApp) -> StoreA {
     let credit = json!({"kind": "credit", "amount_paise": 50000,
                         "reason": TYPED[8].raw, "reference": "goodwill-1"});
     let path = format!("/api/v1/operator/tenants/{}/ledger", t.tenant.tenant.id);
-    as_owner(t, Method::POST, &path, &operator_token, credit).await;
+    succeeds(t, Method::POST, &path, &operator_token, Some(credit)).await;
     StoreA {
         text_call,
         voice_call,

@@ -873,14 +873,7 @@ async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_oper
     let path = format!("/api/v1/operator/tenants/{tenant}/billing");
     let limit = serde_json::json!({"credit_limit_paise": 0, "rate_paise_per_min": 2500});
     // The store's own owner and API keys may not; the operator's person may.
-    let (_, owner) = app.signed_in(Role::Owner).await;
-    for token in [owner.as_str(), app.tenant.api_key.as_str()] {
-        let refused = app
-            .request(Method::PUT, &path, Some(token), Some(limit.clone()))
-            .await;
-        assert_eq!(refused.status, 403, "{}", refused.body);
-    }
-    let (_, token) = app.operator_signed_in().await;
+    let token = app.only_the_operator_may(Method::PUT, &path, &limit).await;
     let token = token.as_str();
     let set = app
         .request(Method::PUT, &path, Some(token), Some(limit))
@@ -928,6 +921,7 @@ async fn past_its_credit_limit_a_stores_calls_go_to_its_people_and_only_the_oper
         .await;
     assert_eq!(lifted.status, 200, "{}", lifted.body);
     assert_eq!(lifted.body["credit_limit_paise"], serde_json::Value::Null);
+    let (_, owner) = app.signed_in(Role::Owner).await;
     let audit = app
         .request(
             Method::GET,

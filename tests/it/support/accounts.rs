@@ -156,6 +156,19 @@ impl TestApp {
         (user, session["access_token"].as_str().unwrap().to_string())
     }
 
+    /// Checks that the store's own owner and its API key are refused `method path` with `body`
+    /// (403), then signs in the platform operator's person and returns their access token.
+    pub async fn only_the_operator_may(&self, method: Method, path: &str, body: &Value) -> String {
+        let (_, owner) = self.signed_in(Role::Owner).await;
+        for token in [owner.as_str(), self.tenant.api_key.as_str()] {
+            let refused = self
+                .request(method.clone(), path, Some(token), Some(body.clone()))
+                .await;
+            assert_eq!(refused.status, 403, "{path}: {}", refused.body);
+        }
+        self.operator_signed_in().await.1
+    }
+
     /// Signs in the platform operator's person (`operator@caly.example`, a viewer of the test
     /// tenant); returns them and their access token.
     pub async fn operator_signed_in(&self) -> (TestUser, String) {
