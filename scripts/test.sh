@@ -2,7 +2,7 @@
 # Runs every Caly test. Installs and starts what is missing (PostgreSQL, Redis, s3s-fs, maildev,
 # headless Chromium)
 # on 127.0.0.1, reuses whatever already runs, plus espeak-ng, cmake and the offline Whisper model,
-# then: fmt check, clippy, and the test suite (nextest, installed when missing; built with the
+# then: the dependency audit (cargo-audit, offline), fmt check, clippy, and the test suite (nextest, installed when missing; built with the
 # `whisper` feature) on the embedded default and on PG + Redis + s3s-fs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,6 +105,27 @@ bash scripts/install-whisper-model.sh "$CALY_TEST_WHISPER_MODEL"
 
 # --- nextest (each test in its own process: one test installs a global log capture) ----------
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
+# --- dependency advisories: cargo-audit against the RustSec snapshot (CI has no network) -------
+# The snapshot is ../shared/vendor/rustsec-advisory-db-*.tgz, unpacked once into the tools cache
+# as a one-commit git repository (what cargo-audit reads). Accepted advisories, each with its
+# reason, are in .cargo/audit.toml.
+ADVISORY_TGZ=$(ls ../shared/vendor/rustsec-advisory-db-*.tgz 2>/dev/null | sort | tail -n1 || true)
+if [ -z "$ADVISORY_TGZ" ]; then
+  echo "error: no RustSec snapshot in ../shared/vendor (see its README)" >&2; exit 1
+fi
+AUDIT_BIN="$TOOLS/cargo-audit/bin/cargo-audit"
+[ -x "$AUDIT_BIN" ] || cargo install cargo-audit@0.22.2 --locked --no-default-features \
+  --root "$TOOLS/cargo-audit"
+ADVISORY_DB="$TOOLS/advisory-db/$(basename "$ADVISORY_TGZ" .tgz)"
+if [ ! -d "$ADVISORY_DB/.git" ]; then
+  rm -rf "$ADVISORY_DB" && mkdir -p "$ADVISORY_DB"
+  tar -xzf "$ADVISORY_TGZ" -C "$ADVISORY_DB"
+  git -C "$ADVISORY_DB" init -q
+  git -C "$ADVISORY_DB" -c user.name=caly -c user.email=caly@localhost add -A
+  git -C "$ADVISORY_DB" -c user.name=caly -c user.email=caly@localhost commit -qm "RustSec snapshot"
+fi
+"$AUDIT_BIN" audit --db "$ADVISORY_DB" --no-fetch --stale --file Cargo.lock
 
 # --- checks and tests -------------------------------------------------------------------------
 cargo fmt --all --check

@@ -103,6 +103,16 @@ enum AuthCommand {
     /// Makes a new access-token signing key, which signs from now on; the previous key keeps
     /// verifying the tokens it signed until they expire, and older keys are retired.
     RotateSigningKey,
+    /// Disables a person's account in every store and ends their sessions (a store's admins
+    /// can only suspend someone in their own store); `--enable` restores it.
+    DisableUser {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// Restore the account instead.
+        #[arg(long)]
+        enable: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,8 +246,32 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Auth(AuthCommand::RotateSigningKey) => {
             let app = connect().await?;
-            let kid = tenancy::accounts::tokens::rotate(&app.db, &app.key, Utc::now()).await?;
+            let grace = app.settings.accounts.access_ttl;
+            let kid =
+                tenancy::accounts::tokens::rotate(&app.db, &app.key, grace, Utc::now()).await?;
             println!("access tokens are now signed with key {kid}");
+            Ok(())
+        }
+        Command::Auth(AuthCommand::DisableUser { email, enable }) => {
+            let app = connect().await?;
+            let actor = tenancy::accounts::Actor {
+                name: "cli".into(),
+                ..Default::default()
+            };
+            let user = tenancy::accounts::members::disable_everywhere(
+                &app.db,
+                &email,
+                !enable,
+                &actor,
+                Utc::now(),
+            )
+            .await?;
+            let state = if enable {
+                "enabled"
+            } else {
+                "disabled everywhere"
+            };
+            println!("{} is {state}", user.email);
             Ok(())
         }
         Command::Replay { call, stage } => replay(call, &stage).await,

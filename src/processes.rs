@@ -77,6 +77,7 @@ pub async fn serve_all(
 pub async fn run_all() -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
     demo::allow_local_recordings(&mut settings);
+    warn_of_loopback(&settings);
     let app = App::connect(settings, true).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     let (demo, first_start) = demo::announce(&app, listener.local_addr()?).await?;
@@ -99,7 +100,19 @@ pub async fn run_all() -> anyhow::Result<()> {
 async fn connect() -> anyhow::Result<App> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
+    warn_of_loopback(&settings);
     Ok(App::connect(settings, migrate).await?)
+}
+
+/// Says what `CALY_EGRESS_ALLOW_LOOPBACK` risks when it is on.
+fn warn_of_loopback(settings: &Settings) {
+    if settings.egress.allow_loopback {
+        tracing::warn!(
+            "CALY_EGRESS_ALLOW_LOOPBACK is on: a webhook's recording URL or a store's address can \
+             make Caly fetch from this machine's own ports. Keep it for a machine only you use \
+             (the embedded default, tests); turn it off on a server others' stores use."
+        );
+    }
 }
 
 /// `caly api`.

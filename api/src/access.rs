@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use caly_core::TenantId;
 use caly_core::platform::crypto::constant_time_eq;
+use caly_core::platform::net;
 use caly_core::tenancy::accounts::{Actor, Principal, Role, Via, api_keys, sessions};
 use caly_core::{CoreError, Rejection};
 use chrono::Utc;
@@ -28,6 +29,37 @@ pub const SESSION_COOKIE: &str = "caly_session";
 pub const REFRESH_COOKIE: &str = "caly_refresh";
 /// The CSRF cookie (readable by the page's script, to echo in `X-CSRF-Token`).
 pub const CSRF_COOKIE: &str = "caly_csrf";
+/// The names the session's cookies go by. Over https (`CALY_PUBLIC_URL`), the session and CSRF
+/// cookies take the `__Host-` prefix (secure, this host only, path `/`) and the refresh cookie
+/// `__Secure-` (its path is `/api/v1/auth`), so a sibling subdomain or a plain-http page
+/// cannot plant or overwrite them.
+#[derive(Clone, Copy, Debug)]
+pub struct CookieNames {
+    /// The access token's cookie.
+    pub session: &'static str,
+    /// The refresh token's cookie.
+    pub refresh: &'static str,
+    /// The CSRF token's cookie.
+    pub csrf: &'static str,
+}
+
+/// The cookie names for this deployment.
+pub fn cookie_names(app: &caly_core::App) -> CookieNames {
+    if app.settings.public_base().starts_with("https://") {
+        CookieNames {
+            session: "__Host-caly_session",
+            refresh: "__Secure-caly_refresh",
+            csrf: "__Host-caly_csrf",
+        }
+    } else {
+        CookieNames {
+            session: SESSION_COOKIE,
+            refresh: REFRESH_COOKIE,
+            csrf: CSRF_COOKIE,
+        }
+    }
+}
+
 /// The header a cookie-authenticated change must carry.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -58,19 +90,36 @@ min_role! {
 /// Where a request came from, for the audit log and rate limits.
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
-    /// The peer's address.
+    /// The client's address: the peer's, or, when the peer is one of `CALY_TRUSTED_PROXIES`,
+    /// the one its `X-Forwarded-For` names.
     pub ip: Option<String>,
+    /// What per-address rate limits count this request under: the address, an IPv6 client's
+    /// /64, or `unknown`.
+    pub rate_key: String,
     /// The request's id (`x-request-id`).
     pub request_id: Option<String>,
 }
 
 impl RequestMeta {
-    fn of(parts: &Parts) -> RequestMeta {
+    /// Reads the client's address (behind trusted proxies) and the request id.
+    pub fn of(parts: &Parts, state: &ApiState) -> RequestMeta {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| {
+                let forwarded = parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok());
+                net::client_address(
+                    addr.ip(),
+                    forwarded,
+                    &state.app.settings.security.trusted_proxies,
+                )
+            });
         RequestMeta {
-            ip: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+            ip: client.map(|ip| ip.to_string()),
+            rate_key: client.map_or_else(|| "unknown".into(), net::limit_key),
             request_id: parts
                 .headers
                 .get("x-request-id")
@@ -92,8 +141,51 @@ impl RequestMeta {
 impl FromRequestParts<ApiState> for RequestMeta {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &ApiState) -> Result<Self, ApiError> {
-        Ok(RequestMeta::of(parts))
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        Ok(RequestMeta::of(parts, state))
+    }
+}
+
+/// A request a browser did not send from another site: refused (403 `cross_site`) when
+/// `Sec-Fetch-Site` says `cross-site`, or when an `Origin` is neither this site's (its `Host`
+/// or `CALY_PUBLIC_URL`) nor one of `CALY_CORS_ORIGINS`. Sign-in, sign-up and invitation
+/// acceptance take it, so another site cannot sign a visitor into an account of its choosing.
+/// Clients that are not browsers send neither header and pass.
+pub struct NotCrossSite;
+
+/// Whether `origin` (`scheme://host[:port]`) is this site's or an allowed one.
+fn origin_allowed(state: &ApiState, headers: &HeaderMap, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    let host_of = |o: &str| {
+        o.split_once("://")
+            .map(|(_, rest)| rest.to_ascii_lowercase())
+    };
+    let request_host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let settings = &state.app.settings;
+    let public = settings.public_base();
+    origin == public
+        || settings.cors_origins.iter().any(|o| o == origin)
+        || (request_host.is_some() && host_of(origin) == request_host)
+}
+
+impl FromRequestParts<ApiState> for NotCrossSite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let cross_site = header("sec-fetch-site").is_some_and(|v| v == "cross-site")
+            || header("origin").is_some_and(|o| !origin_allowed(state, &parts.headers, o));
+        if cross_site {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "cross_site",
+                "This request came from another site; sign in on Caly's own pages.",
+            ));
+        }
+        Ok(NotCrossSite)
     }
 }
 
@@ -172,7 +264,7 @@ pub async fn authenticate(parts: &Parts, state: &ApiState) -> Result<Principal, 
     if let Some(token) = bearer {
         return sessions::authenticate(app, token.trim(), now).await;
     }
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+    let Some(token) = cookie(&parts.headers, cookie_names(app).session) else {
         return Err(Rejection::Unauthenticated(NO_CREDENTIALS).into());
     };
     let principal = sessions::authenticate(app, token, now).await?;
@@ -203,7 +295,7 @@ impl<R: MinRole> FromRequestParts<ApiState> for Access<R> {
         principal.role.require(R::ROLE)?;
         Ok(Access {
             principal,
-            meta: RequestMeta::of(parts),
+            meta: RequestMeta::of(parts, state),
             role: PhantomData,
         })
     }

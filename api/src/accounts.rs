@@ -2,11 +2,12 @@
 //! `/login`, `/refresh`, `/logout`, `/password/forgot`, `/password/reset`. A session comes back
 //! as JSON (for apps using the `Authorization` header) and as cookies (for the browser):
 //! `caly_session` (httpOnly, SameSite=Lax), `caly_refresh` (httpOnly, SameSite=Strict, only
-//! sent to `/api/v1/auth`) and `caly_csrf` (readable, to echo in `X-CSRF-Token`).
+//! sent to `/api/v1/auth`) and `caly_csrf` (readable, to echo in `X-CSRF-Token`). A started
+//! sign-up's token comes back as `signup_token` and as the `caly_signup` cookie (only sent to
+//! the sign-up routes); its code works only with it. Every route here refuses cross-site
+//! browser requests ([`NotCrossSite`]).
 
-use crate::access::{
-    self, CSRF_COOKIE, MaybeSignedIn, REFRESH_COOKIE, RequestMeta, SESSION_COOKIE,
-};
+use crate::access::{self, MaybeSignedIn, NotCrossSite, RequestMeta, cookie_names};
 use crate::body::JsonBody;
 use crate::limits;
 use crate::{ApiError, ApiState};
@@ -54,25 +55,27 @@ pub(crate) fn set_cookie(headers: &mut HeaderMap, value: String) {
 /// The session's cookies.
 pub(crate) fn session_cookies(app: &App, session: &SessionTokens) -> HeaderMap {
     let secure = secure(app);
+    let names = cookie_names(app);
+    let (session_cookie, refresh_cookie, csrf_cookie) = (names.session, names.refresh, names.csrf);
     let mut headers = HeaderMap::new();
     set_cookie(
         &mut headers,
         format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            "{session_cookie}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
             session.access_token, session.expires_in
         ),
     );
     set_cookie(
         &mut headers,
         format!(
-            "{REFRESH_COOKIE}={}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            "{refresh_cookie}={}; Path=/api/v1/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             session.refresh_token, session.refresh_expires_in
         ),
     );
     set_cookie(
         &mut headers,
         format!(
-            "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age={}{secure}",
+            "{csrf_cookie}={}; Path=/; SameSite=Lax; Max-Age={}{secure}",
             session.csrf_token, session.refresh_expires_in
         ),
     );
@@ -103,11 +106,12 @@ pub(crate) fn session_response(app: &App, status: StatusCode, session: SessionTo
 
 fn cleared_cookies(app: &App) -> HeaderMap {
     let secure = secure(app);
+    let names = cookie_names(app);
     let mut headers = HeaderMap::new();
     for (name, path) in [
-        (SESSION_COOKIE, "/"),
-        (REFRESH_COOKIE, "/api/v1/auth"),
-        (CSRF_COOKIE, "/"),
+        (names.session, "/"),
+        (names.refresh, "/api/v1/auth"),
+        (names.csrf, "/"),
     ] {
         set_cookie(
             &mut headers,
@@ -128,12 +132,46 @@ struct Signup {
     name: String,
 }
 
+/// The cookie that carries a pending sign-up's token in a browser (only to the sign-up routes).
+pub(crate) const SIGNUP_COOKIE: &str = "caly_signup";
+
+/// The code's answer, with the sign-up's token as a cookie too.
+fn code_sent_response(app: &App, sent: signup::CodeSent) -> Response {
+    let mut headers = HeaderMap::new();
+    set_cookie(
+        &mut headers,
+        format!(
+            "{SIGNUP_COOKIE}={}; Path=/api/v1/auth/signup; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            sent.signup_token,
+            sent.expires_in,
+            secure(app)
+        ),
+    );
+    (StatusCode::ACCEPTED, headers, Json(json!(sent))).into_response()
+}
+
+/// The sign-up's token: from the body, else from its cookie.
+fn signup_token(headers: &HeaderMap, sent: Option<String>) -> Result<String, ApiError> {
+    sent.filter(|t| !t.trim().is_empty())
+        .or_else(|| access::cookie(headers, SIGNUP_COOKIE).map(str::to_string))
+        .ok_or_else(|| {
+            Rejection::InvalidField {
+                field: "signup_token",
+                message: "is required: send the signup_token the sign-up answered with (a \
+                          browser sends it as a cookie)"
+                    .into(),
+            }
+            .into()
+        })
+}
+
 async fn start_signup(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     JsonBody(body): JsonBody<Signup>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::SIGNUP_PER_IP, limits::ip_key(&meta.ip)).await?;
+    limits::hit(&app, &limits::SIGNUP_PER_IP, &meta.rate_key).await?;
     let sent = signup::start(
         &app,
         SignupRequest {
@@ -145,7 +183,15 @@ async fn start_signup(
         Utc::now(),
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(sent))).into_response())
+    Ok(code_sent_response(&app, sent))
+}
+
+/// `{"email", "signup_token"?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resend {
+    email: String,
+    signup_token: Option<String>,
 }
 
 /// `{"email"}`.
@@ -157,31 +203,50 @@ struct EmailOnly {
 
 async fn resend_code(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
-    JsonBody(body): JsonBody<EmailOnly>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Resend>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::SIGNUP_PER_IP, limits::ip_key(&meta.ip)).await?;
-    let sent = signup::resend(&app, &body.email, Utc::now()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(sent))).into_response())
+    limits::hit(&app, &limits::SIGNUP_PER_IP, &meta.rate_key).await?;
+    let token = signup_token(&headers, body.signup_token)?;
+    let sent = signup::resend(&app, &body.email, &token, Utc::now()).await?;
+    Ok(code_sent_response(&app, sent))
 }
 
-/// `{"email", "code"}`.
+/// `{"email", "code", "signup_token"?}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EmailCode {
     email: String,
     code: String,
+    signup_token: Option<String>,
 }
 
 async fn verify_signup(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<EmailCode>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::VERIFY_PER_IP, limits::ip_key(&meta.ip)).await?;
-    let session =
-        signup::verify(&app, &body.email, &body.code, &meta.anonymous(), Utc::now()).await?;
-    Ok(session_response(&app, StatusCode::CREATED, session))
+    limits::hit(&app, &limits::VERIFY_PER_IP, &meta.rate_key).await?;
+    let token = signup_token(&headers, body.signup_token)?;
+    let session = signup::verify(
+        &app,
+        &body.email,
+        &body.code,
+        &token,
+        &meta.anonymous(),
+        Utc::now(),
+    )
+    .await?;
+    let mut response = session_response(&app, StatusCode::CREATED, session);
+    set_cookie(
+        response.headers_mut(),
+        format!("{SIGNUP_COOKIE}=; Path=/api/v1/auth/signup; Max-Age=0; SameSite=Strict"),
+    );
+    Ok(response)
 }
 
 /// `{"email", "password", "tenant_id"?}`.
@@ -193,25 +258,50 @@ struct Login {
     tenant_id: Option<i64>,
 }
 
+/// Signs in. Past the IP limit a request is refused; failures for one account from one
+/// address make the next try from there wait longer each time (the owner, elsewhere, is never
+/// locked out), and the account's owner is mailed when failures pile up.
 async fn log_in(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::LOGIN_PER_IP, limits::ip_key(&meta.ip)).await?;
+    limits::hit(&app, &limits::LOGIN_PER_IP, &meta.rate_key).await?;
     let account = body.email.trim().to_lowercase();
-    limits::check(&app, &limits::LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
+    let guesser = format!("{account}|{}", meta.rate_key);
+    app.limits
+        .check_backoff(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
+        .await?;
+    let now = Utc::now();
     let session = login::login(
         &app,
         &body.email,
         &body.password,
         body.tenant_id,
         &meta.anonymous(),
-        Utc::now(),
+        now,
     )
     .await;
-    if let Err(caly_core::CoreError::Rejected(Rejection::BadCredentials)) = &session {
-        limits::hit(&app, &limits::LOGIN_FAILURES_PER_ACCOUNT, &account).await?;
+    match &session {
+        Err(caly_core::CoreError::Rejected(Rejection::BadCredentials)) => {
+            app.limits
+                .fail(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
+                .await;
+            let failures = app
+                .limits
+                .count_hit(&limits::LOGIN_FAILURES_PER_ACCOUNT, &account)
+                .await;
+            if failures == Some(limits::LOGIN_FAILURES_PER_ACCOUNT.max) {
+                login::warn_of_failed_logins(&app, &account, failures.unwrap_or(0), now).await?;
+            }
+        }
+        Ok(_) => {
+            app.limits
+                .clear(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
+                .await
+        }
+        Err(_) => {}
     }
     Ok(session_response(&app, StatusCode::OK, session?))
 }
@@ -237,7 +327,7 @@ async fn refresh_token_of(
     if let Some(token) = parsed.refresh_token {
         return Ok(Some(token));
     }
-    let Some(token) = access::cookie(headers, REFRESH_COOKIE) else {
+    let Some(token) = access::cookie(headers, cookie_names(&state.app).refresh) else {
         return Ok(None);
     };
     if let Some(session_id) = sessions::session_of_refresh(&state.app.db, token).await? {
@@ -302,11 +392,12 @@ async fn log_out(
 
 async fn forgot_password(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     JsonBody(body): JsonBody<EmailOnly>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::RESET_PER_IP, limits::ip_key(&meta.ip)).await?;
-    login::forgot_password(&app, &body.email, Utc::now()).await?;
+    limits::hit(&app, &limits::RESET_PER_IP, &meta.rate_key).await?;
+    login::forgot_password(&app, &body.email, &meta.anonymous(), Utc::now()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(
@@ -316,7 +407,8 @@ async fn forgot_password(
         .into_response())
 }
 
-/// `{"email", "code", "password"}` or `{"token", "password"}`.
+/// `{"email", "code", "password"}` or `{"token", "password"}`, with `"revoke_api_keys": true`
+/// to revoke the API keys the person created.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Reset {
@@ -324,14 +416,17 @@ struct Reset {
     code: Option<String>,
     token: Option<String>,
     password: SecretString,
+    #[serde(default)]
+    revoke_api_keys: bool,
 }
 
 async fn reset_password(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     JsonBody(body): JsonBody<Reset>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::RESET_PER_IP, limits::ip_key(&meta.ip)).await?;
+    limits::hit(&app, &limits::RESET_PER_IP, &meta.rate_key).await?;
     let proof = match (body.email, body.code, body.token) {
         (Some(email), Some(code), None) => ResetProof::Code { email, code },
         (None, None, Some(token)) => ResetProof::Link(token),
@@ -343,6 +438,14 @@ async fn reset_password(
             .into());
         }
     };
-    login::reset_password(&app, proof, &body.password, &meta.anonymous(), Utc::now()).await?;
+    login::reset_password(
+        &app,
+        proof,
+        &body.password,
+        body.revoke_api_keys,
+        &meta.anonymous(),
+        Utc::now(),
+    )
+    .await?;
     Ok((StatusCode::NO_CONTENT, cleared_cookies(&app)).into_response())
 }

@@ -1,11 +1,13 @@
 //! Reading a request: `JsonBody<T>`, a JSON body whose problems come back in Caly's error shape
-//! (400 `invalid_json` for text that is not JSON, 422 `invalid_field` naming the field for a
+//! (415 `unsupported_media_type` unless it is sent as `application/json`, 400 `invalid_json`
+//! for text that is not JSON, 422 `invalid_field` naming the field for a
 //! missing, unknown or mistyped one); [`nullable`] for fields where `null` means "clear it"; and
 //! [`path_id`] for numeric ids in paths.
 
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -44,10 +46,34 @@ pub fn body_error(error: serde_json::Error) -> ApiError {
     }
 }
 
+/// Whether a request says its body is JSON (`application/json`, with or without parameters,
+/// or an `application/*+json` type).
+fn declares_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .is_some_and(|essence| {
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+}
+
 impl<T: DeserializeOwned> FromRequest<ApiState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &ApiState) -> Result<Self, ApiError> {
+        // A page on another site can post `text/plain` or a form without asking first (no CORS
+        // preflight); demanding JSON's type makes every such post fail here.
+        if !declares_json(&request) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON, with 'Content-Type: application/json'.",
+            ));
+        }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;

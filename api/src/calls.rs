@@ -294,14 +294,21 @@ async fn get_call(
 
 async fn recording_link(
     State(ApiState { app }): State<ApiState>,
-    Access {
-        principal: Principal { tenant, .. },
-        ..
-    }: Access<Viewer>,
+    access: Access<Viewer>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let recording = calls::find_recording(&app.db, TenantId(tenant.id), call_id(&id)?).await?;
+    let call = call_id(&id)?;
+    let recording = calls::find_recording(&app.db, access.tenant_id(), call).await?;
     let now = Utc::now();
+    audit::record(
+        &app.db,
+        &access.actor(),
+        "recording.link_issued",
+        &format!("call:{}", call.0),
+        json!({"source": recording.source}),
+        now,
+    )
+    .await?;
     let ttl = app.settings.link_ttl;
     let url = app
         .store

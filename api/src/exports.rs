@@ -17,7 +17,10 @@ use axum::routing::{MethodRouter, get};
 use bytes::Bytes;
 use caly_core::analytics::DayRange;
 use caly_core::analytics::export::{ExportKind, batch, csv_header, csv_line, json_object};
+use caly_core::tenancy::accounts::audit;
 use caly_core::{App, TenantId};
+use chrono::Utc;
+use serde_json::json;
 
 pub(crate) fn router() -> Router<ApiState> {
     Router::new()
@@ -109,6 +112,15 @@ async fn export(
     // CSV unless JSON is asked for.
     let asked = params.format.as_deref().map(str::trim).unwrap_or_default();
     let csv = asked.is_empty() || params.csv()?;
+    audit::record(
+        &app.db,
+        &access.actor(),
+        "export.downloaded",
+        &format!("export:{}", kind.name()),
+        json!({"from": range.from, "to": range.to, "format": if csv { "csv" } else { "json" }}),
+        Utc::now(),
+    )
+    .await?;
     let cursor = Cursor {
         app,
         tenant: access.tenant_id(),

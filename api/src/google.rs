@@ -70,7 +70,7 @@ async fn callback(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::LOGIN_PER_IP, limits::ip_key(&meta.ip)).await?;
+    limits::hit(&app, &limits::LOGIN_PER_IP, &meta.rate_key).await?;
     let params: Callback = crate::calls::query(raw)?;
     let failed = |message: &str| Rejection::Integration {
         code: "google_failed",

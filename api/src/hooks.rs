@@ -68,7 +68,7 @@ async fn receive(
     let now = Utc::now();
     // Only failures count against an address, and a valid delivery is never refused for an
     // address's failures: past the limit a guess gets 429 instead of 404, and learns nothing.
-    let ip = limits::ip_key(&meta.ip);
+    let ip = &meta.rate_key;
     let known = match tenant.parse() {
         Ok(id) => tenancy::by_webhook_secret(&app.db, TenantId(id), &secret, now).await?,
         Err(_) => None,

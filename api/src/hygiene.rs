@@ -1,4 +1,5 @@
-//! Request hygiene for every response: security headers, CORS for the configured origins only
+//! Request hygiene for every response: security headers (HSTS when `CALY_PUBLIC_URL` is
+//! https), CORS for the configured origins only
 //! (`CALY_CORS_ORIGINS`; credentials allowed, so the web app on another origin can use its
 //! cookies), and a cap on request bodies (`CALY_MAX_BODY_BYTES`, 413 past it).
 
@@ -12,12 +13,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 type Headers = SetResponseHeaderLayer<HeaderValue>;
 
+/// A header set only in some deployments (HSTS only over https).
+type MaybeHeader = SetResponseHeaderLayer<Option<HeaderValue>>;
+
 /// The layers, outermost first.
 pub type Hygiene = Stack<
-    Headers,
+    MaybeHeader,
     Stack<
         Headers,
-        Stack<Headers, Stack<Headers, Stack<CorsLayer, Stack<DefaultBodyLimit, Identity>>>>,
+        Stack<
+            Headers,
+            Stack<Headers, Stack<Headers, Stack<CorsLayer, Stack<DefaultBodyLimit, Identity>>>>,
+        >,
     >,
 >;
 
@@ -62,6 +69,13 @@ pub fn layers(settings: &Settings) -> ServiceBuilder<Hygiene> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&content_security_policy(settings))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            settings
+                .public_base()
+                .starts_with("https://")
+                .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
 }
 

@@ -70,7 +70,7 @@ async fn settings(
 }
 
 /// `{"shop", "token"}` or `{"shop", "client_id", "client_secret"}`; `api_url` is a loopback
-/// stand-in for the shop (tests and the demo store only).
+/// stand-in for the shop, accepted only with `CALY_SHOPIFY_API_URL_OVERRIDE=true`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShopifyBody {
@@ -101,6 +101,18 @@ async fn connect_shopify(
             .into());
         }
     };
+    // Caly talks to https://{shop}.myshopify.com. Another address is test equipment, and a
+    // store's admin choosing where Caly sends its requests (with the token) is how a server
+    // gets turned against its own network: only an operator may allow it.
+    if body.api_url.is_some() && !app.settings.security.shopify_api_url_override {
+        return Err(Rejection::InvalidField {
+            field: "api_url",
+            message: "is not accepted: Caly connects to https://{shop}.myshopify.com (an operator \
+                      can allow test servers with CALY_SHOPIFY_API_URL_OVERRIDE)"
+                .into(),
+        }
+        .into());
+    }
     let now = Utc::now();
     let connected = onboarding::connect_shopify(
         &app,

@@ -1,8 +1,9 @@
-//! Invitations: `POST /api/v1/invitations` `{"email", "role"}` and `GET /api/v1/invitations`,
+//! Invitations: `POST /api/v1/invitations` `{"email", "role"}` (at most
+//! `CALY_INVITATIONS_PER_DAY` a day per store) and `GET /api/v1/invitations`,
 //! `DELETE /api/v1/invitations/{id}` (admins; only owners invite owners), and
 //! `POST /api/v1/auth/invitations/accept` `{"token", "password", "name"?}` for the invitee.
 
-use crate::access::{Access, Admin, MaybeSignedIn, RequestMeta};
+use crate::access::{Access, Admin, MaybeSignedIn, NotCrossSite, RequestMeta};
 use crate::body::{JsonBody, path_id};
 use crate::{ApiError, ApiState, limits};
 use axum::extract::{Path, State};
@@ -38,6 +39,8 @@ async fn invite(
     JsonBody(body): JsonBody<Invite>,
 ) -> Result<Response, ApiError> {
     let role = Role::parse(&body.role)?;
+    let tenant = access.tenant_id().0.to_string();
+    limits::hit(&app, &limits::invitations_per_tenant(&app), &tenant).await?;
     let row = invitations::invite(
         &app,
         &access.principal,
@@ -91,11 +94,12 @@ struct Accept {
 
 async fn accept(
     State(ApiState { app }): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     MaybeSignedIn(signed_in): MaybeSignedIn,
     JsonBody(body): JsonBody<Accept>,
 ) -> Result<Response, ApiError> {
-    limits::hit(&app, &limits::VERIFY_PER_IP, limits::ip_key(&meta.ip)).await?;
+    limits::hit(&app, &limits::VERIFY_PER_IP, &meta.rate_key).await?;
     let session = invitations::accept(
         &app,
         Acceptance {

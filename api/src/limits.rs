@@ -3,11 +3,15 @@
 //! | limit | counts | allows |
 //! |---|---|---|
 //! | login per IP | every attempt | 30 per 10 min |
-//! | login per account | failed attempts | 10 per 10 min |
+//! | login per account and address | failed attempts | 3, then a wait of 1 s doubling per failure (at most 15 min) from that address |
+//! | login per account | failed attempts | none refused; the owner is mailed at 10 in an hour |
 //! | sign-up per IP | sign-ups and resends | 10 per hour |
 //! | code verification per IP | every attempt | 30 per 10 min |
 //! | password reset per IP | requests and resets | 10 per hour |
 //! | webhooks per IP | failed authentications only (a valid delivery always passes) | 20 per 10 min |
+//! | typed turns per tenant | every turn | `CALY_TEXT_TURNS_PER_MIN` (60) per minute |
+//! | typed turns per conversation | every turn | a third of that per minute |
+//! | invitations per tenant | every invitation | `CALY_INVITATIONS_PER_DAY` (50) per day |
 //! | webhooks per tenant | authenticated deliveries | `CALY_HOOKS_PER_TENANT_PER_MINUTE` (60,000) |
 //!
 //! Webhooks are limited only on failures per IP and generously per tenant: Exotel sends from a
@@ -15,7 +19,7 @@
 
 use crate::ApiError;
 use caly_core::App;
-use caly_core::platform::rate_limit::Limit;
+use caly_core::platform::rate_limit::{Backoff, Limit};
 use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -26,11 +30,20 @@ pub const LOGIN_PER_IP: Limit = Limit {
     max: 30,
     window: Duration::from_secs(600),
 };
-/// Failed logins per account.
+/// Failed logins per account, counted only to mail the owner when they reach `max` (never to
+/// refuse: that would let anyone lock the owner out).
 pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {
     name: "login_account",
     max: 10,
-    window: Duration::from_secs(600),
+    window: Duration::from_secs(3600),
+};
+/// Failed logins per (account, client address): three free, then a wait of 1 s doubling per
+/// failure up to 15 minutes, from that address only.
+pub const LOGIN_FAILURE_BACKOFF: Backoff = Backoff {
+    name: "login_backoff",
+    free: 3,
+    base: Duration::from_secs(1),
+    max: Duration::from_secs(900),
 };
 /// Sign-ups and code resends per IP.
 pub const SIGNUP_PER_IP: Limit = Limit {
@@ -65,17 +78,34 @@ pub fn hooks_per_tenant(app: &App) -> Limit {
     }
 }
 
+/// Typed turns per tenant per minute (`CALY_TEXT_TURNS_PER_MIN`).
+pub fn text_turns_per_tenant(app: &App) -> Limit {
+    Limit {
+        name: "text_turns_tenant",
+        max: app.settings.security.text_turns_per_min,
+        window: MINUTE,
+    }
+}
+
+/// Typed turns per conversation per minute: a third of the tenant's allowance (at least 1).
+pub fn text_turns_per_conversation(app: &App) -> Limit {
+    Limit {
+        name: "text_turns_call",
+        max: (app.settings.security.text_turns_per_min / 3).max(1),
+        window: MINUTE,
+    }
+}
+
+/// Invitations per tenant per day (`CALY_INVITATIONS_PER_DAY`).
+pub fn invitations_per_tenant(app: &App) -> Limit {
+    Limit {
+        name: "invitations_tenant",
+        max: app.settings.security.invitations_per_day,
+        window: Duration::from_secs(86_400),
+    }
+}
+
 /// Counts a hit by `who` (an IP, an account, a tenant); 429 when over the limit.
 pub async fn hit(app: &App, limit: &Limit, who: &str) -> Result<(), ApiError> {
     Ok(app.limits.hit(limit, who).await?)
-}
-
-/// 429 when `who` is already over a limit that counts failures, without counting.
-pub async fn check(app: &App, limit: &Limit, who: &str) -> Result<(), ApiError> {
-    Ok(app.limits.check(limit, who).await?)
-}
-
-/// The key for a request's IP (`unknown` when the peer address is not known).
-pub fn ip_key(ip: &Option<String>) -> &str {
-    ip.as_deref().unwrap_or("unknown")
 }

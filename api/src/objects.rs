@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use caly_core::platform::storage::ObjectStore;
+use caly_core::platform::storage::{ATTACHMENT, NO_STORE};
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -103,6 +104,9 @@ async fn fetch(
     let kind = [
         (header::CONTENT_TYPE, object.content_type),
         (header::ACCEPT_RANGES, "bytes".to_string()),
+        (header::CONTENT_DISPOSITION, ATTACHMENT.to_string()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        (header::CACHE_CONTROL, NO_STORE.to_string()),
     ];
     match asked {
         Asked::Whole => {

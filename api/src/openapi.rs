@@ -28,6 +28,8 @@ enum Who {
     Webhook,
     /// A signed-in person or API key whose role is this or above.
     Role(&'static str),
+    /// A signed-in person (never an API key) whose role is this or above.
+    Person(&'static str),
     /// A signed-in person of the platform operator (`CALY_OPERATOR_EMAILS`).
     Operator,
 }
@@ -63,7 +65,7 @@ const fn op(
     }
 }
 
-use Who::{Operator, Public, Role, Webhook};
+use Who::{Operator, Person, Public, Role, Webhook};
 
 const V: Who = Role("viewer");
 const AG: Who = Role("agent");
@@ -76,7 +78,7 @@ const OPERATIONS: &[Op] = &[
         "/api/v1/auth/signup",
         "auth",
         Public,
-        "Start a sign-up: mails a 6-digit code",
+        "Start a sign-up: mails a 6-digit code bound to the answer's signup_token (also set as the caly_signup cookie)",
         Some(
             r#"{"email": "asha@store.example", "password": "Blue-Kettle-42", "company": "Chai & Co", "name": "Asha"}"#,
         ),
@@ -88,7 +90,7 @@ const OPERATIONS: &[Op] = &[
         "auth",
         Public,
         "Mail a new sign-up code (after the cooldown)",
-        Some(r#"{"email": "asha@store.example"}"#),
+        Some(r#"{"email": "asha@store.example", "signup_token": "caly_su_…"}"#),
         202,
     ),
     op(
@@ -97,7 +99,7 @@ const OPERATIONS: &[Op] = &[
         "auth",
         Public,
         "Verify the code: creates the user, their tenant and a session",
-        Some(r#"{"email": "asha@store.example", "code": "123456"}"#),
+        Some(r#"{"email": "asha@store.example", "code": "123456", "signup_token": "caly_su_…"}"#),
         201,
     ),
     op(
@@ -141,8 +143,10 @@ const OPERATIONS: &[Op] = &[
         "/api/v1/auth/password/reset",
         "auth",
         Public,
-        "Set a new password with the code or the link's token",
-        Some(r#"{"email": "asha@store.example", "code": "123456", "password": "Green-Teapot-77"}"#),
+        "Set a new password with the code or the link's token (ends every session; revoke_api_keys also revokes the keys the person created)",
+        Some(
+            r#"{"email": "asha@store.example", "code": "123456", "password": "Green-Teapot-77", "revoke_api_keys": true}"#,
+        ),
         204,
     ),
     op(
@@ -185,8 +189,8 @@ const OPERATIONS: &[Op] = &[
         "patch",
         "/api/v1/me",
         "people",
-        V,
-        "Change your name, phone number or mail preferences",
+        Person("viewer"),
+        "Change your name, phone number or mail preferences (a person; an API key has no profile)",
         Some(r#"{"phone": "+919812345678", "notifications": {"daily_report": false}}"#),
         200,
     ),
@@ -204,9 +208,18 @@ const OPERATIONS: &[Op] = &[
         "/api/v1/users/{id}",
         "people",
         AD,
-        "Change a person's role or disable them",
+        "Change a person's role or suspend them in this store",
         Some(r#"{"role": "supervisor"}"#),
         200,
+    ),
+    op(
+        "delete",
+        "/api/v1/users/{id}",
+        "people",
+        AD,
+        "Remove a person from this store (their account and other stores stay)",
+        None,
+        204,
     ),
     op(
         "get",
@@ -717,6 +730,15 @@ const OPERATIONS: &[Op] = &[
         201,
     ),
     op(
+        "post",
+        "/api/v1/operator/users/disable",
+        "operator",
+        Operator,
+        "Disable (or restore) a person's account in every store",
+        Some(r#"{"email": "asha@store.example", "disabled": true}"#),
+        200,
+    ),
+    op(
         "get",
         "/healthz",
         "health",
@@ -790,6 +812,10 @@ fn operation(op: &Op) -> Value {
             json!([{"bearer": []}, {"apiKey": []}, {"session": []}]),
             format!("Role {role} or above (API key scope read acts as viewer, write as admin)."),
         ),
+        Person(role) => (
+            json!([{"bearer": []}, {"session": []}]),
+            format!("A signed-in person of role {role} or above (not an API key)."),
+        ),
         Operator => (
             json!([{"bearer": []}, {"session": []}]),
             "A signed-in person of the platform operator (CALY_OPERATOR_EMAILS).".to_string(),
@@ -817,7 +843,8 @@ fn operation(op: &Op) -> Value {
         "tags": [op.tag],
         "summary": op.summary,
         "description": who,
-        "x-caly-least-role": match op.who { Role(r) => r, Public => "none", Webhook => "webhook secret", Operator => "operator" },
+        "x-caly-least-role": match op.who { Role(r) | Person(r) => r, Public => "none", Webhook => "webhook secret", Operator => "operator" },
+        "x-caly-people-only": matches!(op.who, Person(_) | Operator),
         "parameters": parameters(op.path),
         "security": security,
         "responses": responses,

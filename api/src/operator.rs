@@ -4,7 +4,8 @@
 //! "credit_limit_paise"?}` sets a new rate (in force from now; history kept) and the credit
 //! limit (`null` removes it); `POST /api/v1/operator/tenants/{id}/ledger` `{"kind": "credit" |
 //! "payment", "amount_paise", "reason", "reference"}` records a credit or a payment received,
-//! once per reference. Past its credit limit, a store's calls go to its people instead of the AI
+//! once per reference; `POST /api/v1/operator/users/disable` `{"email", "disabled"}` disables
+//! (or restores) a person's account in every store. Past its credit limit, a store's calls go to its people instead of the AI
 //! agent.
 
 use crate::access::{self, RequestMeta};
@@ -18,7 +19,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use caly_core::billing::credits::{self, Grant};
 use caly_core::billing::rates::{rate_at, rate_history};
-use caly_core::tenancy::accounts::{Actor, Via, audit};
+use caly_core::tenancy::accounts::{Actor, Via, audit, members};
 use caly_core::{Rejection, TenantId, tenancy};
 use chrono::Utc;
 use serde::Deserialize;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> Router<ApiState> {
             "/api/v1/operator/tenants/{id}/ledger",
             post(add_ledger_entry),
         )
+        .route("/api/v1/operator/users/disable", post(disable_user))
 }
 
 /// A signed-in person of the platform operator.
@@ -160,4 +162,30 @@ async fn add_ledger_entry(
         "balance_paise": row.balance_paise,
     });
     Ok((status, Json(answer)).into_response())
+}
+
+/// `{"email", "disabled"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisableUser {
+    email: String,
+    disabled: bool,
+}
+
+/// Disables (or restores) an account everywhere: the platform's decision, recorded in the audit
+/// log of every store the person belongs to.
+async fn disable_user(
+    State(ApiState { app }): State<ApiState>,
+    operator: Operator,
+    JsonBody(body): JsonBody<DisableUser>,
+) -> Result<Json<Value>, ApiError> {
+    let now = Utc::now();
+    let user =
+        members::disable_everywhere(&app.db, &body.email, body.disabled, &operator.actor, now)
+            .await?;
+    Ok(Json(json!({
+        "id": user.id,
+        "email": user.email,
+        "disabled": user.disabled_at.is_some(),
+    })))
 }

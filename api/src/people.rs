@@ -1,5 +1,6 @@
 //! A tenant's people and machines: `GET/PATCH /api/v1/me`, `GET /api/v1/users`,
-//! `PATCH /api/v1/users/{id}` (role, disabled; admins, and owners for owners),
+//! `PATCH /api/v1/users/{id}` (role, disabled: suspended in this store only; admins, and owners
+//! for owners), `DELETE /api/v1/users/{id}` (removed from this store only),
 //! `GET/POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}` (admins), and
 //! `GET /api/v1/audit` (admins; filters `action`, `actor`, `from`, `to`; `format=csv`).
 
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
 use caly_core::Rejection;
+use caly_core::analytics::export::{csv_header, csv_line};
 use caly_core::platform::pagination::{MAX_PER_PAGE, PageRequest};
 use caly_core::tenancy::accounts::audit::{self, AuditFilter};
 use caly_core::tenancy::accounts::members::{self, ProfileChange};
@@ -27,7 +29,7 @@ pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/me", get(me).patch(update_me))
         .route("/api/v1/users", get(list_users))
-        .route("/api/v1/users/{id}", patch(update_user))
+        .route("/api/v1/users/{id}", patch(update_user).delete(remove_user))
         .route("/api/v1/api-keys", get(list_keys).post(create_key))
         .route("/api/v1/api-keys/{id}", delete(revoke_key))
         .route("/api/v1/audit", get(list_audit))
@@ -88,14 +90,28 @@ async fn update_me(
     access: Access<Viewer>,
     JsonBody(change): JsonBody<ProfileChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = access
-        .principal
-        .user
-        .clone()
-        .ok_or(Rejection::Unauthenticated(
+    let user = access.principal.user.clone().ok_or_else(|| {
+        // Authenticated, just not a person: forbidden, not "sign in".
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
             "An API key has no profile; sign in as a person.",
-        ))?;
+        )
+    })?;
+    let before = user.phone.clone();
     let user = members::update_profile(&app.db, user, change).await?;
+    // Calls handed to this number are attributed to this person: a change is audited.
+    if user.phone != before {
+        audit::record(
+            &app.db,
+            &access.actor(),
+            "member.phone_changed",
+            &format!("user:{}", user.id),
+            json!({"from": before, "to": user.phone}),
+            Utc::now(),
+        )
+        .await?;
+    }
     Ok(Json(user_json(&user)))
 }
 
@@ -163,6 +179,27 @@ async fn update_user(
         None => members::get(&app.db, access.tenant_id(), id).await?,
     };
     Ok(Json(json!(person)))
+}
+
+/// Removes the person from this store (their account and other stores stay).
+async fn remove_user(
+    State(ApiState { app }): State<ApiState>,
+    access: Access<Admin>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, "user")?;
+    let now = Utc::now();
+    let gone = members::remove(&app.db, &access.principal, id, now).await?;
+    audit::record(
+        &app.db,
+        &access.actor(),
+        "member.removed",
+        &format!("user:{id}"),
+        json!({"email": gone.email, "role": gone.role}),
+        now,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_keys(
@@ -243,35 +280,32 @@ struct AuditParams {
     format: Option<String>,
 }
 
-fn csv_field(value: &str) -> String {
-    // Quoted, and a leading formula character neutralised for spreadsheets.
-    let value = match value.chars().next() {
-        Some('=' | '+' | '-' | '@') => format!("'{value}"),
-        _ => value.to_string(),
-    };
-    format!("\"{}\"", value.replace('"', "\"\""))
-}
-
+/// The audit log as CSV, through the exports' writer (the one place that quotes cells and
+/// defuses spreadsheet formulas).
 fn audit_csv(rows: &[audit_event::Model]) -> String {
-    let mut out =
-        String::from("id,created_at,actor,actor_user_id,action,target,ip,request_id,details\n");
+    let mut out = csv_header(&[
+        "id",
+        "created_at",
+        "actor",
+        "actor_user_id",
+        "action",
+        "target",
+        "ip",
+        "request_id",
+        "details",
+    ]);
     for row in rows {
-        let cells = [
-            row.id.to_string(),
-            row.created_at.to_rfc3339(),
-            row.actor.clone(),
-            row.actor_user_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            row.action.clone(),
-            row.target.clone(),
-            row.ip.clone().unwrap_or_default(),
-            row.request_id.clone().unwrap_or_default(),
-            row.details.clone(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&csv_line(&[
+            json!(row.id),
+            json!(row.created_at.to_rfc3339()),
+            json!(row.actor),
+            json!(row.actor_user_id),
+            json!(row.action),
+            json!(row.target),
+            json!(row.ip),
+            json!(row.request_id),
+            json!(row.details),
+        ]));
     }
     out
 }

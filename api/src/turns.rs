@@ -1,11 +1,13 @@
 //! Text turns: `POST /api/v1/calls/{id}/turns` stores the caller's words, hands them to the
 //! `agent_reply` stage on the workers and waits for its answer (woken by the hand-back, with a
 //! check of the database at most once a second). A turn still unanswered after
-//! `CALY_TURN_TIMEOUT_SECS` answers 200 with the fallback line and `handoff: true`.
+//! `CALY_TURN_TIMEOUT_SECS` answers 200 with the fallback line and `handoff: true`. A tenant
+//! may send `CALY_TEXT_TURNS_PER_MIN` typed turns a minute, one conversation a third of that
+//! (429 with `Retry-After` past either).
 
 use crate::access::{Access, Agent};
 use crate::calls::call_id;
-use crate::{ApiError, ApiState};
+use crate::{ApiError, ApiState, limits};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::post;
@@ -52,6 +54,20 @@ async fn send_turn(
     })?;
     let tenant = TenantId(tenant.id);
     let call = call_id(&id)?;
+    // Typed turns cost the platform a model call each and are never billed: bounded per tenant
+    // and per conversation (voice turns are billed by the minute and never limited here).
+    limits::hit(
+        &app,
+        &limits::text_turns_per_tenant(&app),
+        &tenant.0.to_string(),
+    )
+    .await?;
+    limits::hit(
+        &app,
+        &limits::text_turns_per_conversation(&app),
+        &call.0.to_string(),
+    )
+    .await?;
     let now = Utc::now();
     let timeout = app.settings.turn_timeout;
     let abandoned_after = timeout.saturating_mul(2);

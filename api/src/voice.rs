@@ -108,14 +108,47 @@ fn answer(
 ) -> Response {
     match upgrade {
         Ok(upgrade) => upgrade
+            .max_message_size(MAX_MESSAGE_BYTES)
+            .max_frame_size(MAX_MESSAGE_BYTES)
             .on_upgrade(move |socket| relay(socket, app, tenant))
             .into_response(),
         Err(_) => Json(json!({"url": url})).into_response(),
     }
 }
 
+/// The largest message the socket reads: Exotel's media frames are a few KiB of base64 audio.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The most messages the socket reads in one second: 20 ms frames are 50 a second.
+const MAX_MESSAGES_PER_SEC: u32 = 200;
+
+/// Counts messages per one-second window; past [`MAX_MESSAGES_PER_SEC`] the peer is flooding.
+struct MessageRate {
+    window: std::time::Instant,
+    count: u32,
+}
+
+impl MessageRate {
+    fn new() -> Self {
+        MessageRate {
+            window: std::time::Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one message; false once this second has had too many.
+    fn allow(&mut self) -> bool {
+        if self.window.elapsed() >= std::time::Duration::from_secs(1) {
+            self.window = std::time::Instant::now();
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count <= MAX_MESSAGES_PER_SEC
+    }
+}
+
 /// Moves text messages between the socket and the session until the session ends, then
-/// closes the socket (which moves Exotel's flow on to the next applet).
+/// closes the socket (which moves Exotel's flow on to the next applet). A message over 64 KiB,
+/// or more than 200 messages in a second, ends the socket.
 async fn relay(socket: WebSocket, app: App, tenant: tenant::Model) {
     let (mut sink, mut stream) = socket.split();
     let (in_tx, in_rx) = mpsc::channel::<String>(256);
@@ -129,8 +162,17 @@ async fn relay(socket: WebSocket, app: App, tenant: tenant::Model) {
         let _ = sink.send(Message::Close(None)).await;
         let _ = sink.close().await;
     });
+    let tenant_id = tenant.id;
     let reader = tokio::spawn(async move {
+        let mut rate = MessageRate::new();
         while let Some(Ok(message)) = stream.next().await {
+            if !rate.allow() {
+                tracing::warn!(
+                    tenant = tenant_id,
+                    "voicebot socket sent over {MAX_MESSAGES_PER_SEC} messages in a second; closing it"
+                );
+                break;
+            }
             let text = match message {
                 Message::Text(text) => text.to_string(),
                 Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),

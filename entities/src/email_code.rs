@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// An emailed code. Only the newest unconsumed code per (purpose, email) is live.
+/// An emailed code. Only the newest unconsumed code per (purpose, email, binding) is live.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_codes")]
 pub struct Model {
@@ -17,7 +17,10 @@ pub struct Model {
     pub code_hash: String,
     /// Keyed hash of the long token in the mailed link, where the mail has one.
     pub link_hash: Option<String>,
-    /// Wrong guesses so far.
+    /// Keyed hash of the token given to whoever started a sign-up: only a request carrying it
+    /// may use (or resend) this code. `None` for codes that prove the address alone (resets).
+    pub binding_hash: Option<String>,
+    /// Guesses so far (each checked and counted in one statement).
     pub attempts: i32,
     /// What completing the purpose needs (a pending sign-up), sealed with the master key.
     pub payload: Option<String>,

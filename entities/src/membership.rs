@@ -18,6 +18,9 @@ pub struct Model {
     pub role: String,
     /// When the user joined the tenant.
     pub created_at: DateTimeUtc,
+    /// When an admin of this tenant suspended the person here (their other stores are
+    /// untouched); `None` while they may sign in to it.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated through the ORM; joins are explicit queries.

@@ -3,8 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-/// A user row. The password hash and Google subject are never serialised.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+/// A user row. The password hash and Google subject are never serialised, nor shown by
+/// `Debug` (so a logged model never carries them).
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     /// User id.
@@ -33,6 +34,23 @@ pub struct Model {
     pub disabled_at: Option<DateTimeUtc>,
     /// When the account was created.
     pub created_at: DateTimeUtc,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |set: bool| if set { "[hidden]" } else { "none" };
+        f.debug_struct("user::Model")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &hidden(self.password_hash.is_some()))
+            .field("phone", &self.phone)
+            .field("google_sub", &hidden(self.google_sub.is_some()))
+            .field("email_verified_at", &self.email_verified_at)
+            .field("disabled_at", &self.disabled_at)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// No relations are navigated through the ORM; joins are explicit queries.

@@ -24,6 +24,7 @@ mod m20261203_000005_attribution;
 mod m20261203_000006_credit_limit;
 mod m20261203_000007_task_activity;
 mod m20261204_000001_analytics;
+mod m20261207_000001_security;
 
 /// All of Caly's migrations, in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_credit_limit::Migration),
             Box::new(m20261203_000007_task_activity::Migration),
             Box::new(m20261204_000001_analytics::Migration),
+            Box::new(m20261207_000001_security::Migration),
         ]
     }
 }

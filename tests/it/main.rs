@@ -8,6 +8,8 @@ mod support;
 mod accounts;
 mod analytics;
 mod api_docs;
+mod attacks_accounts;
+mod attacks_tenants;
 mod backlog;
 mod browser;
 mod cli;

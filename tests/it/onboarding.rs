@@ -156,7 +156,13 @@ async fn a_new_store_connects_shopify_and_exotel_sees_its_urls_again_and_is_read
         .unwrap();
     assert!(!row.exotel_token_enc.contains("exo-token"));
     assert_eq!(
-        t.app.key.decrypt(&row.exotel_token_enc).unwrap(),
+        t.app
+            .key
+            .open(
+                &row.exotel_token_enc,
+                tenancy::tenant_at("exotel_token_enc", &row.id.to_string())
+            )
+            .unwrap(),
         "exo-token"
     );
     let audit = t
@@ -465,6 +471,27 @@ async fn a_master_key_rotation_keeps_every_secret_readable_and_reseal_moves_them
         again.is_empty(),
         "nothing left under the old key: {again:?}"
     );
+    // Each value is bound to its table, column and row: one copied into another column (by
+    // someone who can write the database but not read the key) no longer opens there.
+    let row = tenant::Entity::find_by_id(tenant_id)
+        .one(&rotated.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.exotel_token_enc.starts_with("v3:"),
+        "bound after the reseal"
+    );
+    let swapped = tenant::Model {
+        exotel_key_enc: row.exotel_token_enc.clone(),
+        ..row.clone()
+    };
+    assert!(tenancy::exotel_credentials(&rotated.key, &swapped).is_err());
+    let moved = tenant::Model {
+        id: row.id + 1,
+        ..row
+    };
+    assert!(tenancy::exotel_credentials(&rotated.key, &moved).is_err());
 
     // Without the old key everything still opens.
     settings.master_key_previous = Vec::new();

@@ -61,7 +61,9 @@ async fn a_store_is_connected_from_the_cli(backend: Backend) {
     assert_eq!(store.status, "connected");
     assert_eq!(store.scopes, ALL.join(","));
     assert!(!store.token_enc.contains(TOKEN), "sealed at rest");
-    assert_eq!(app.app.key.decrypt(&store.token_enc).unwrap(), TOKEN);
+    let row = store.tenant_id.to_string();
+    let at = caly_core::tenancy::shopify::store_at("token_enc", &row);
+    assert_eq!(app.app.key.open(&store.token_enc, at).unwrap(), TOKEN);
     app.stop().await;
 }
 

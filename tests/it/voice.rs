@@ -781,6 +781,7 @@ async fn words_and_answer_stored_together(backend: Backend) {
             memory: &memory,
             answer,
             caller: Some(RAHUL.into()),
+            redacting: true,
         };
         let next = Arm {
             run: NewRun::for_turn(&speak::NAME, &call, turn.id),

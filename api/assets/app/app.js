@@ -8,9 +8,10 @@
   // The session's CSRF token: the cookie (current even after a refresh in another tab), else the
   // page's own.
   function csrf() {
+    // Over https the cookie is __Host-caly_csrf.
     var found = document.cookie.split(";").map(function (c) { return c.trim(); })
-      .filter(function (c) { return c.indexOf("caly_csrf=") === 0; })[0];
-    if (found) return decodeURIComponent(found.slice(10));
+      .filter(function (c) { return /^(__Host-)?caly_csrf=/.test(c); })[0];
+    if (found) return decodeURIComponent(found.slice(found.indexOf("=") + 1));
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
   }

@@ -153,6 +153,7 @@ async fn forgot() -> Response {
                     label for="reset-code" { "6-digit code" }
                     input id="reset-code" name="code" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6";
                     (password_field("new-password", "New password", "new-password"))
+                    (revoke_keys_choice("reset-revoke-keys"))
                     p { button type="submit" { "Change password" } }
                     (status())
                 }
@@ -161,6 +162,17 @@ async fn forgot() -> Response {
         },
     )
     .into_response()
+}
+
+/// The reset's offer to revoke the API keys the person created (every session ends anyway).
+fn revoke_keys_choice(id: &str) -> Markup {
+    html! {
+        p.small.muted { "Changing your password signs you out everywhere." }
+        label.check for=(id) {
+            input id=(id) type="checkbox" name="revoke_api_keys";
+            " Also revoke the API keys I created (do this if someone else may have had your password)"
+        }
+    }
 }
 
 async fn reset(RawQuery(raw): RawQuery) -> Response {
@@ -174,6 +186,7 @@ async fn reset(RawQuery(raw): RawQuery) -> Response {
                     data-busy="Saving…" data-success="Password changed. Sign in with it." {
                     input type="hidden" name="token" value=(token);
                     (password_field("password", "New password", "new-password"))
+                    (revoke_keys_choice("link-revoke-keys"))
                     p { button type="submit" { "Change password" } }
                     (status())
                 }

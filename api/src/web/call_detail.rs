@@ -7,7 +7,7 @@ use super::format::{chip, duration, inr, when, words};
 use super::layout::{shell, status};
 use super::page::{Page, PageResult};
 use crate::ApiState;
-use crate::access::Viewer as AnyRole;
+use crate::access::{RequestMeta, Viewer as AnyRole};
 use crate::calls::call_id;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -16,7 +16,7 @@ use axum::routing::get;
 use caly_core::calls::transcript::{self, Speaker, redact::redact};
 use caly_core::calls::{self, turns};
 use caly_core::platform::time;
-use caly_core::tenancy::accounts::{Role, members};
+use caly_core::tenancy::accounts::{Role, audit, members};
 use caly_core::tenancy::profile;
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
@@ -47,6 +47,7 @@ struct Moment {
 async fn detail(
     State(ApiState { app }): State<ApiState>,
     Page { viewer, .. }: Page<AnyRole>,
+    meta: RequestMeta,
     Path(id): Path<String>,
 ) -> PageResult {
     let (tenant, id) = (viewer.tenant(), call_id(&id)?);
@@ -81,6 +82,20 @@ async fn detail(
             )
             .await
             .map_err(caly_core::CoreError::from)?;
+        let actor = viewer
+            .principal
+            .actor(meta.ip.clone(), meta.request_id.clone());
+        let (target, source) = (format!("call:{}", id.0), &recording.source);
+        let details = serde_json::json!({"source": source, "via": "call page"});
+        audit::record(
+            &app.db,
+            &actor,
+            "recording.link_issued",
+            &target,
+            details,
+            now,
+        )
+        .await?;
         // A local-folder link points at this api: made relative, it plays under whatever name
         // the app was opened by (the page's media policy allows only its own origin for it).
         let url = match url.strip_prefix(&app.settings.public_base()) {

@@ -90,10 +90,12 @@ async fn wizard(
                     label for="client_secret" { "Client secret" }
                     input id="client_secret" name="client_secret" type="password" autocomplete="off" data-empty="omit";
                 }
-                details {
-                    summary.small { "Advanced: a test API address" }
-                    label for="api_url" { "API address (loopback test servers only)" }
-                    input id="api_url" name="api_url" type="url" data-empty="omit";
+                @if app.settings.security.shopify_api_url_override {
+                    details {
+                        summary.small { "Advanced: a test API address" }
+                        label for="api_url" { "API address (loopback test servers only)" }
+                        input id="api_url" name="api_url" type="url" data-empty="omit";
+                    }
                 }
                 p { button type="submit" { (if state.shopify.connected { "Reconnect Shopify" } else { "Connect Shopify" }) } }
                 (status())

@@ -156,10 +156,8 @@ pub(super) async fn store_answer(
     let claimed_until = next.and_then(|next| next.claimed_until);
     let mut statement = PgStatement::new();
     let mut set = Vec::new();
-    if let Some(heard) = &heard {
-        set.push(format!("input = {}", statement.bind(heard.text.clone())));
-    }
     for (column, placeholder) in [
+        ("input", statement.bind(answer.input)),
         ("status", statement.bind(ANSWERED)),
         ("reply", statement.bind(answer.reply)),
         ("intent", statement.bind(answer.intent)),

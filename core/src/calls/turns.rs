@@ -7,6 +7,7 @@ use super::live_writes;
 use crate::agent::brain::FALLBACK_LINE;
 use crate::agent::conversation::Conversation;
 use crate::agent::tools::{TaskRequest, ToolCall};
+use crate::calls::transcript::redact;
 use crate::pipeline::runs::{self, NewRun, Rearm};
 use crate::pipeline::stages::agent_reply;
 use crate::platform::db::is_postgres;
@@ -334,6 +335,8 @@ pub struct ClaimedRun {
 
 /// An answer as its row stores it.
 pub(super) struct AnswerRow {
+    /// The caller's words as stored (redacted unless the store keeps raw text).
+    pub(super) input: String,
     pub(super) reply: String,
     pub(super) intent: String,
     pub(super) agent: String,
@@ -356,9 +359,30 @@ impl AnswerRow {
     fn new(
         turn: &turn::Model,
         memory: &Conversation,
-        answer: TurnAnswer,
+        mut answer: TurnAnswer,
         caller: Option<String>,
+        redacting: bool,
     ) -> Self {
+        let mut input = turn.input.clone();
+        let mut memory = std::borrow::Cow::Borrowed(memory);
+        if redacting {
+            // Redacted as it is written: the words reached the agent already; nothing stored
+            // after this point (the turn, the memory, the tasks, hence pages, exports and mail)
+            // holds a card number, a code or a phone number the caller said.
+            input = redact::redact(&input);
+            for exchange in &mut memory.to_mut().history {
+                exchange.caller = redact::redact(&exchange.caller);
+                exchange.agent = redact::redact(&exchange.agent);
+            }
+            for task in &mut answer.tasks {
+                task.details = redact::redact(&task.details);
+            }
+            // A spoken reply is synthesised from the stored text, and redacted once spoken.
+            if turn.source == "text" {
+                answer.reply = redact::redact(&answer.reply);
+            }
+        }
+        let memory = memory.as_ref();
         let steps: Vec<(&str, u64)> = answer
             .latency
             .as_object()
@@ -369,6 +393,7 @@ impl AnswerRow {
             })
             .unwrap_or_default();
         AnswerRow {
+            input,
             latency: merged_latency(&turn.latency, &steps),
             reply: answer.reply,
             intent: answer.intent,
@@ -400,7 +425,7 @@ pub struct Heard {
 }
 
 /// An answer to store: the answer, the conversation's memory after it, the caller's number
-/// (for the tasks it opens).
+/// (for the tasks it opens), and whether the store redacts what callers say.
 pub struct Reply<'a> {
     /// The conversation's memory after the answer.
     pub memory: &'a Conversation,
@@ -408,6 +433,9 @@ pub struct Reply<'a> {
     pub answer: TurnAnswer,
     /// The caller's number.
     pub caller: Option<String>,
+    /// Redact the caller's words, the memory and the tasks as they are written (the store's
+    /// `redact_transcripts`, on unless it chose to keep raw text).
+    pub redacting: bool,
 }
 
 /// Stores the answer, the new memory and the tasks, and arms `next` (already marked
@@ -457,16 +485,19 @@ async fn record(
         }
         None => turn,
     };
-    let row = AnswerRow::new(turn, reply.memory, reply.answer, reply.caller);
+    let row = AnswerRow::new(
+        turn,
+        reply.memory,
+        reply.answer,
+        reply.caller,
+        reply.redacting,
+    );
     if is_postgres(db) {
         return live_writes::store_answer(db, turn, row, heard, next.as_ref(), now).await;
     }
     let txn = db.begin().await?;
-    let mut update = turn::Entity::update_many();
-    if heard.is_some() {
-        update = update.col_expr(turn::Column::Input, Expr::value(turn.input.clone()));
-    }
-    let updated = update
+    let updated = turn::Entity::update_many()
+        .col_expr(turn::Column::Input, Expr::value(row.input))
         .col_expr(turn::Column::Status, Expr::value(ANSWERED))
         .col_expr(turn::Column::Reply, Expr::value(row.reply))
         .col_expr(turn::Column::Intent, Expr::value(row.intent))
@@ -648,7 +679,16 @@ async fn give_up_because(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<turn::Model, CoreError> {
-    turn::Entity::update_many()
+    let mut update = turn::Entity::update_many();
+    // The caller's words, never answered, are redacted as the turn ends all the same.
+    if crate::tenancy::profile::redacts_transcripts(db, tenant).await? {
+        let stored = find_turn(db, tenant, turn).await?;
+        update = update.col_expr(
+            turn::Column::Input,
+            Expr::value(redact::redact(&stored.input)),
+        );
+    }
+    update
         .col_expr(turn::Column::Status, Expr::value(TIMED_OUT))
         .col_expr(turn::Column::Reply, Expr::value(FALLBACK_LINE))
         .col_expr(turn::Column::Handoff, Expr::value(true))

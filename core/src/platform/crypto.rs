@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -43,15 +43,43 @@ fn key_id(key: &[u8; 32]) -> String {
     hex::encode(Sha256::digest(key))[..8].to_string()
 }
 
-fn open_with(key: &[u8; 32], bytes: &[u8]) -> Option<String> {
+fn open_with(key: &[u8; 32], bytes: &[u8], aad: &[u8]) -> Option<String> {
     if bytes.len() < 24 {
         return None;
     }
     let (nonce, ciphertext) = bytes.split_at(24);
+    let payload = Payload {
+        msg: ciphertext,
+        aad,
+    };
     let plain = XChaCha20Poly1305::new(key.into())
-        .decrypt(XNonce::from_slice(nonce), ciphertext)
+        .decrypt(XNonce::from_slice(nonce), payload)
         .ok()?;
     String::from_utf8(plain).ok()
+}
+
+/// Where a sealed value is stored: its table, column and row. It is sealed with the value as
+/// associated data, so a sealed value copied into another row or column (by someone who can
+/// write the database but not read the key) no longer opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedAt<'a> {
+    /// The table.
+    pub table: &'static str,
+    /// The column.
+    pub column: &'static str,
+    /// The row's identity (its id, or the natural key it is found by).
+    pub row: &'a str,
+}
+
+impl<'a> SealedAt<'a> {
+    /// The place `table.column` of the row `row`.
+    pub fn new(table: &'static str, column: &'static str, row: &'a str) -> Self {
+        SealedAt { table, column, row }
+    }
+
+    fn aad(&self) -> String {
+        format!("caly:{}.{}:{}", self.table, self.column, self.row)
+    }
 }
 
 impl MasterKey {
@@ -99,47 +127,80 @@ impl MasterKey {
         STANDARD.encode(self.bytes())
     }
 
-    /// Seals a secret under the current key: `v2:{key id}:` + base64(nonce ‖ ciphertext).
-    pub fn encrypt(&self, plaintext: &str) -> String {
+    fn seal_with(&self, version: &str, plaintext: &str, aad: &[u8]) -> String {
         let cipher = XChaCha20Poly1305::new(self.bytes().into());
         let mut nonce = [0u8; 24];
         rand::rng().fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: plaintext.as_bytes(),
+            aad,
+        };
         let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), plaintext.as_bytes())
+            .encrypt(XNonce::from_slice(&nonce), payload)
             .expect("encryption of in-memory data cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        format!("v2:{}:{}", key_id(self.bytes()), STANDARD.encode(out))
+        format!(
+            "{version}:{}:{}",
+            key_id(self.bytes()),
+            STANDARD.encode(out)
+        )
     }
 
-    /// Opens a secret sealed by [`MasterKey::encrypt`] under this key or a previous one.
+    /// Seals a value that is not stored in a table (a short-lived cookie) under the current
+    /// key: `v2:{key id}:` + base64(nonce ‖ ciphertext).
+    pub fn encrypt(&self, plaintext: &str) -> String {
+        self.seal_with("v2", plaintext, b"")
+    }
+
+    /// Seals a value stored at `at` under the current key, bound to that place:
+    /// `v3:{key id}:` + base64(nonce ‖ ciphertext).
+    pub fn seal(&self, plaintext: &str, at: SealedAt<'_>) -> String {
+        self.seal_with("v3", plaintext, at.aad().as_bytes())
+    }
+
+    /// Opens a value sealed by [`MasterKey::encrypt`] under this key or a previous one.
     pub fn decrypt(&self, sealed: &str) -> Result<String, CryptoError> {
+        self.open_any(sealed, None)
+    }
+
+    /// Opens a value stored at `at`: sealed there by [`MasterKey::seal`], or sealed before
+    /// values were bound to their place (`v2`, `v1`; `caly secrets reseal` upgrades them).
+    pub fn open(&self, sealed: &str, at: SealedAt<'_>) -> Result<String, CryptoError> {
+        self.open_any(sealed, Some(at))
+    }
+
+    fn open_any(&self, sealed: &str, at: Option<SealedAt<'_>>) -> Result<String, CryptoError> {
         let keys = std::iter::once(&self.0.current).chain(self.0.previous.iter());
-        if let Some(rest) = sealed.strip_prefix("v2:") {
-            let (id, body) = rest.split_once(':').ok_or(CryptoError::Undecryptable)?;
+        let (version, rest) = sealed.split_once(':').ok_or(CryptoError::Undecryptable)?;
+        let aad = match (version, at) {
+            ("v3", Some(at)) => at.aad(),
+            ("v2" | "v1", _) => String::new(),
+            _ => return Err(CryptoError::Undecryptable),
+        };
+        if version == "v1" {
             let bytes = STANDARD
-                .decode(body)
+                .decode(rest)
                 .map_err(|_| CryptoError::Undecryptable)?;
             return keys
-                .map(|k| k.expose_secret())
-                .find(|k| key_id(k) == id)
-                .and_then(|k| open_with(k, &bytes))
+                .filter_map(|k| open_with(k.expose_secret(), &bytes, b""))
+                .next()
                 .ok_or(CryptoError::Undecryptable);
         }
-        let body = sealed
-            .strip_prefix("v1:")
-            .ok_or(CryptoError::Undecryptable)?;
+        let (id, body) = rest.split_once(':').ok_or(CryptoError::Undecryptable)?;
         let bytes = STANDARD
             .decode(body)
             .map_err(|_| CryptoError::Undecryptable)?;
-        keys.filter_map(|k| open_with(k.expose_secret(), &bytes))
-            .next()
+        keys.map(|k| k.expose_secret())
+            .find(|k| key_id(k) == id)
+            .and_then(|k| open_with(k, &bytes, aad.as_bytes()))
             .ok_or(CryptoError::Undecryptable)
     }
 
-    /// True when `sealed` is not sealed under the current key (a reseal would rewrite it).
+    /// True when a stored value is not sealed under the current key and bound to its place
+    /// (a reseal would rewrite it).
     pub fn needs_reseal(&self, sealed: &str) -> bool {
-        !sealed.starts_with(&format!("v2:{}:", key_id(self.bytes())))
+        !sealed.starts_with(&format!("v3:{}:", key_id(self.bytes())))
     }
 
     /// HMAC-SHA256 of `message` under a key derived from the master key for `purpose`.
@@ -194,22 +255,56 @@ mod tests {
         assert!(!format!("{key:?}").contains(&key.to_base64()));
     }
 
+    const AT: SealedAt<'static> = SealedAt {
+        table: "shopify_stores",
+        column: "token_enc",
+        row: "7",
+    };
+
     #[test]
     fn a_rotated_key_opens_what_earlier_keys_sealed_until_resealed() {
         let old = MasterKey::generate();
-        let sealed_old = old.encrypt("shpat_token");
+        let sealed_old = old.seal("shpat_token", AT);
         let new = MasterKey::generate().with_previous(vec![old.clone()]);
-        assert_eq!(new.decrypt(&sealed_old).unwrap(), "shpat_token");
+        assert_eq!(new.open(&sealed_old, AT).unwrap(), "shpat_token");
         assert!(new.needs_reseal(&sealed_old));
-        let resealed = new.encrypt(&new.decrypt(&sealed_old).unwrap());
+        let resealed = new.seal(&new.open(&sealed_old, AT).unwrap(), AT);
         assert!(!new.needs_reseal(&resealed));
         let only_new = MasterKey::from_base64(&new.to_base64()).unwrap();
-        assert_eq!(only_new.decrypt(&resealed).unwrap(), "shpat_token");
+        assert_eq!(only_new.open(&resealed, AT).unwrap(), "shpat_token");
         assert!(
-            only_new.decrypt(&sealed_old).is_err(),
+            only_new.open(&sealed_old, AT).is_err(),
             "the old key is gone"
         );
         assert!(!format!("{new:?}").contains(&old.to_base64()));
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_place_does_not_open_in_another() {
+        let key = MasterKey::generate();
+        let sealed = key.seal("shpat_token", AT);
+        assert_eq!(key.open(&sealed, AT).unwrap(), "shpat_token");
+        for elsewhere in [
+            SealedAt { row: "8", ..AT },
+            SealedAt {
+                column: "client_secret_enc",
+                ..AT
+            },
+            SealedAt {
+                table: "llm_overrides",
+                ..AT
+            },
+        ] {
+            assert!(key.open(&sealed, elsewhere).is_err(), "{elsewhere:?}");
+        }
+        assert!(
+            key.decrypt(&sealed).is_err(),
+            "a bound value needs its place"
+        );
+        // Values sealed before binding still open (and want a reseal).
+        let unbound = key.encrypt("legacy");
+        assert_eq!(key.open(&unbound, AT).unwrap(), "legacy");
+        assert!(key.needs_reseal(&unbound));
     }
 
     #[test]

@@ -20,9 +20,50 @@ pub struct Limit {
     pub window: Duration,
 }
 
+/// A failure backoff: after `free` failures by one `who`, each further try must wait `base`
+/// doubled per failure (at most `max`) after the last failure; the count is forgotten `max`
+/// after the last failure. It slows a guesser without refusing anyone else.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    /// Names the counter (part of its key).
+    pub name: &'static str,
+    /// Failures allowed before any wait.
+    pub free: u64,
+    /// The first wait.
+    pub base: Duration,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait after `failures` failures.
+    pub fn wait_after(&self, failures: u64) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free).min(30) as u32;
+        self.base.saturating_mul(1u32 << doublings).min(self.max)
+    }
+}
+
+fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Records a failure: `{count, last ms}` in a hash that expires with the backoff.
+const FAIL: &str = r"
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'at', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return n
+";
+
 /// The counters.
 pub enum RateLimiter {
-    /// In this process (the embedded default).
+    /// In this process (the embedded default): fixed windows, and failures with their last time
+    /// (milliseconds since the epoch).
     Memory(Mutex<HashMap<String, (u64, Instant)>>),
     /// In Redis, shared by the deployment.
     Redis {
@@ -134,6 +175,106 @@ impl RateLimiter {
         }
     }
 
+    /// Refuses ([`Rejection::TooSoon`]) while `who` must still wait after its failures.
+    pub async fn check_backoff(&self, backoff: &Backoff, who: &str) -> Result<(), Rejection> {
+        let key = format!("backoff:{}:{who}", backoff.name);
+        let (failures, last_ms) = match self {
+            RateLimiter::Memory(counters) => {
+                let counters = counters.lock().expect("not poisoned");
+                counters
+                    .get(&key)
+                    .map_or((0, 0), |(n, at)| (*n, at.elapsed().as_millis() as u64))
+                    .to_owned()
+            }
+            RateLimiter::Redis { client, namespace } => {
+                let key = format!("{namespace}:rate:{key}");
+                let read = async {
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    redis::cmd("HMGET")
+                        .arg(&key)
+                        .arg("n")
+                        .arg("at")
+                        .query_async::<(Option<u64>, Option<u64>)>(&mut conn)
+                        .await
+                };
+                match read.await {
+                    Ok((n, at)) => (n.unwrap_or(0), epoch_ms().saturating_sub(at.unwrap_or(0))),
+                    Err(error) => {
+                        tracing::warn!(%error, limit = backoff.name, "backoff not checked");
+                        (0, 0)
+                    }
+                }
+            }
+        };
+        let wait = backoff.wait_after(failures);
+        let since = Duration::from_millis(last_ms);
+        if failures >= backoff.free && since < wait {
+            return Err(too_soon(wait - since));
+        }
+        Ok(())
+    }
+
+    /// Counts a failure by `who`; returns how many it has now.
+    pub async fn fail(&self, backoff: &Backoff, who: &str) -> u64 {
+        let key = format!("backoff:{}:{who}", backoff.name);
+        match self {
+            RateLimiter::Memory(counters) => {
+                let mut counters = counters.lock().expect("not poisoned");
+                let entry = counters.entry(key).or_insert((0, Instant::now()));
+                if entry.1.elapsed() >= backoff.max {
+                    entry.0 = 0;
+                }
+                *entry = (entry.0 + 1, Instant::now());
+                entry.0
+            }
+            RateLimiter::Redis { client, namespace } => {
+                let key = format!("{namespace}:rate:{key}");
+                let counted = async {
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    redis::Script::new(FAIL)
+                        .key(&key)
+                        .arg(epoch_ms())
+                        .arg(backoff.max.as_millis() as u64)
+                        .invoke_async::<u64>(&mut conn)
+                        .await
+                };
+                counted.await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, limit = backoff.name, "failure not counted");
+                    0
+                })
+            }
+        }
+    }
+
+    /// Forgets `who`'s failures (after a success).
+    pub async fn clear(&self, backoff: &Backoff, who: &str) {
+        let key = format!("backoff:{}:{who}", backoff.name);
+        match self {
+            RateLimiter::Memory(counters) => {
+                counters.lock().expect("not poisoned").remove(&key);
+            }
+            RateLimiter::Redis { client, namespace } => {
+                let key = format!("{namespace}:rate:{key}");
+                let cleared = async {
+                    let mut conn = client.get_multiplexed_async_connection().await?;
+                    redis::cmd("DEL")
+                        .arg(&key)
+                        .query_async::<()>(&mut conn)
+                        .await
+                };
+                if let Err(error) = cleared.await {
+                    tracing::warn!(%error, limit = backoff.name, "failures not cleared");
+                }
+            }
+        }
+    }
+
+    /// Counts a hit by `who` and returns the count in this window (`None` when Redis could not
+    /// be reached).
+    pub async fn count_hit(&self, limit: &Limit, who: &str) -> Option<u64> {
+        self.count(limit, who, 1).await.map(|(n, _)| n)
+    }
+
     /// Refuses when `who` is already over the limit, without counting (for limits that count
     /// only failures: check first, [`RateLimiter::hit`] on failure).
     pub async fn check(&self, limit: &Limit, who: &str) -> Result<(), Rejection> {
@@ -165,5 +306,35 @@ mod tests {
         };
         assert!((1..=60).contains(&retry_after_secs));
         assert!(limiter.hit(&limit, "b").await.is_ok(), "per who");
+    }
+
+    #[tokio::test]
+    async fn failures_past_the_free_ones_make_only_that_who_wait() {
+        let limiter = RateLimiter::memory();
+        let backoff = Backoff {
+            name: "b",
+            free: 2,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+        };
+        assert_eq!(backoff.wait_after(1), Duration::ZERO);
+        assert_eq!(backoff.wait_after(2), Duration::from_secs(1));
+        assert_eq!(backoff.wait_after(4), Duration::from_secs(4));
+        assert_eq!(backoff.wait_after(40), Duration::from_secs(60));
+        assert_eq!(limiter.fail(&backoff, "a").await, 1);
+        assert!(limiter.check_backoff(&backoff, "a").await.is_ok());
+        assert_eq!(limiter.fail(&backoff, "a").await, 2);
+        let Err(Rejection::TooSoon { retry_after_secs }) =
+            limiter.check_backoff(&backoff, "a").await
+        else {
+            panic!("a waits after its second failure");
+        };
+        assert_eq!(retry_after_secs, 1);
+        assert!(
+            limiter.check_backoff(&backoff, "b").await.is_ok(),
+            "per who"
+        );
+        limiter.clear(&backoff, "a").await;
+        assert!(limiter.check_backoff(&backoff, "a").await.is_ok());
     }
 }

@@ -1,9 +1,10 @@
 //! Master-key rotation, second half: once the new key is `CALY_MASTER_KEY` and the old one is in
 //! `CALY_MASTER_KEY_PREVIOUS`, `caly secrets reseal` rewrites every sealed value under the new
-//! key, so the old key can then be dropped. Values already under the current key are left alone,
-//! so running it again changes nothing.
+//! key, so the old key can then be dropped. It also binds values sealed before binding existed
+//! to their table, column and row ([`SealedAt`]). Values already sealed that way under the
+//! current key are left alone, so running it again changes nothing.
 
-use super::crypto::MasterKey;
+use super::crypto::{MasterKey, SealedAt};
 use crate::CoreError;
 use caly_entities::{email_code, llm_override, shopify_store, signing_key, tenant};
 use sea_orm::sea_query::Expr;
@@ -13,27 +14,30 @@ use std::collections::BTreeMap;
 /// Values rewritten, by `table.column`.
 pub type Resealed = BTreeMap<&'static str, u64>;
 
-/// The value under the current key, when it needs rewriting.
-fn renewed(key: &MasterKey, sealed: &str) -> Result<Option<String>, CoreError> {
+/// The value under the current key and bound to `at`, when it needs rewriting.
+fn renewed(key: &MasterKey, sealed: &str, at: SealedAt<'_>) -> Result<Option<String>, CoreError> {
     if sealed.is_empty() || !key.needs_reseal(sealed) {
         return Ok(None);
     }
-    Ok(Some(key.encrypt(&key.decrypt(sealed)?)))
+    Ok(Some(key.seal(&key.open(sealed, at)?, at)))
 }
 
-/// Rewrites one sealed column for the given (primary key, sealed value) rows.
+/// Rewrites one sealed column (`name` is `table.column`) for the given (primary key, row
+/// identity it is bound to, sealed value) rows.
 async fn rewrite<E: EntityTrait>(
     db: &impl ConnectionTrait,
     key: &MasterKey,
     report: &mut Resealed,
     name: &'static str,
     (column, pk): (E::Column, E::Column),
-    rows: Vec<(Value, Option<String>)>,
+    rows: Vec<(Value, String, Option<String>)>,
 ) -> Result<(), CoreError> {
-    for (id, sealed) in rows {
+    let (table, column_name) = name.split_once('.').expect("table.column");
+    for (id, row, sealed) in rows {
+        let at = SealedAt::new(table, column_name, &row);
         let Some(new) = sealed
             .as_deref()
-            .map(|s| renewed(key, s))
+            .map(|s| renewed(key, s, at))
             .transpose()?
             .flatten()
         else {
@@ -62,7 +66,7 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         (tenant::Column::ExotelKeyEnc, tenant::Column::Id),
         tenants
             .iter()
-            .map(|t| (id(t), Some(t.exotel_key_enc.clone())))
+            .map(|t| (id(t), t.id.to_string(), Some(t.exotel_key_enc.clone())))
             .collect(),
     )
     .await?;
@@ -74,7 +78,7 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         (tenant::Column::ExotelTokenEnc, tenant::Column::Id),
         tenants
             .iter()
-            .map(|t| (id(t), Some(t.exotel_token_enc.clone())))
+            .map(|t| (id(t), t.id.to_string(), Some(t.exotel_token_enc.clone())))
             .collect(),
     )
     .await?;
@@ -86,7 +90,7 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         (tenant::Column::WebhookSecretEnc, tenant::Column::Id),
         tenants
             .iter()
-            .map(|t| (id(t), t.webhook_secret_enc.clone()))
+            .map(|t| (id(t), t.id.to_string(), t.webhook_secret_enc.clone()))
             .collect(),
     )
     .await?;
@@ -102,7 +106,10 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         ),
         stores
             .iter()
-            .map(|s| (Value::from(s.tenant_id), Some(s.token_enc.clone())))
+            .map(|s| {
+                let row = s.tenant_id.to_string();
+                (Value::from(s.tenant_id), row, Some(s.token_enc.clone()))
+            })
             .collect(),
     )
     .await?;
@@ -117,7 +124,10 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         ),
         stores
             .iter()
-            .map(|s| (Value::from(s.tenant_id), s.client_secret_enc.clone()))
+            .map(|s| {
+                let row = s.tenant_id.to_string();
+                (Value::from(s.tenant_id), row, s.client_secret_enc.clone())
+            })
             .collect(),
     )
     .await?;
@@ -133,7 +143,10 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         ),
         models
             .iter()
-            .map(|m| (Value::from(m.tenant_id), Some(m.api_key_enc.clone())))
+            .map(|m| {
+                let row = m.tenant_id.to_string();
+                (Value::from(m.tenant_id), row, Some(m.api_key_enc.clone()))
+            })
             .collect(),
     )
     .await?;
@@ -146,7 +159,7 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         (signing_key::Column::SecretEnc, signing_key::Column::Id),
         signing
             .iter()
-            .map(|k| (Value::from(k.id), Some(k.secret_enc.clone())))
+            .map(|k| (Value::from(k.id), k.kid.clone(), Some(k.secret_enc.clone())))
             .collect(),
     )
     .await?;
@@ -162,7 +175,7 @@ pub async fn reseal_all(db: &impl ConnectionTrait, key: &MasterKey) -> Result<Re
         (email_code::Column::Payload, email_code::Column::Id),
         codes
             .iter()
-            .map(|c| (Value::from(c.id), c.payload.clone()))
+            .map(|c| (Value::from(c.id), c.code_hash.clone(), c.payload.clone()))
             .collect(),
     )
     .await?;

@@ -164,6 +164,9 @@ pub struct Settings {
     /// The platform operator's people (`CALY_OPERATOR_EMAILS`): signed in, they set any tenant's
     /// billing.
     pub operator_emails: Vec<String>,
+    /// Trusted proxies, code and invitation caps, text-turn limits, session lifetime and the
+    /// Shopify URL override (`docs/security.md`).
+    pub security: crate::platform::security::SecuritySettings,
 }
 
 /// When to ask Exotel's Call Details API about calls whose callbacks were lost or incomplete.
@@ -257,6 +260,29 @@ fn speech_settings(
             "CALY_TRANSCRIBE_TIMEOUT_SECS",
             d.transcript_timeout.as_secs(),
         )?),
+    })
+}
+
+fn security_settings() -> Result<crate::platform::security::SecuritySettings, SettingsError> {
+    let defaults = crate::platform::security::SecuritySettings::default();
+    Ok(crate::platform::security::SecuritySettings {
+        trusted_proxies: crate::platform::net::Cidr::parse_list(
+            &var("CALY_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|reason| SettingsError::Invalid {
+            name: "CALY_TRUSTED_PROXIES",
+            reason,
+        })?,
+        codes_per_email_per_day: parsed(
+            "CALY_CODES_PER_EMAIL_PER_DAY",
+            defaults.codes_per_email_per_day,
+        )?,
+        text_turns_per_min: parsed("CALY_TEXT_TURNS_PER_MIN", defaults.text_turns_per_min)?,
+        invitations_per_day: parsed("CALY_INVITATIONS_PER_DAY", defaults.invitations_per_day)?,
+        session_max_age: Duration::from_secs(
+            parsed::<u64>("CALY_SESSION_MAX_DAYS", 30)?.saturating_mul(86_400),
+        ),
+        shopify_api_url_override: parsed("CALY_SHOPIFY_API_URL_OVERRIDE", false)?,
     })
 }
 
@@ -420,6 +446,7 @@ impl Settings {
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
                 .collect(),
+            security: security_settings()?,
             accounts: crate::tenancy::accounts::AccountSettings {
                 access_ttl: secs("CALY_ACCESS_TTL_SECS", 15 * 60)?,
                 refresh_ttl: secs("CALY_REFRESH_TTL_SECS", 30 * 24 * 3600)?,

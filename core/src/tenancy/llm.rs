@@ -29,7 +29,14 @@ pub async fn set_override(
         tenant_id: Set(tenant.0),
         base_url: Set(config.base_url.trim().to_string()),
         model: Set(config.model.trim().to_string()),
-        api_key_enc: Set(app.key.encrypt(config.api_key.expose_secret())),
+        api_key_enc: Set(app.key.seal(
+            config.api_key.expose_secret(),
+            crate::platform::crypto::SealedAt::new(
+                "llm_overrides",
+                "api_key_enc",
+                &tenant.0.to_string(),
+            ),
+        )),
         updated_at: Set(now),
     })
     .on_conflict(
@@ -63,7 +70,14 @@ pub async fn model_for(app: &App, tenant: TenantId) -> Result<Option<LlmConfig>,
     {
         return Ok(Some(LlmConfig {
             base_url: row.base_url,
-            api_key: SecretString::from(app.key.decrypt(&row.api_key_enc)?),
+            api_key: SecretString::from(app.key.open(
+                &row.api_key_enc,
+                crate::platform::crypto::SealedAt::new(
+                    "llm_overrides",
+                    "api_key_enc",
+                    &tenant.0.to_string(),
+                ),
+            )?),
             model: row.model,
         }));
     }

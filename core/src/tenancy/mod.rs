@@ -13,5 +13,5 @@ mod tenants;
 pub use tenants::{
     CreatedTenant, ExotelCredentials, NewTenant, add_rate, by_webhook_secret, create,
     create_unconnected, exotel_credentials, find, list, rotate_webhook_secret, set_billing,
-    webhook_secret, webhook_urls,
+    tenant_at, webhook_secret, webhook_urls,
 };

@@ -301,10 +301,16 @@ pub async fn connect_exotel(
              API settings.",
         ));
     }
+    let id = row.id.to_string();
+    let at = |column| crate::platform::crypto::SealedAt::new("tenants", column, &id);
     let mut active: tenant::ActiveModel = row.into();
     active.exotel_sid = Set(sid.clone());
-    active.exotel_key_enc = Set(app.key.encrypt(account.api_key.expose_secret()));
-    active.exotel_token_enc = Set(app.key.encrypt(account.api_token.expose_secret()));
+    active.exotel_key_enc = Set(app
+        .key
+        .seal(account.api_key.expose_secret(), at("exotel_key_enc")));
+    active.exotel_token_enc = Set(app
+        .key
+        .seal(account.api_token.expose_secret(), at("exotel_token_enc")));
     active.exotel_subdomain = Set(region.clone());
     active.update(&app.db).await?;
     Ok(ConnectedExotel {

@@ -40,6 +40,18 @@ pub struct ClientApp {
     pub token_expires_at: DateTime<Utc>,
 }
 
+/// The sealed columns of `shopify_stores`, whose rows are keyed by tenant id.
+const TOKEN: &str = "token_enc";
+const CLIENT_SECRET: &str = "client_secret_enc";
+
+/// Where a store's sealed value lives (bound to the tenant's row).
+pub fn store_at<'a>(
+    column: &'static str,
+    tenant_id: &'a str,
+) -> crate::platform::crypto::SealedAt<'a> {
+    crate::platform::crypto::SealedAt::new("shopify_stores", column, tenant_id)
+}
+
 /// Stores (or replaces) the tenant's store connection, connected.
 pub async fn save_store(
     app: &App,
@@ -47,21 +59,26 @@ pub async fn save_store(
     now: DateTime<Utc>,
 ) -> Result<shopify_store::Model, CoreError> {
     crate::tenancy::find(&app.db, new.tenant).await?;
+    let id = new.tenant.0.to_string();
     let row = shopify_store::ActiveModel {
         tenant_id: Set(new.tenant.0),
         shop: Set(new.shop.trim().to_ascii_lowercase()),
         api_url: Set(new.api_url),
-        token_enc: Set(app.key.encrypt(new.token.expose_secret())),
+        token_enc: Set(app
+            .key
+            .seal(new.token.expose_secret(), store_at(TOKEN, &id))),
         scopes: Set(new.scopes.join(",")),
         status: Set(StoreStatus::Connected),
         last_error: Set(None),
         connected_at: Set(now),
         updated_at: Set(now),
         client_id: Set(new.client.as_ref().map(|c| c.client_id.clone())),
-        client_secret_enc: Set(new
-            .client
-            .as_ref()
-            .map(|c| app.key.encrypt(c.client_secret.expose_secret()))),
+        client_secret_enc: Set(new.client.as_ref().map(|c| {
+            app.key.seal(
+                c.client_secret.expose_secret(),
+                store_at(CLIENT_SECRET, &id),
+            )
+        })),
         token_expires_at: Set(new.client.as_ref().map(|c| c.token_expires_at)),
     };
     shopify_store::Entity::insert(row)
@@ -102,7 +119,8 @@ pub fn client_for(app: &App, store: &shopify_store::Model) -> Result<ShopifyClie
     let egress = &app.settings.egress;
     let origin = ShopifyOrigin::new(&store.shop, store.api_url.as_deref(), egress)
         .map_err(|e| crate::Rejection::InvalidShop(e.to_string()))?;
-    let token = SecretString::from(app.key.decrypt(&store.token_enc)?);
+    let id = store.tenant_id.to_string();
+    let token = SecretString::from(app.key.open(&store.token_enc, store_at(TOKEN, &id))?);
     let client = ShopifyClient::new(
         app.http.clone(),
         egress.clone(),
@@ -155,7 +173,8 @@ pub async fn fresh_token(
     let egress = &app.settings.egress;
     let origin = ShopifyOrigin::new(&store.shop, store.api_url.as_deref(), egress)
         .map_err(|e| crate::Rejection::InvalidShop(e.to_string()))?;
-    let secret = SecretString::from(app.key.decrypt(&sealed)?);
+    let id = store.tenant_id.to_string();
+    let secret = SecretString::from(app.key.open(&sealed, store_at(CLIENT_SECRET, &id))?);
     let tenant = TenantId(store.tenant_id);
     match grant::client_credentials(&app.http, egress, &origin, &client_id, &secret).await {
         Ok(granted) => {
@@ -163,7 +182,10 @@ pub async fn fresh_token(
             shopify_store::Entity::update_many()
                 .col_expr(
                     shopify_store::Column::TokenEnc,
-                    Expr::value(app.key.encrypt(granted.token.expose_secret())),
+                    Expr::value(
+                        app.key
+                            .seal(granted.token.expose_secret(), store_at(TOKEN, &id)),
+                    ),
                 )
                 .col_expr(shopify_store::Column::TokenExpiresAt, Expr::value(until))
                 .col_expr(shopify_store::Column::UpdatedAt, Expr::value(now))

@@ -1,7 +1,7 @@
 //! Tenants: creation, listing, webhook-secret checks and rotation, rates.
 
 use super::accounts::{Scope, api_keys};
-use crate::platform::crypto::{MasterKey, constant_time_eq, hash_secret, random_token};
+use crate::platform::crypto::{MasterKey, SealedAt, constant_time_eq, hash_secret, random_token};
 use crate::platform::settings::websocket_base;
 use crate::{CoreError, Rejection};
 use caly_entities::{tenant, tenant_rate};
@@ -116,14 +116,20 @@ pub async fn create(
     let row = tenant::ActiveModel {
         name: Set(new.name.trim().to_string()),
         exotel_sid: Set(new.exotel_sid.trim().to_string()),
-        exotel_key_enc: Set(key.encrypt(new.exotel_key.expose_secret())),
-        exotel_token_enc: Set(key.encrypt(new.exotel_token.expose_secret())),
+        // Sealed below, bound to the row's id once the insert gives it one.
+        exotel_key_enc: Set(String::new()),
+        exotel_token_enc: Set(String::new()),
         exotel_subdomain: Set(new.exotel_subdomain.trim().to_string()),
         webhook_secret_hash: Set(hash_secret(&webhook_secret)),
-        webhook_secret_enc: Set(Some(key.encrypt(&webhook_secret))),
+        webhook_secret_enc: Set(None),
         ..Default::default()
     };
     let tenant = insert_tenant(&txn, row, new.rate_paise_per_min, now).await?;
+    let exotel = (
+        new.exotel_key.expose_secret(),
+        new.exotel_token.expose_secret(),
+    );
+    let tenant = seal_secrets(&txn, key, tenant, Some(exotel), &webhook_secret).await?;
     let (_, api_key) = api_keys::create(
         &txn,
         TenantId(tenant.id),
@@ -158,10 +164,36 @@ pub async fn create_unconnected(
         exotel_token_enc: Set(String::new()),
         exotel_subdomain: Set(String::new()),
         webhook_secret_hash: Set(hash_secret(&webhook_secret)),
-        webhook_secret_enc: Set(Some(key.encrypt(&webhook_secret))),
+        webhook_secret_enc: Set(None),
         ..Default::default()
     };
-    insert_tenant(db, row, rate_paise_per_min, now).await
+    let tenant = insert_tenant(db, row, rate_paise_per_min, now).await?;
+    seal_secrets(db, key, tenant, None, &webhook_secret).await
+}
+
+/// Where a tenant's sealed value lives (bound to its row).
+pub fn tenant_at<'a>(column: &'static str, tenant_id: &'a str) -> SealedAt<'a> {
+    SealedAt::new("tenants", column, tenant_id)
+}
+
+/// Seals a new tenant's secrets, bound to the id its insert gave it.
+async fn seal_secrets(
+    db: &impl ConnectionTrait,
+    key: &MasterKey,
+    tenant: tenant::Model,
+    exotel: Option<(&str, &str)>,
+    webhook_secret: &str,
+) -> Result<tenant::Model, CoreError> {
+    let id = tenant.id.to_string();
+    let mut active: tenant::ActiveModel = tenant.into();
+    if let Some((exotel_key, exotel_token)) = exotel {
+        active.exotel_key_enc = Set(key.seal(exotel_key, tenant_at("exotel_key_enc", &id)));
+        active.exotel_token_enc = Set(key.seal(exotel_token, tenant_at("exotel_token_enc", &id)));
+    }
+    active.webhook_secret_enc = Set(Some(
+        key.seal(webhook_secret, tenant_at("webhook_secret_enc", &id)),
+    ));
+    Ok(active.update(db).await?)
 }
 
 /// Records a new rate in force from `effective_from`.
@@ -279,7 +311,10 @@ pub async fn rotate_webhook_secret(
     active.previous_secret_hash = Set(Some(tenant.webhook_secret_hash));
     active.previous_secret_expires_at = Set(Some(until));
     active.webhook_secret_hash = Set(hash_secret(&secret));
-    active.webhook_secret_enc = Set(Some(key.encrypt(&secret)));
+    let id = tenant.id.to_string();
+    active.webhook_secret_enc = Set(Some(
+        key.seal(&secret, tenant_at("webhook_secret_enc", &id)),
+    ));
     active.update(db).await?;
     Ok(secret.into())
 }
@@ -293,7 +328,12 @@ pub fn webhook_secret(
     tenant
         .webhook_secret_enc
         .as_deref()
-        .map(|sealed| Ok(key.decrypt(sealed)?.into()))
+        .map(|sealed| {
+            let id = tenant.id.to_string();
+            Ok(key
+                .open(sealed, tenant_at("webhook_secret_enc", &id))?
+                .into())
+        })
         .transpose()
 }
 
@@ -302,9 +342,14 @@ pub fn exotel_credentials(
     key: &MasterKey,
     tenant: &tenant::Model,
 ) -> Result<ExotelCredentials, CoreError> {
+    let id = tenant.id.to_string();
     Ok(ExotelCredentials {
-        key: key.decrypt(&tenant.exotel_key_enc)?.into(),
-        token: key.decrypt(&tenant.exotel_token_enc)?.into(),
+        key: key
+            .open(&tenant.exotel_key_enc, tenant_at("exotel_key_enc", &id))?
+            .into(),
+        token: key
+            .open(&tenant.exotel_token_enc, tenant_at("exotel_token_enc", &id))?
+            .into(),
     })
 }
 

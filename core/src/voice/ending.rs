@@ -1,6 +1,7 @@
 //! How a live call ends: the outcome recorded before the socket closes (the sync Passthru that
 //! follows reads it), a callback task when no one is in to take a handoff, the session closed,
-//! and Caly's own two-channel recording stored beside Exotel's, its transcript armed.
+//! the agent's spoken replies redacted, and Caly's own two-channel recording stored beside
+//! Exotel's, its transcript armed.
 
 use super::outcome::{Outcome, Reason};
 use super::recorder::Recorder;
@@ -76,6 +77,11 @@ pub async fn finish(
     let (tenant, id) = (TenantId(call.tenant_id), CallId(call.id));
     voice::record_outcome(&app.db, tenant, id, decided.0, decided.1).await?;
     voice::end_session(&app.db, id, stop_reason, Utc::now()).await?;
+    // The words were redacted as each turn was answered; the agent's spoken replies (kept whole
+    // until they were synthesised) are redacted now that the call is over.
+    if crate::tenancy::profile::redacts_transcripts(&app.db, tenant).await? {
+        crate::calls::transcript::redact_turns(&app.db, tenant, id).await?;
+    }
     if recorder.is_empty() {
         return Ok(());
     }

@@ -67,8 +67,8 @@ pub async fn mail_to(to: &str, subject: &str) -> (String, String) {
     }
 }
 
-/// How many mails `to` has received.
-pub async fn mail_count(to: &str) -> usize {
+/// Every mail to `to`, oldest first, as maildev lists them.
+async fn inbox_of(to: &str) -> Vec<Value> {
     let inbox: Value = reqwest::get(format!("{}/email", maildev_api()))
         .await
         .unwrap()
@@ -84,7 +84,23 @@ pub async fn mail_count(to: &str) -> usize {
                 .as_array()
                 .is_some_and(|l| l.iter().any(|t| t["address"].as_str() == Some(to)))
         })
-        .count()
+        .cloned()
+        .collect()
+}
+
+/// Every mail to `to` whose subject contains `subject`, oldest first, as text.
+pub async fn mails_to(to: &str, subject: &str) -> Vec<String> {
+    inbox_of(to)
+        .await
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap_or("").contains(subject))
+        .map(|m| m["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// How many mails `to` has received.
+pub async fn mail_count(to: &str) -> usize {
+    inbox_of(to).await.len()
 }
 
 /// The six-digit code in a mail's text.

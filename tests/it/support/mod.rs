@@ -84,6 +84,11 @@ pub struct Options {
     pub exotel_hosts: Option<String>,
     /// "Sign in with Google" against this issuer (the test's OpenID provider).
     pub google_issuer: Option<String>,
+    /// Security knobs (default: deployments' defaults, with the local Shopify's address
+    /// allowed).
+    pub security: Option<caly_core::platform::security::SecuritySettings>,
+    /// The public URL Caly believes it has (default: the test server's own address).
+    pub public_url: Option<String>,
 }
 
 impl Default for Options {
@@ -108,6 +113,8 @@ impl Default for Options {
             smtp: false,
             exotel_hosts: None,
             google_issuer: None,
+            security: None,
+            public_url: None,
         }
     }
 }
@@ -231,6 +238,12 @@ fn settings(
         hooks_per_tenant_per_minute: 60_000,
         integration_check_timeout: Duration::from_secs(1),
         operator_emails: vec!["operator@caly.example".into()],
+        // The tests' Shopify is a local server: its address is allowed (an attack test turns
+        // this off, as deployments have it).
+        security: caly_core::platform::security::SecuritySettings {
+            shopify_api_url_override: true,
+            ..Default::default()
+        },
         // Out of the way unless a test asks for reconciliation.
         reconcile: ReconcileSettings {
             delay: Duration::from_secs(3600),
@@ -298,6 +311,9 @@ impl TestApp {
                 issuer: issuer.clone(),
             });
         }
+        if let Some(security) = options.security {
+            settings.security = security;
+        }
         if options.smtp {
             settings.smtp_url = Some(accounts::smtp_url().into());
         }
@@ -311,7 +327,7 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        settings.public_url = Some(base.clone());
+        settings.public_url = Some(options.public_url.clone().unwrap_or_else(|| base.clone()));
         let mut app = App::connect(settings, backend == Backend::Embedded)
             .await
             .expect("caly connects");

@@ -258,6 +258,24 @@ impl FakeVoicebot {
         }
     }
 
+    /// Sends any text message; false once the socket is closed.
+    pub async fn send_text(&mut self, text: String) -> bool {
+        self.socket.send(Message::Text(text.into())).await.is_ok()
+    }
+
+    /// Whether Caly closes the socket within `wait` (anything it sends meanwhile is skipped).
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.socket.next()).await {
+                Err(_) => return false,
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// Reads until the socket closes; returns what came before.
     pub async fn until_closed(&mut self, wait: Duration) -> Vec<Received> {
         let mut got = Vec::new();

@@ -41,6 +41,10 @@ pub enum ExotelError {
     /// A download could not be written to its temporary file.
     #[error("temporary file: {0}")]
     Spool(#[from] std::io::Error),
+    /// What the recording host sent is not audio Caly knows (MP3, WAV, Ogg, FLAC, MP4/M4A):
+    /// it is never stored, so it can never be served back as a page or a script.
+    #[error("the recording is not audio (it does not start like MP3, WAV, Ogg, FLAC or M4A)")]
+    NotAudio,
     /// Exotel has no duration for the call yet.
     #[error("Exotel has no duration yet")]
     NoDurationYet,

@@ -17,7 +17,7 @@ pub enum Download {
     Saved {
         /// The file (removed when dropped).
         file: SpooledFile,
-        /// Its content type (`audio/mpeg` when the host did not say).
+        /// Its content type, from its first bytes (never the host's word for it).
         content_type: String,
     },
     /// 404: Exotel publishes recordings minutes after hang-up (up to 15 at peak).
@@ -54,19 +54,13 @@ pub async fn download(
     if !status.is_success() {
         return Err(ExotelError::Status { what: WHAT, status });
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "audio/mpeg".to_string());
     egress
         .check_length(response.content_length())
         .map_err(refused)?;
     let spooled = SpooledFile::new()?;
     let mut file = tokio::fs::File::create(spooled.path()).await?;
     let mut received = 0u64;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
     while let Some(chunk) = response
         .chunk()
         .await
@@ -74,13 +68,74 @@ pub async fn download(
     {
         received += chunk.len() as u64;
         egress.check_received(received).map_err(refused)?;
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
         file.write_all(&chunk).await?;
     }
     file.flush().await?;
+    let content_type = sniff_audio(&head).ok_or(ExotelError::NotAudio)?;
     Ok(Download::Saved {
         file: spooled,
-        content_type,
+        content_type: content_type.to_string(),
     })
+}
+
+/// Bytes enough to tell the audio formats apart.
+const SNIFF_BYTES: usize = 16;
+
+/// The audio type a file's first bytes say it is, if any Caly serves: MP3 (an ID3 tag or an
+/// MPEG audio frame), WAV, Ogg, FLAC or MP4 audio (M4A).
+pub fn sniff_audio(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [b'I', b'D', b'3', ..] => Some("audio/mpeg"),
+        [0xff, second, ..] if second & 0xe0 == 0xe0 => Some("audio/mpeg"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'A',
+            b'V',
+            b'E',
+            ..,
+        ] => Some("audio/wav"),
+        [b'O', b'g', b'g', b'S', ..] => Some("audio/ogg"),
+        [b'f', b'L', b'a', b'C', ..] => Some("audio/flac"),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("audio/mp4"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_audio;
+
+    #[test]
+    fn only_audio_is_recognised() {
+        assert_eq!(sniff_audio(b"ID3\x03\x00rest"), Some("audio/mpeg"));
+        assert_eq!(sniff_audio(&[0xff, 0xfb, 0x90, 0x00]), Some("audio/mpeg"));
+        assert_eq!(
+            sniff_audio(b"RIFF\x24\x00\x00\x00WAVEfmt "),
+            Some("audio/wav")
+        );
+        assert_eq!(sniff_audio(b"OggS\x00\x02"), Some("audio/ogg"));
+        assert_eq!(sniff_audio(b"\x00\x00\x00\x20ftypM4A "), Some("audio/mp4"));
+        for not_audio in [
+            &b"<html><script>alert(1)</script>"[..],
+            b"%PDF-1.7",
+            b"",
+            b"GIF89a",
+        ] {
+            assert_eq!(sniff_audio(not_audio), None);
+        }
+    }
 }
 
 /// A temporary download file, removed when dropped.

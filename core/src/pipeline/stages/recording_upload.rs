@@ -62,7 +62,7 @@ impl Stage for RecordingUpload {
         let (file, content_type) = match download(&app.http, egress, hosts, url, &creds).await {
             Ok(Download::Saved { file, content_type }) => (file, content_type),
             Ok(Download::NotPublishedYet) => return Err(not_published_yet(app, run, now)),
-            Err(err @ ExotelError::Refused { .. }) => {
+            Err(err @ (ExotelError::Refused { .. } | ExotelError::NotAudio)) => {
                 return Err(StageError::Permanent(err.into()));
             }
             Err(err) => return Err(StageError::Transient(err.into())),

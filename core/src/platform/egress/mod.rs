@@ -7,10 +7,14 @@
 //! - no redirects (a redirect could leave the allow-list), connect and read timeouts, and a
 //!   size cap on downloads;
 //! - loopback hosts may skip the https and port rules when `CALY_EGRESS_ALLOW_LOOPBACK` is on
-//!   (the embedded default and tests); they must still be on the allow-list.
+//!   (the embedded default and tests); they must still be on the allow-list;
+//! - never to a private, loopback (unless that switch is on), link-local or metadata address,
+//!   whether written in the URL or resolved from its host: the client connects only to the
+//!   addresses its [`resolver::GuardedResolver`] let through (no DNS rebinding).
 
 mod allow_list;
 pub mod exotel_hosts;
+pub mod resolver;
 
 pub use allow_list::{AllowList, HostRule};
 pub use exotel_hosts::ExotelHosts;
@@ -38,6 +42,11 @@ pub enum EgressError {
         /// The setting that lists allowed hosts.
         setting: &'static str,
     },
+    /// The host is, or resolves to, an address Caly never connects to.
+    #[error(
+        "address {0} is private, loopback, link-local or metadata (CALY_EGRESS_ALLOW_LOOPBACK)"
+    )]
+    InternalAddress(String),
     /// The host is allowed only under other paths.
     #[error("path '{path}' on host '{host}' is not allowed ({setting})")]
     PathNotAllowed {
@@ -131,12 +140,26 @@ impl EgressSettings {
             return Err(EgressError::Port { port });
         }
         allowed.admit(&url)?;
+        let literal = match host {
+            url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+            url::Host::Domain(_) => None,
+        };
+        if let Some(ip) = literal
+            && !resolver::address_allowed(ip, self.allow_loopback)
+        {
+            return Err(EgressError::InternalAddress(ip.to_string()));
+        }
         Ok(url)
     }
 
-    /// The outbound HTTP client: no redirects, these timeouts.
+    /// The outbound HTTP client: no redirects, these timeouts, and only to addresses the
+    /// policy allows.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(resolver::GuardedResolver {
+                allow_loopback: self.allow_loopback,
+            }))
             .timeout(self.total_timeout)
             .connect_timeout(self.connect_timeout)
             .read_timeout(self.read_timeout)

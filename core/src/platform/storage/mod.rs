@@ -13,6 +13,12 @@ use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::time::Duration;
 
+/// How a linked object is served: as a download when opened directly (an `<audio>` element
+/// plays it all the same), so nothing stored can render as a page on Caly's origin.
+pub const ATTACHMENT: &str = "attachment; filename=\"recording\"";
+/// Linked objects are private and never cached.
+pub const NO_STORE: &str = "private, no-store";
+
 /// Why the object store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

@@ -174,6 +174,9 @@ impl S3Store {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            // Opened directly, a link downloads rather than renders, and no cache keeps it.
+            .response_content_disposition(super::ATTACHMENT)
+            .response_cache_control(super::NO_STORE)
             .presigned(config)
             .await
             .map_err(|e| s3_error("presign", e))?;

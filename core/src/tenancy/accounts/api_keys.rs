@@ -85,6 +85,21 @@ pub async fn revoke(
     Ok(active.update(db).await?)
 }
 
+/// Revokes every live key `user_id` created, in every store; returns how many.
+pub async fn revoke_all_created_by(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, CoreError> {
+    Ok(api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(api_key::Column::CreatedBy.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// The principal behind an API key, if the key is live; notes when it was used.
 pub async fn authenticate(
     db: &impl ConnectionTrait,

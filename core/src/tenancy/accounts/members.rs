@@ -132,7 +132,7 @@ pub struct Member {
     pub role: Role,
     /// The number Exotel dials for them.
     pub phone: Option<String>,
-    /// Whether an admin disabled them.
+    /// Whether an admin suspended them in this store (or the platform disabled their account).
     pub disabled: bool,
     /// When they joined this tenant.
     pub joined_at: DateTime<Utc>,
@@ -145,7 +145,7 @@ fn member(user: user::Model, membership: &membership::Model) -> Result<Member, C
         name: user.name,
         role: Role::parse(&membership.role)?,
         phone: user.phone,
-        disabled: user.disabled_at.is_some(),
+        disabled: membership.disabled_at.is_some() || user.disabled_at.is_some(),
         joined_at: membership.created_at,
     })
 }
@@ -262,7 +262,9 @@ pub async fn change_role(
     member(user, &row)
 }
 
-/// Disables or re-enables a person's account; disabling signs them out everywhere.
+/// Suspends or restores a person in the caller's store only: their membership here is marked
+/// and their sessions in this store end; their account and their other stores are untouched
+/// (only the platform operator disables an account everywhere: [`disable_everywhere`]).
 pub async fn set_disabled(
     db: &impl ConnectionTrait,
     by: &Principal,
@@ -277,13 +279,94 @@ pub async fn set_disabled(
             Rejection::AccountConflict("You cannot disable your own account.".into()).into(),
         );
     }
+    let mut active: membership::ActiveModel = row.into();
+    active.disabled_at = Set(disabled.then_some(now));
+    let row = active.update(db).await?;
+    if disabled {
+        sessions::revoke_all_in(db, user_id, by.tenant_id(), now).await?;
+    }
+    member(user, &row)
+}
+
+/// Removes a person from the caller's store: their membership, their place in its teams and
+/// their sessions in it. Their account and other stores stay. The last owner cannot be removed,
+/// nor can anyone remove themselves.
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    by: &Principal,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Member, CoreError> {
+    let (user, row) = find(db, by.tenant_id(), user_id).await?;
+    let role = Role::parse(&row.role)?;
+    may_manage(by, role, None)?;
+    if by.user.as_ref().is_some_and(|me| me.id == user_id) {
+        return Err(Rejection::AccountConflict(
+            "You cannot remove yourself; ask another admin.".into(),
+        )
+        .into());
+    }
+    if role == Role::Owner && owners(db, by.tenant_id()).await? <= 1 {
+        return Err(Rejection::AccountConflict(
+            "A store needs an owner; make someone else owner first.".into(),
+        )
+        .into());
+    }
+    let gone = member(user, &row)?;
+    caly_entities::team_member::Entity::delete_many()
+        .filter(caly_entities::team_member::Column::TenantId.eq(by.tenant_id().0))
+        .filter(caly_entities::team_member::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    membership::Entity::delete_by_id(row.id).exec(db).await?;
+    sessions::revoke_all_in(db, user_id, by.tenant_id(), now).await?;
+    Ok(gone)
+}
+
+/// Disables (or restores) an account everywhere: every store, every session, recorded in the
+/// audit log of every store the person belongs to (as `actor`, outside any one store). For the
+/// platform operator only (`caly auth disable-user`, the operator console).
+pub async fn disable_everywhere(
+    db: &impl ConnectionTrait,
+    email: &str,
+    disabled: bool,
+    actor: &super::Actor,
+    now: DateTime<Utc>,
+) -> Result<user::Model, CoreError> {
+    let email = super::normalise_email(email)?;
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(db)
+        .await?
+        .ok_or(CoreError::NotFound("user"))?;
     let mut active: user::ActiveModel = user.into();
     active.disabled_at = Set(disabled.then_some(now));
     let user = active.update(db).await?;
     if disabled {
-        sessions::revoke_all_of(db, user_id, now).await?;
+        sessions::revoke_all_of(db, user.id, now).await?;
     }
-    member(user, &row)
+    let action = if disabled {
+        "user.disabled_everywhere"
+    } else {
+        "user.enabled_everywhere"
+    };
+    for tenant in tenants_of(db, user.id).await? {
+        let target = format!("user:{}", user.id);
+        let actor = actor.in_tenant(tenant);
+        super::audit::record(db, &actor, action, &target, serde_json::json!({}), now).await?;
+    }
+    Ok(user)
+}
+
+/// The stores a user belongs to (suspended or not).
+pub async fn tenants_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<i64>, CoreError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.tenant_id)
+        .collect())
 }
 
 /// What a person may change about themselves.

@@ -60,9 +60,21 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// At most this many argon2 computations run at once in a process (one per core, at least
+/// two): each takes 19 MiB and tens of milliseconds of CPU, so a flood of sign-ins or sign-ups
+/// queues here instead of exhausting memory and the blocking pool.
+fn permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) and a random salt.
 pub async fn hash(password: &SecretString) -> Result<String, CoreError> {
     let password = password.clone();
+    let _permit = permits().acquire().await.expect("never closed");
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
@@ -79,6 +91,7 @@ pub async fn hash(password: &SecretString) -> Result<String, CoreError> {
 /// Whether `password` matches a stored hash. A damaged hash never matches.
 pub async fn verify(password: &SecretString, stored: &str) -> bool {
     let (password, stored) = (password.clone(), stored.to_string());
+    let _permit = permits().acquire().await.expect("never closed");
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {

@@ -50,7 +50,7 @@ pub fn csrf_token(app: &App, session_id: i64) -> String {
     app.key.sign("csrf", &session_id.to_string())
 }
 
-/// The user's role in a tenant, if a member.
+/// The user's role in a tenant, if a member whose membership there is not suspended.
 pub async fn role_in(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -59,6 +59,7 @@ pub async fn role_in(
     let membership = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::DisabledAt.is_null())
         .one(db)
         .await?;
     membership
@@ -76,11 +77,22 @@ async fn issue(
 ) -> Result<SessionTokens, CoreError> {
     let accounts = &app.settings.accounts;
     let refresh = random_token("caly_rt_");
+    // A refresh token never outlives its session's longest lifetime.
+    let max_age = chrono::Duration::from_std(app.settings.security.session_max_age)
+        .unwrap_or(chrono::Duration::MAX);
+    let session_end = session
+        .created_at
+        .checked_add_signed(max_age)
+        .unwrap_or(now);
+    let refresh_until = Ord::min(
+        now + chrono::Duration::from_std(accounts.refresh_ttl).expect("bounded"),
+        session_end,
+    );
     refresh_token::ActiveModel {
         session_id: Set(session.id),
         token_hash: Set(hash_secret(&refresh)),
         created_at: Set(now),
-        expires_at: Set(now + chrono::Duration::from_std(accounts.refresh_ttl).expect("bounded")),
+        expires_at: Set(refresh_until),
         used_at: Set(None),
         ..Default::default()
     }
@@ -88,6 +100,7 @@ async fn issue(
     .await?;
     let claims = Claims {
         iss: "caly".into(),
+        aud: super::tokens::AUDIENCE.into(),
         sub: user.id.to_string(),
         tid: tenant.id,
         sid: session.id,
@@ -103,12 +116,23 @@ async fn issue(
         access_token,
         expires_in: accounts.access_ttl.as_secs(),
         refresh_token: refresh,
-        refresh_expires_in: accounts.refresh_ttl.as_secs(),
+        refresh_expires_in: (refresh_until - now).num_seconds().max(0) as u64,
         csrf_token: csrf_token(app, session.id),
         user,
         tenant,
         role,
     })
+}
+
+/// Whether a session is older than `CALY_SESSION_MAX_DAYS`: however often it was refreshed,
+/// it then ends.
+fn outlived(app: &App, session: &auth_session::Model, now: DateTime<Utc>) -> bool {
+    let max = chrono::Duration::from_std(app.settings.security.session_max_age)
+        .unwrap_or(chrono::Duration::MAX);
+    session
+        .created_at
+        .checked_add_signed(max)
+        .is_some_and(|end| end <= now)
 }
 
 /// Opens a session for `user` in `tenant` (the caller has checked the user's credentials).
@@ -122,11 +146,7 @@ pub async fn open(
     if user.disabled_at.is_some() {
         return Err(Rejection::AccountDisabled.into());
     }
-    let role = role_in(&app.db, user.id, tenant_id)
-        .await?
-        .ok_or(Rejection::Unauthenticated(
-            "You are not a member of that store.",
-        ))?;
+    let role = member_role(&app.db, user.id, tenant_id).await?;
     let tenant = crate::tenancy::find(&app.db, caly_jobs::TenantId(tenant_id)).await?;
     let session = auth_session::ActiveModel {
         user_id: Set(user.id),
@@ -171,6 +191,44 @@ pub async fn revoke_all_of(
     Ok(())
 }
 
+/// The user's role in a tenant for a new session: [`Rejection::AccountDisabled`] when an admin
+/// there suspended them, [`Rejection::Unauthenticated`] when they are not a member.
+pub async fn member_role(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    tenant_id: i64,
+) -> Result<Role, CoreError> {
+    let membership = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or(Rejection::Unauthenticated(
+            "You are not a member of that store.",
+        ))?;
+    if membership.disabled_at.is_some() {
+        return Err(Rejection::AccountDisabled.into());
+    }
+    Ok(Role::parse(&membership.role)?)
+}
+
+/// Revokes a user's sessions in one store (suspended or removed there).
+pub async fn revoke_all_in(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    tenant: caly_jobs::TenantId,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(auth_session::Column::UserId.eq(user_id))
+        .filter(auth_session::Column::TenantId.eq(tenant.0))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// The session a refresh token belongs to, if the token is known.
 pub async fn session_of_refresh(
     db: &impl ConnectionTrait,
@@ -203,6 +261,12 @@ pub async fn refresh(
         .ok_or_else(invalid)?;
     if session.revoked_at.is_some() {
         return Err(invalid().into());
+    }
+    if outlived(app, &session, now) {
+        return Err(Rejection::Unauthenticated(
+            "This session reached its longest lifetime (CALY_SESSION_MAX_DAYS); sign in again.",
+        )
+        .into());
     }
     // One use each: the conditional update lets exactly one of two racing requests through.
     let spent = refresh_token::Entity::update_many()
@@ -263,6 +327,7 @@ pub async fn authenticate(
         .one(&app.db)
         .await?
         .filter(|s| s.revoked_at.is_none() && s.user_id.to_string() == claims.sub)
+        .filter(|s| !outlived(app, s, now))
         .ok_or_else(signed_out)?;
     let user = user::Entity::find_by_id(session.user_id)
         .one(&app.db)

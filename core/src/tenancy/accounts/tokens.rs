@@ -1,15 +1,19 @@
-//! Access tokens: compact JWTs signed with HMAC-SHA256 under a key named by `kid` in the header,
-//! so keys can be rotated. Keys live in `signing_keys`, sealed with the master key; every
-//! unretired key verifies, the newest signs. Each process caches the keys and reloads them
-//! every few minutes, or when a token names a key it has not seen.
+//! Access tokens: compact JWTs (`iss` `caly`, `aud` [`AUDIENCE`]) signed with HMAC-SHA256 under a
+//! key named by `kid` in the header, so keys can be rotated. Keys live in `signing_keys`, sealed
+//! with the master key; the newest signs, and every key verifies until its `retired_at`. A
+//! rotation retires the key it replaces one access-token lifetime later, and every process
+//! checks that time on each token (not only when it reloads), so a retired key stops working
+//! everywhere at the same moment. Each process caches the keys and reloads them every few
+//! minutes, or when a token names a key it has not seen.
 
-use crate::platform::crypto::{MasterKey, constant_time_eq, random_token};
+use crate::platform::crypto::{MasterKey, SealedAt, constant_time_eq, random_token};
 use crate::{CoreError, Rejection};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caly_entities::signing_key;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -25,11 +29,16 @@ const RELOAD_EVERY: Duration = Duration::from_secs(300);
 /// database).
 const UNKNOWN_KID_RELOAD_GAP: Duration = Duration::from_secs(1);
 
+/// The audience of Caly's access tokens: its own API, nothing else.
+pub const AUDIENCE: &str = "caly-api";
+
 /// What an access token says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Issuer: `caly`.
     pub iss: String,
+    /// Audience: [`AUDIENCE`].
+    pub aud: String,
     /// The user's id.
     pub sub: String,
     /// The tenant's id.
@@ -49,8 +58,11 @@ struct Header {
     kid: String,
 }
 
+/// A key as cached: its id, its secret, and when it stops verifying.
+type CachedKey = (String, Vec<u8>, Option<DateTime<Utc>>);
+
 struct Loaded {
-    keys: Vec<(String, Vec<u8>)>,
+    keys: Vec<CachedKey>,
     at: Instant,
 }
 
@@ -72,13 +84,18 @@ fn mac(key: &[u8], message: &str) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// Adds a new signing key, which signs from now on, and retires all but the key it replaces
-/// (which keeps verifying the tokens it signed until they expire). Returns the new `kid`.
+/// Adds a new signing key, which signs from now on. The key it replaces retires `grace` from
+/// now (the access-token lifetime: the tokens it signed verify until they expire); any older
+/// key still verifying retires now. Returns the new `kid`.
 pub async fn rotate(
     db: &impl ConnectionTrait,
     master: &MasterKey,
+    grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<String, CoreError> {
+    let live = signing_key::Column::RetiredAt
+        .is_null()
+        .or(signing_key::Column::RetiredAt.gt(now));
     let previous = signing_key::Entity::find()
         .filter(signing_key::Column::RetiredAt.is_null())
         .order_by_desc(signing_key::Column::Id)
@@ -87,12 +104,20 @@ pub async fn rotate(
     let created = insert_key(db, master, now).await?;
     let mut retire = signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(Some(now)))
-        .filter(signing_key::Column::RetiredAt.is_null())
+        .filter(live)
         .filter(signing_key::Column::Id.ne(created.id));
-    if let Some(previous) = previous {
+    if let Some(previous) = &previous {
         retire = retire.filter(signing_key::Column::Id.ne(previous.id));
     }
     retire.exec(db).await?;
+    if let Some(previous) = previous {
+        let at = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero());
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::RetiredAt, Expr::value(Some(at)))
+            .filter(signing_key::Column::Id.eq(previous.id))
+            .exec(db)
+            .await?;
+    }
     Ok(created.kid)
 }
 
@@ -102,9 +127,11 @@ async fn insert_key(
     now: DateTime<Utc>,
 ) -> Result<signing_key::Model, CoreError> {
     let secret = random_token("");
+    let kid = random_token("k")[..17].to_string();
+    let at = SealedAt::new("signing_keys", "secret_enc", &kid);
     Ok(signing_key::ActiveModel {
-        kid: Set(random_token("k")[..17].to_string()),
-        secret_enc: Set(master.encrypt(&secret)),
+        secret_enc: Set(master.seal(&secret, at)),
+        kid: Set(kid),
         created_at: Set(now),
         retired_at: Set(None),
         ..Default::default()
@@ -120,7 +147,7 @@ impl SigningKeys {
         *self.loaded.write().expect("not poisoned") = None;
     }
 
-    fn cached(&self, max_age: Duration) -> Option<Vec<(String, Vec<u8>)>> {
+    fn cached(&self, max_age: Duration) -> Option<Vec<CachedKey>> {
         let loaded = self.loaded.read().expect("not poisoned");
         loaded
             .as_ref()
@@ -133,24 +160,33 @@ impl SigningKeys {
         db: &impl ConnectionTrait,
         master: &MasterKey,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
-        let mut rows = signing_key::Entity::find()
-            .filter(signing_key::Column::RetiredAt.is_null())
-            .order_by_desc(signing_key::Column::Id)
-            .all(db)
-            .await?;
-        if rows.is_empty() {
-            insert_key(db, master, now).await?;
-            // Two processes may both have made one: whichever is newest signs, both verify.
-            rows = signing_key::Entity::find()
-                .filter(signing_key::Column::RetiredAt.is_null())
+    ) -> Result<Vec<CachedKey>, CoreError> {
+        let verifying = || {
+            signing_key::Entity::find()
+                .filter(
+                    signing_key::Column::RetiredAt
+                        .is_null()
+                        .or(signing_key::Column::RetiredAt.gt(now)),
+                )
                 .order_by_desc(signing_key::Column::Id)
                 .all(db)
-                .await?;
+        };
+        let mut rows = verifying().await?;
+        // The newest key that is not retiring signs: it comes first.
+        rows.sort_by_key(|row| (row.retired_at.is_some(), std::cmp::Reverse(row.id)));
+        if rows.iter().all(|row| row.retired_at.is_some()) {
+            insert_key(db, master, now).await?;
+            // Two processes may both have made one: whichever is newest signs, both verify.
+            rows = verifying().await?;
+            rows.sort_by_key(|row| (row.retired_at.is_some(), std::cmp::Reverse(row.id)));
         }
         let keys = rows
             .into_iter()
-            .map(|row| Ok((row.kid, master.decrypt(&row.secret_enc)?.into_bytes())))
+            .map(|row| {
+                let at = SealedAt::new("signing_keys", "secret_enc", &row.kid);
+                let secret = master.open(&row.secret_enc, at)?.into_bytes();
+                Ok((row.kid, secret, row.retired_at))
+            })
             .collect::<Result<Vec<_>, CoreError>>()?;
         *self.loaded.write().expect("not poisoned") = Some(Loaded {
             keys: keys.clone(),
@@ -171,7 +207,7 @@ impl SigningKeys {
             Some(keys) => keys,
             None => self.reload(db, master, now).await?,
         };
-        let (kid, key) = &keys[0];
+        let (kid, key, _) = &keys[0];
         let header = Header {
             alg: "HS256".into(),
             typ: "JWT".into(),
@@ -211,10 +247,13 @@ impl SigningKeys {
         if header.alg != "HS256" {
             return Err(invalid().into());
         }
-        let find = |keys: &[(String, Vec<u8>)]| {
+        // A key past its retirement stops verifying here and now, whatever the cache holds.
+        let find = |keys: &[CachedKey]| {
             keys.iter()
-                .find(|(kid, _)| *kid == header.kid)
-                .map(|(_, key)| key.clone())
+                .find(|(kid, _, retired_at)| {
+                    *kid == header.kid && retired_at.is_none_or(|at| at > now)
+                })
+                .map(|(_, key, _)| key.clone())
         };
         let key = match self.cached(RELOAD_EVERY).as_deref().and_then(find) {
             Some(key) => key,
@@ -232,7 +271,7 @@ impl SigningKeys {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(invalid)?;
-        if claims.iss != "caly" {
+        if claims.iss != "caly" || claims.aud != AUDIENCE {
             return Err(invalid().into());
         }
         if claims.exp <= now.timestamp() {
