@@ -107,13 +107,18 @@ impl RequestMeta {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| {
-                let forwarded = parts
+                // Every X-Forwarded-For line, in order: a proxy may add its own line after the
+                // client's, and the client's must not be read as the last hop.
+                let forwarded: Vec<&str> = parts
                     .headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok());
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
                 net::client_address(
                     addr.ip(),
-                    forwarded,
+                    forwarded.as_deref(),
                     &state.app.settings.security.trusted_proxies,
                 )
             });

@@ -132,16 +132,25 @@ struct Signup {
     name: String,
 }
 
-/// The cookie that carries a pending sign-up's token in a browser (only to the sign-up routes).
-pub(crate) const SIGNUP_COOKIE: &str = "caly_signup";
+/// The cookie that carries a pending sign-up's token in a browser, and its path: only the
+/// sign-up routes over http; over https `__Host-caly_signup` (which must have path `/`), so no
+/// sibling subdomain or plain-http page can plant a token of its own.
+fn signup_cookie(app: &App) -> (&'static str, &'static str) {
+    if secure(app).is_empty() {
+        ("caly_signup", "/api/v1/auth/signup")
+    } else {
+        ("__Host-caly_signup", "/")
+    }
+}
 
 /// The code's answer, with the sign-up's token as a cookie too.
 fn code_sent_response(app: &App, sent: signup::CodeSent) -> Response {
+    let (name, path) = signup_cookie(app);
     let mut headers = HeaderMap::new();
     set_cookie(
         &mut headers,
         format!(
-            "{SIGNUP_COOKIE}={}; Path=/api/v1/auth/signup; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            "{name}={}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={}{}",
             sent.signup_token,
             sent.expires_in,
             secure(app)
@@ -151,9 +160,9 @@ fn code_sent_response(app: &App, sent: signup::CodeSent) -> Response {
 }
 
 /// The sign-up's token: from the body, else from its cookie.
-fn signup_token(headers: &HeaderMap, sent: Option<String>) -> Result<String, ApiError> {
+fn signup_token(app: &App, headers: &HeaderMap, sent: Option<String>) -> Result<String, ApiError> {
     sent.filter(|t| !t.trim().is_empty())
-        .or_else(|| access::cookie(headers, SIGNUP_COOKIE).map(str::to_string))
+        .or_else(|| access::cookie(headers, signup_cookie(app).0).map(str::to_string))
         .ok_or_else(|| {
             Rejection::InvalidField {
                 field: "signup_token",
@@ -209,7 +218,7 @@ async fn resend_code(
     JsonBody(body): JsonBody<Resend>,
 ) -> Result<Response, ApiError> {
     limits::hit(&app, &limits::SIGNUP_PER_IP, &meta.rate_key).await?;
-    let token = signup_token(&headers, body.signup_token)?;
+    let token = signup_token(&app, &headers, body.signup_token)?;
     let sent = signup::resend(&app, &body.email, &token, Utc::now()).await?;
     Ok(code_sent_response(&app, sent))
 }
@@ -231,7 +240,7 @@ async fn verify_signup(
     JsonBody(body): JsonBody<EmailCode>,
 ) -> Result<Response, ApiError> {
     limits::hit(&app, &limits::VERIFY_PER_IP, &meta.rate_key).await?;
-    let token = signup_token(&headers, body.signup_token)?;
+    let token = signup_token(&app, &headers, body.signup_token)?;
     let session = signup::verify(
         &app,
         &body.email,
@@ -242,9 +251,11 @@ async fn verify_signup(
     )
     .await?;
     let mut response = session_response(&app, StatusCode::CREATED, session);
+    let (name, path) = signup_cookie(&app);
+    let secure = secure(&app);
     set_cookie(
         response.headers_mut(),
-        format!("{SIGNUP_COOKIE}=; Path=/api/v1/auth/signup; Max-Age=0; SameSite=Strict"),
+        format!("{name}=; Path={path}; Max-Age=0; SameSite=Strict{secure}"),
     );
     Ok(response)
 }
@@ -258,9 +269,9 @@ struct Login {
     tenant_id: Option<i64>,
 }
 
-/// Signs in. Past the IP limit a request is refused; failures for one account from one
-/// address make the next try from there wait longer each time (the owner, elsewhere, is never
-/// locked out), and the account's owner is mailed when failures pile up.
+/// Signs in. Past the IP limit a request is refused; tries for one account from one address
+/// without a success make the next try from there wait longer each time (the owner,
+/// elsewhere, is never locked out), and the account's owner is mailed when failures pile up.
 async fn log_in(
     State(ApiState { app }): State<ApiState>,
     _: NotCrossSite,
@@ -271,7 +282,7 @@ async fn log_in(
     let account = body.email.trim().to_lowercase();
     let guesser = format!("{account}|{}", meta.rate_key);
     app.limits
-        .check_backoff(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
+        .attempt(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
         .await?;
     let now = Utc::now();
     let session = login::login(
@@ -285,15 +296,22 @@ async fn log_in(
     .await;
     match &session {
         Err(caly_core::CoreError::Rejected(Rejection::BadCredentials)) => {
-            app.limits
-                .fail(&limits::LOGIN_FAILURE_BACKOFF, &guesser)
-                .await;
             let failures = app
                 .limits
                 .count_hit(&limits::LOGIN_FAILURES_PER_ACCOUNT, &account)
                 .await;
-            if failures == Some(limits::LOGIN_FAILURES_PER_ACCOUNT.max) {
-                login::warn_of_failed_logins(&app, &account, failures.unwrap_or(0), now).await?;
+            if let Some(failures) =
+                failures.filter(|n| *n == limits::LOGIN_FAILURES_PER_ACCOUNT.max)
+            {
+                // Off the request: the answer must not wait on mail, or differ when it fails.
+                let app = app.clone();
+                tokio::spawn(async move {
+                    if let Err(error) =
+                        login::warn_of_failed_logins(&app, &account, failures, now).await
+                    {
+                        tracing::warn!(%error, "failed-login warning not sent");
+                    }
+                });
             }
         }
         Ok(_) => {
@@ -319,6 +337,7 @@ async fn refresh_token_of(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Option<String>, ApiError> {
+    crate::body::require_json(headers, body)?;
     let parsed: Refresh = if body.iter().all(u8::is_ascii_whitespace) {
         Refresh::default()
     } else {
@@ -338,6 +357,7 @@ async fn refresh_token_of(
 
 async fn refresh(
     State(state): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -354,6 +374,7 @@ async fn refresh(
 
 async fn log_out(
     State(state): State<ApiState>,
+    _: NotCrossSite,
     meta: RequestMeta,
     MaybeSignedIn(signed_in): MaybeSignedIn,
     headers: HeaderMap,

@@ -7,7 +7,7 @@
 use crate::{ApiError, ApiState};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -46,11 +46,29 @@ pub fn body_error(error: serde_json::Error) -> ApiError {
     }
 }
 
+/// The 415 for a body not sent as JSON.
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "Send the body as JSON, with 'Content-Type: application/json'.",
+    )
+}
+
+/// 415 unless a request with a body says it is JSON, for handlers that read the body's bytes
+/// themselves (an empty body needs no type).
+pub fn require_json(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) || declares_json(headers) {
+        Ok(())
+    } else {
+        Err(not_json())
+    }
+}
+
 /// Whether a request says its body is JSON (`application/json`, with or without parameters,
 /// or an `application/*+json` type).
-fn declares_json(request: &Request) -> bool {
-    request
-        .headers()
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -67,12 +85,8 @@ impl<T: DeserializeOwned> FromRequest<ApiState> for JsonBody<T> {
     async fn from_request(request: Request, state: &ApiState) -> Result<Self, ApiError> {
         // A page on another site can post `text/plain` or a form without asking first (no CORS
         // preflight); demanding JSON's type makes every such post fail here.
-        if !declares_json(&request) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as JSON, with 'Content-Type: application/json'.",
-            ));
+        if !declares_json(request.headers()) {
+            return Err(not_json());
         }
         let bytes = Bytes::from_request(request, state)
             .await

@@ -225,8 +225,10 @@ async fn open_conversation(
         principal: Principal { tenant, .. },
         ..
     }: Access<Agent>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    crate::body::require_json(&headers, &body)?;
     let new: NewConversation = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",

@@ -37,8 +37,8 @@ pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {
     max: 10,
     window: Duration::from_secs(3600),
 };
-/// Failed logins per (account, client address): three free, then a wait of 1 s doubling per
-/// failure up to 15 minutes, from that address only.
+/// Sign-in tries per (account, client address) since the last success: three free, then a wait
+/// of 1 s doubling per try up to 15 minutes, from that address only.
 pub const LOGIN_FAILURE_BACKOFF: Backoff = Backoff {
     name: "login_backoff",
     free: 3,

@@ -111,8 +111,10 @@ async fn list_failed(
 async fn retry(
     State(ApiState { app }): State<ApiState>,
     access: Access<Admin>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    crate::body::require_json(&headers, &body)?;
     let filters: Filters = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",

@@ -63,8 +63,10 @@ async fn close_task(
     State(ApiState { app }): State<ApiState>,
     access: Access<Agent>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    crate::body::require_json(&headers, &body)?;
     let id = crate::body::path_id(&id, "task")?;
     let closing: Closing = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(

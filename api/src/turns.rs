@@ -44,8 +44,10 @@ async fn send_turn(
         ..
     }: Access<Agent>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    crate::body::require_json(&headers, &body)?;
     let new: NewTurn = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",

@@ -1107,8 +1107,8 @@ async fn a_rotated_signing_key_signs_new_tokens_while_the_previous_one_still_ver
             .status,
         200
     );
-    // The second key retires an access-token lifetime after it was replaced, in every
-    // process: a process whose cache still holds it refuses its tokens from that moment.
+    // The second key retires an access-token lifetime (and one cache period) after it was
+    // replaced, in every process: one whose cache still holds it refuses its tokens then.
     let retires = caly_entities::signing_key::Entity::find()
         .filter(caly_entities::signing_key::Column::Kid.eq(second_kid.as_str()))
         .one(&t.app.db)
@@ -1117,7 +1117,9 @@ async fn a_rotated_signing_key_signs_new_tokens_while_the_previous_one_still_ver
         .unwrap()
         .retired_at
         .expect("retiring");
-    let lifetime = chrono::Duration::from_std(t.app.settings.accounts.access_ttl).unwrap();
+    let lifetime =
+        chrono::Duration::from_std(t.app.settings.accounts.access_ttl + tokens::RELOAD_EVERY)
+            .unwrap();
     assert!(
         (retires - chrono::Utc::now() - lifetime)
             .num_seconds()

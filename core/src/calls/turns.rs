@@ -377,6 +377,10 @@ impl AnswerRow {
             for task in &mut answer.tasks {
                 task.details = redact::redact(&task.details);
             }
+            // The tools' arguments carry the caller's words too (a task's details, a proof).
+            for call in &mut answer.tool_calls {
+                redact_strings(&mut call.arguments);
+            }
             // A spoken reply is synthesised from the stored text, and redacted once spoken.
             if turn.source == "text" {
                 answer.reply = redact::redact(&answer.reply);
@@ -407,6 +411,16 @@ impl AnswerRow {
             tasks: answer.tasks,
             caller,
         }
+    }
+}
+
+/// Redacts every string inside a JSON value.
+fn redact_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = redact::redact(text),
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(fields) => fields.values_mut().for_each(redact_strings),
+        _ => {}
     }
 }
 

@@ -147,9 +147,10 @@ impl MasterKey {
         )
     }
 
-    /// Seals a value that is not stored in a table (a short-lived cookie) under the current
-    /// key: `v2:{key id}:` + base64(nonce ‖ ciphertext).
-    pub fn encrypt(&self, plaintext: &str) -> String {
+    /// Seals a value bound to no place, as Caly did before [`SealedAt`] (`v2:{key id}:` +
+    /// base64(nonce ‖ ciphertext)): kept for the tests of the values still in databases.
+    #[cfg(test)]
+    fn encrypt(&self, plaintext: &str) -> String {
         self.seal_with("v2", plaintext, b"")
     }
 
@@ -159,8 +160,9 @@ impl MasterKey {
         self.seal_with("v3", plaintext, at.aad().as_bytes())
     }
 
-    /// Opens a value sealed by [`MasterKey::encrypt`] under this key or a previous one.
-    pub fn decrypt(&self, sealed: &str) -> Result<String, CryptoError> {
+    /// Opens a value bound to no place (see `encrypt`).
+    #[cfg(test)]
+    fn decrypt(&self, sealed: &str) -> Result<String, CryptoError> {
         self.open_any(sealed, None)
     }
 

@@ -92,7 +92,7 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr
     };
     let mut client = canonical(peer);
     for hop in chain.rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+        let Some(ip) = hop_address(hop) else {
             break;
         };
         client = canonical(ip);
@@ -101,6 +101,20 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr
         }
     }
     client
+}
+
+/// One `X-Forwarded-For` entry's address: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or
+/// `[2001:db8::1]:5678`.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    hop.rsplit_once(':')
+        .and_then(|(host, port)| port.parse::<u16>().ok().and(host.parse().ok()))
 }
 
 /// The key rate limits count an address under: an IPv4 address itself, an IPv6 address's /64
@@ -203,6 +217,13 @@ mod tests {
             "an unparsable hop ends the chain"
         );
         assert_eq!(client_address(ip("10.0.0.2"), xff, &[]), ip("10.0.0.2"));
+        for with_port in ["203.0.113.9:5678", "[2001:db8::9]:443"] {
+            let client = client_address(ip("10.0.0.2"), Some(with_port), &trusted);
+            assert!(
+                !trusted.iter().any(|c| c.contains(client)),
+                "{with_port}: {client}"
+            );
+        }
     }
 
     #[test]

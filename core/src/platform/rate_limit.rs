@@ -20,9 +20,10 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// A failure backoff: after `free` failures by one `who`, each further try must wait `base`
-/// doubled per failure (at most `max`) after the last failure; the count is forgotten `max`
-/// after the last failure. It slows a guesser without refusing anyone else.
+/// An attempt backoff: after `free` attempts by one `who` without a success, each further try
+/// must wait `base` doubled per attempt (at most `max`) after the last one; the count is
+/// forgotten `max` after the last attempt, or at a success. It slows a guesser without
+/// refusing anyone else.
 #[derive(Clone, Copy, Debug)]
 pub struct Backoff {
     /// Names the counter (part of its key).
@@ -36,12 +37,12 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// The wait after `failures` failures.
-    pub fn wait_after(&self, failures: u64) -> Duration {
-        if failures < self.free {
+    /// The wait after `attempts` attempts.
+    pub fn wait_after(&self, attempts: u64) -> Duration {
+        if attempts < self.free {
             return Duration::ZERO;
         }
-        let doublings = (failures - self.free).min(30) as u32;
+        let doublings = (attempts - self.free).min(30) as u32;
         self.base.saturating_mul(1u32 << doublings).min(self.max)
     }
 }
@@ -52,12 +53,20 @@ fn epoch_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Records a failure: `{count, last ms}` in a hash that expires with the backoff.
-const FAIL: &str = r"
-local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('HSET', KEYS[1], 'at', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return n
+/// Starts an attempt: refused (`{0, ms left}`) inside the wait after `free` attempts, else
+/// counted (`{1, attempts}`) with its time, in a hash that expires with the longest wait.
+const ATTEMPT: &str = r"
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '0')
+local now, free, base, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if now - at >= max then n = 0 end
+if n >= free then
+  local wait = math.min(base * (2 ^ math.min(n - free, 30)), max)
+  if now - at < wait then return {0, math.floor(wait - (now - at))} end
+end
+redis.call('HSET', KEYS[1], 'n', n + 1, 'at', now)
+redis.call('PEXPIRE', KEYS[1], max)
+return {1, n + 1}
 ";
 
 /// The counters.
@@ -175,74 +184,54 @@ impl RateLimiter {
         }
     }
 
-    /// Refuses ([`Rejection::TooSoon`]) while `who` must still wait after its failures.
-    pub async fn check_backoff(&self, backoff: &Backoff, who: &str) -> Result<(), Rejection> {
+    /// Starts an attempt by `who`: refused ([`Rejection::TooSoon`]) while it must still wait
+    /// after its earlier attempts, else counted at once (in one step, so parallel attempts
+    /// cannot all slip past the wait). A success [`RateLimiter::clear`]s the count.
+    pub async fn attempt(&self, backoff: &Backoff, who: &str) -> Result<(), Rejection> {
         let key = format!("backoff:{}:{who}", backoff.name);
-        let (failures, last_ms) = match self {
-            RateLimiter::Memory(counters) => {
-                let counters = counters.lock().expect("not poisoned");
-                counters
-                    .get(&key)
-                    .map_or((0, 0), |(n, at)| (*n, at.elapsed().as_millis() as u64))
-                    .to_owned()
-            }
-            RateLimiter::Redis { client, namespace } => {
-                let key = format!("{namespace}:rate:{key}");
-                let read = async {
-                    let mut conn = client.get_multiplexed_async_connection().await?;
-                    redis::cmd("HMGET")
-                        .arg(&key)
-                        .arg("n")
-                        .arg("at")
-                        .query_async::<(Option<u64>, Option<u64>)>(&mut conn)
-                        .await
-                };
-                match read.await {
-                    Ok((n, at)) => (n.unwrap_or(0), epoch_ms().saturating_sub(at.unwrap_or(0))),
-                    Err(error) => {
-                        tracing::warn!(%error, limit = backoff.name, "backoff not checked");
-                        (0, 0)
-                    }
-                }
-            }
-        };
-        let wait = backoff.wait_after(failures);
-        let since = Duration::from_millis(last_ms);
-        if failures >= backoff.free && since < wait {
-            return Err(too_soon(wait - since));
-        }
-        Ok(())
-    }
-
-    /// Counts a failure by `who`; returns how many it has now.
-    pub async fn fail(&self, backoff: &Backoff, who: &str) -> u64 {
-        let key = format!("backoff:{}:{who}", backoff.name);
-        match self {
+        let wait_left = match self {
             RateLimiter::Memory(counters) => {
                 let mut counters = counters.lock().expect("not poisoned");
-                let entry = counters.entry(key).or_insert((0, Instant::now()));
-                if entry.1.elapsed() >= backoff.max {
+                let now = Instant::now();
+                let entry = counters.entry(key).or_insert((0, now));
+                let since = now.duration_since(entry.1);
+                if since >= backoff.max {
                     entry.0 = 0;
                 }
-                *entry = (entry.0 + 1, Instant::now());
-                entry.0
+                let wait = backoff.wait_after(entry.0);
+                if entry.0 >= backoff.free && since < wait {
+                    Some(wait - since)
+                } else {
+                    *entry = (entry.0 + 1, now);
+                    None
+                }
             }
             RateLimiter::Redis { client, namespace } => {
                 let key = format!("{namespace}:rate:{key}");
                 let counted = async {
                     let mut conn = client.get_multiplexed_async_connection().await?;
-                    redis::Script::new(FAIL)
+                    redis::Script::new(ATTEMPT)
                         .key(&key)
                         .arg(epoch_ms())
+                        .arg(backoff.free)
+                        .arg(backoff.base.as_millis() as u64)
                         .arg(backoff.max.as_millis() as u64)
-                        .invoke_async::<u64>(&mut conn)
+                        .invoke_async::<(u64, u64)>(&mut conn)
                         .await
                 };
-                counted.await.unwrap_or_else(|error| {
-                    tracing::warn!(%error, limit = backoff.name, "failure not counted");
-                    0
-                })
+                match counted.await {
+                    Ok((0, left_ms)) => Some(Duration::from_millis(left_ms)),
+                    Ok(_) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, limit = backoff.name, "attempt not counted");
+                        None
+                    }
+                }
             }
+        };
+        match wait_left {
+            Some(left) => Err(too_soon(left)),
+            None => Ok(()),
         }
     }
 
@@ -309,7 +298,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failures_past_the_free_ones_make_only_that_who_wait() {
+    async fn attempts_past_the_free_ones_make_only_that_who_wait() {
         let limiter = RateLimiter::memory();
         let backoff = Backoff {
             name: "b",
@@ -321,20 +310,18 @@ mod tests {
         assert_eq!(backoff.wait_after(2), Duration::from_secs(1));
         assert_eq!(backoff.wait_after(4), Duration::from_secs(4));
         assert_eq!(backoff.wait_after(40), Duration::from_secs(60));
-        assert_eq!(limiter.fail(&backoff, "a").await, 1);
-        assert!(limiter.check_backoff(&backoff, "a").await.is_ok());
-        assert_eq!(limiter.fail(&backoff, "a").await, 2);
-        let Err(Rejection::TooSoon { retry_after_secs }) =
-            limiter.check_backoff(&backoff, "a").await
+        assert!(limiter.attempt(&backoff, "a").await.is_ok());
+        assert!(limiter.attempt(&backoff, "a").await.is_ok());
+        let Err(Rejection::TooSoon { retry_after_secs }) = limiter.attempt(&backoff, "a").await
         else {
-            panic!("a waits after its second failure");
+            panic!("a waits after its second attempt");
         };
         assert_eq!(retry_after_secs, 1);
-        assert!(
-            limiter.check_backoff(&backoff, "b").await.is_ok(),
-            "per who"
-        );
+        assert!(limiter.attempt(&backoff, "b").await.is_ok(), "per who");
         limiter.clear(&backoff, "a").await;
-        assert!(limiter.check_backoff(&backoff, "a").await.is_ok());
+        assert!(
+            limiter.attempt(&backoff, "a").await.is_ok(),
+            "a success starts over"
+        );
     }
 }

@@ -30,7 +30,7 @@ pub async fn check_account(
     let sid: String = url::form_urlencoded::byte_serialize(account_sid.trim().as_bytes()).collect();
     let url = api
         .egress
-        .check(
+        .check_tenant_url(
             &api.hosts.allow_list(),
             &format!("{base}/v1/Accounts/{sid}.json"),
         )

@@ -114,7 +114,7 @@ pub async fn fetch(
     let raw_url = format!("{base}/v1/Accounts/{account_sid}/Calls/{call_sid}.json?details=true");
     let url = api
         .egress
-        .check(&api.hosts.allow_list(), &raw_url)
+        .check_tenant_url(&api.hosts.allow_list(), &raw_url)
         .map_err(refused)?;
     let response = api
         .http

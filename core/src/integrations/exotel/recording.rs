@@ -40,7 +40,7 @@ pub async fn download(
     raw_url: &str,
     creds: &ExotelCredentials,
 ) -> Result<Download, ExotelError> {
-    let url = egress.check(hosts, raw_url).map_err(refused)?;
+    let url = egress.check_tenant_url(hosts, raw_url).map_err(refused)?;
     let mut response = http
         .get(url)
         .basic_auth(creds.key.expose_secret(), Some(creds.token.expose_secret()))

@@ -163,7 +163,7 @@ impl ShopifyClient {
     }
 
     async fn query_once(&self, query: &str, variables: &Value) -> Result<Value, ShopifyError> {
-        let url = self.egress.check(
+        let url = self.egress.check_tenant_url(
             &self.origin.allowed,
             &self.origin.graphql_url(&self.version),
         )?;

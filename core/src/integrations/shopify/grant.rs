@@ -36,7 +36,8 @@ pub async fn client_credentials(
     client_id: &str,
     client_secret: &SecretString,
 ) -> Result<GrantedToken, ShopifyError> {
-    let url = egress.check(origin.allowed(), &origin.url("/admin/oauth/access_token"))?;
+    let url =
+        egress.check_tenant_url(origin.allowed(), &origin.url("/admin/oauth/access_token"))?;
     let response = http
         .post(url)
         .form(&[

@@ -140,10 +140,24 @@ impl EgressSettings {
             return Err(EgressError::Port { port });
         }
         allowed.admit(&url)?;
-        let literal = match host {
-            url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
-            url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
-            url::Host::Domain(_) => None,
+        Ok(url)
+    }
+
+    /// [`EgressSettings::check`] for a URL a tenant can influence (its store, a webhook's
+    /// recording, Exotel's API): an address written in the URL must also be one the policy
+    /// lets Caly connect to (never private, link-local or metadata; loopback only with the
+    /// switch). A host name is held to the same rule by the client's resolver. Endpoints the
+    /// operator configures (the language model, sign-in with Google) use `check` alone.
+    pub fn check_tenant_url(
+        &self,
+        allowed: &AllowList,
+        raw: &str,
+    ) -> Result<url::Url, EgressError> {
+        let url = self.check(allowed, raw)?;
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
         };
         if let Some(ip) = literal
             && !resolver::address_allowed(ip, self.allow_loopback)
@@ -157,6 +171,8 @@ impl EgressSettings {
     /// policy allows.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
+            // A proxy from the environment would resolve and connect for us, past the resolver.
+            .no_proxy()
             .dns_resolver(std::sync::Arc::new(resolver::GuardedResolver {
                 allow_loopback: self.allow_loopback,
             }))

@@ -100,6 +100,22 @@ pub async fn revoke_all_created_by(
         .rows_affected)
 }
 
+/// Whether a key's creator is still an active member of the key's store.
+async fn creator_active(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    tenant_id: i64,
+) -> Result<bool, CoreError> {
+    let enabled = caly_entities::user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.disabled_at.is_none());
+    Ok(enabled
+        && super::sessions::role_in(db, user_id, tenant_id)
+            .await?
+            .is_some())
+}
+
 /// The principal behind an API key, if the key is live; notes when it was used.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
@@ -123,6 +139,13 @@ pub async fn authenticate(
             .filter(api_key::Column::Id.eq(row.id))
             .exec(db)
             .await?;
+    }
+    // A key made by a person works only while that person may act in the store: suspended or
+    // removed there, or disabled everywhere, their keys stop with them.
+    if let Some(creator) = row.created_by
+        && !creator_active(db, creator, row.tenant_id).await?
+    {
+        return Ok(None);
     }
     let tenant = crate::tenancy::find(db, TenantId(row.tenant_id)).await?;
     Ok(Some(Principal {

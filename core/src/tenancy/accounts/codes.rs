@@ -1,6 +1,6 @@
 //! Emailed one-time codes: six digits (and, for password resets, a long token for a link),
 //! stored as keyed hashes, live for 10 minutes, 5 guesses allowed, resendable after a
-//! cooldown, at most `CALY_CODES_PER_EMAIL_PER_DAY` per address a day. A new code for the same
+//! cooldown, at most `CALY_CODES_PER_EMAIL_PER_DAY` per address and purpose a day. A new code for the same
 //! (purpose, email, binding) supersedes the old one; a sign-up's code is bound to the token its
 //! start handed out ([`CodeFor::binding`]).
 
@@ -126,16 +126,19 @@ pub async fn cooldown_left(
     Ok((ready > now).then(|| Ord::max((ready - now).num_seconds(), 1) as u64))
 }
 
-/// Seconds until the address may be sent another code, when it has had `per_day` codes (of
-/// any purpose, whoever asked) in the last 24 hours.
+/// Seconds until the address may be sent another code for `purpose`, when it has had
+/// `per_day` of them (whoever asked) in the last 24 hours. Counted per purpose, so a flood of
+/// reset requests cannot stop the address signing up, nor sign-ups stop a reset.
 async fn daily_cap_left(
     db: &impl ConnectionTrait,
+    purpose: Purpose,
     email: &str,
     per_day: u64,
     now: DateTime<Utc>,
 ) -> Result<Option<u64>, CoreError> {
     let since = now - chrono::Duration::days(1);
     let recent = email_code::Entity::find()
+        .filter(email_code::Column::Purpose.eq(purpose.as_str()))
         .filter(email_code::Column::Email.eq(email))
         .filter(email_code::Column::SentAt.gt(since))
         .order_by_desc(email_code::Column::SentAt)
@@ -151,7 +154,7 @@ async fn daily_cap_left(
 
 /// Issues a code for `which` (superseding any earlier one for the same purpose, address and
 /// binding), carrying a sealed `payload`. Refuses with [`Rejection::TooSoon`] inside the
-/// cooldown, or when the address has had `per_day` codes in the last 24 hours.
+/// cooldown, or when the address has had `per_day` codes for the purpose in the last 24 hours.
 pub async fn issue(
     db: &impl ConnectionTrait,
     key: &MasterKey,
@@ -163,7 +166,9 @@ pub async fn issue(
     if let Some(retry_after_secs) = cooldown_left(db, key, which, now).await? {
         return Err(Rejection::TooSoon { retry_after_secs }.into());
     }
-    if let Some(retry_after_secs) = daily_cap_left(db, which.email, per_day, now).await? {
+    if let Some(retry_after_secs) =
+        daily_cap_left(db, which.purpose, which.email, per_day, now).await?
+    {
         return Err(Rejection::TooSoon { retry_after_secs }.into());
     }
     let binding = which.binding.map(|token| binding_hash(key, token));

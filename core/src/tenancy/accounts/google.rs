@@ -60,6 +60,14 @@ pub struct Started {
     pub sealed_flow: String,
 }
 
+/// Where a sign-in flow's sealed state lives: the `caly_oidc` cookie.
+const FLOW_SEALED_AT: crate::platform::crypto::SealedAt<'static> =
+    crate::platform::crypto::SealedAt {
+        table: "cookie",
+        column: "caly_oidc",
+        row: "flow",
+    };
+
 #[derive(Deserialize)]
 struct Discovery {
     issuer: String,
@@ -146,9 +154,10 @@ pub async fn start(app: &App, return_to: &str, now: DateTime<Utc>) -> Result<Sta
         .append_pair("code_challenge_method", "S256");
     Ok(Started {
         redirect_to: url.to_string(),
-        sealed_flow: app
-            .key
-            .encrypt(&serde_json::to_string(&flow).expect("serialisable")),
+        sealed_flow: app.key.seal(
+            &serde_json::to_string(&flow).expect("serialisable"),
+            FLOW_SEALED_AT,
+        ),
     })
 }
 
@@ -186,10 +195,12 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<(SessionTokens, String), CoreError> {
     let google = settings(app)?;
+    // Bound to its cookie: only a flow sealed for it opens (never a value from elsewhere).
     let flow: Flow = app
         .key
-        .decrypt(sealed_flow)
+        .open(sealed_flow, FLOW_SEALED_AT)
         .ok()
+        .filter(|_| sealed_flow.starts_with("v3:"))
         .and_then(|text| serde_json::from_str(&text).ok())
         .ok_or_else(|| failed("This sign-in was not started here or has expired; start again."))?;
     if flow.expires < now.timestamp()
@@ -245,15 +256,15 @@ pub async fn finish(
     };
     let email = super::normalise_email(&email)?;
     let user = link_or_create(app, &claims, &email, actor, now).await?;
+    // The first store the person is not suspended in.
     let tenant_id = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
+        .filter(membership::Column::DisabledAt.is_null())
         .order_by_asc(membership::Column::Id)
         .one(&app.db)
         .await?
         .map(|m| m.tenant_id)
-        .ok_or(Rejection::Unauthenticated(
-            "This account is not a member of any store.",
-        ))?;
+        .ok_or(Rejection::AccountDisabled)?;
     let actor = actor.in_tenant(tenant_id).as_user(user.id, &user.email);
     let session = sessions::open(app, user, tenant_id, &actor, now).await?;
     audit::record(

@@ -43,12 +43,10 @@ pub async fn invite(
         .filter(user::Column::Email.eq(&email))
         .one(&app.db)
         .await?
-        && sessions::role_in(&app.db, existing.id, tenant.0)
-            .await?
-            .is_some()
+        && sessions::is_member(&app.db, existing.id, tenant.0).await?
     {
         return Err(Rejection::AccountConflict(format!(
-            "{email} is already a member of this store."
+            "{email} is already a member of this store (restore them if they are suspended)."
         ))
         .into());
     }
@@ -221,10 +219,8 @@ pub async fn accept(
             members::insert_user(&txn, new, now).await?
         }
     };
-    if sessions::role_in(&txn, user.id, row.tenant_id)
-        .await?
-        .is_none()
-    {
+    // A suspended member stays suspended: accepting an invitation does not restore them.
+    if !sessions::is_member(&txn, user.id, row.tenant_id).await? {
         let role = Role::parse(&row.role)?;
         members::add_membership(&txn, row.tenant_id, user.id, role, now).await?;
     }

@@ -220,10 +220,12 @@ pub async fn by_phone(
     Ok(None)
 }
 
+/// The store's owners who are not suspended there.
 async fn owners(db: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, CoreError> {
     Ok(membership::Entity::find()
         .filter(membership::Column::TenantId.eq(tenant.0))
         .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .filter(membership::Column::DisabledAt.is_null())
         .count(db)
         .await?)
 }

@@ -191,6 +191,20 @@ pub async fn revoke_all_of(
     Ok(())
 }
 
+/// Whether the user belongs to a tenant at all (suspended there or not).
+pub async fn is_member(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    tenant_id: i64,
+) -> Result<bool, CoreError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// The user's role in a tenant for a new session: [`Rejection::AccountDisabled`] when an admin
 /// there suspended them, [`Rejection::Unauthenticated`] when they are not a member.
 pub async fn member_role(

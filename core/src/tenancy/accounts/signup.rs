@@ -131,19 +131,22 @@ pub async fn start(
     };
     let payload = serde_json::to_string(&pending).expect("serialisable");
     let issued = codes::issue(&app.db, &app.key, which, Some(payload), per_day, now).await?;
-    send_code(app, &email, &pending.company, &issued.code).await?;
+    send_code(app, &email, &issued.code).await?;
     Ok(code_sent(email, token))
 }
 
-async fn send_code(app: &App, email: &str, company: &str, code: &str) -> Result<(), CoreError> {
+/// Mails a sign-up code. Nothing the requester typed goes into the mail (a stranger can start
+/// a sign-up for anyone's address, so the mail must carry no text of theirs).
+async fn send_code(app: &App, email: &str, code: &str) -> Result<(), CoreError> {
     let minutes = codes::CODE_TTL.as_secs() / 60;
     app.mailer
         .send(
             email,
             "Your Caly sign-up code",
             &format!(
-                "Your Caly code is {code}\n\nEnter it on the page where you signed up {company} \
-                 to Caly, to finish signing up. It works for {minutes} minutes, and only there.\n\n\
+                "Your Caly code is {code}\n\nEnter it on the page where you signed up, to finish \
+                 signing up. It works for {minutes} minutes, and only on that page.\n\nIf you got \
+                 more than one code, use the one that arrived right after you signed up.\n\n\
                  If you did not sign up to Caly, you can ignore this mail: nobody can use this \
                  address without the code."
             ),
@@ -170,12 +173,9 @@ pub async fn resend(
         return Err(Rejection::TooSoon { retry_after_secs }.into());
     }
     if let Some(payload) = codes::live_payload(&app.db, &app.key, which).await? {
-        let company = serde_json::from_str::<Pending>(&payload)
-            .map(|p| p.company)
-            .unwrap_or_default();
         let per_day = app.settings.security.codes_per_email_per_day;
         let issued = codes::issue(&app.db, &app.key, which, Some(payload), per_day, now).await?;
-        send_code(app, &email, &company, &issued.code).await?;
+        send_code(app, &email, &issued.code).await?;
     }
     Ok(code_sent(email, signup_token.to_string()))
 }

@@ -24,7 +24,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// How often a process reloads the keys even when nothing asks it to.
-const RELOAD_EVERY: Duration = Duration::from_secs(300);
+pub const RELOAD_EVERY: Duration = Duration::from_secs(300);
 /// The least time between reloads caused by an unknown `kid` (so junk tokens cannot flood the
 /// database).
 const UNKNOWN_KID_RELOAD_GAP: Duration = Duration::from_secs(1);
@@ -84,9 +84,10 @@ fn mac(key: &[u8], message: &str) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// Adds a new signing key, which signs from now on. The key it replaces retires `grace` from
-/// now (the access-token lifetime: the tokens it signed verify until they expire); any older
-/// key still verifying retires now. Returns the new `kid`.
+/// Adds a new signing key, which signs from now on. The key it replaces retires `grace` (the
+/// access-token lifetime) plus one cache period from now: other processes may sign with it
+/// until they reload, and the tokens they signed verify until they expire. Any older key still
+/// verifying retires now. Returns the new `kid`.
 pub async fn rotate(
     db: &impl ConnectionTrait,
     master: &MasterKey,
@@ -111,7 +112,8 @@ pub async fn rotate(
     }
     retire.exec(db).await?;
     if let Some(previous) = previous {
-        let at = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero());
+        let at = now
+            + chrono::Duration::from_std(grace + RELOAD_EVERY).unwrap_or(chrono::Duration::zero());
         signing_key::Entity::update_many()
             .col_expr(signing_key::Column::RetiredAt, Expr::value(Some(at)))
             .filter(signing_key::Column::Id.eq(previous.id))
