@@ -19,7 +19,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use caly_core::billing::credits::{self, Grant};
 use caly_core::billing::rates::{rate_at, rate_history};
-use caly_core::tenancy::accounts::{Actor, Via, audit, members};
+use caly_core::tenancy::accounts::{Actor, Principal, Via, audit, members};
 use caly_core::{Rejection, TenantId, tenancy};
 use chrono::Utc;
 use serde::Deserialize;
@@ -42,19 +42,24 @@ pub struct Operator {
     actor: Actor,
 }
 
+/// Whether a principal is one of the platform operator's people: signed in (never an API key)
+/// with an address in `CALY_OPERATOR_EMAILS`.
+pub(crate) fn is_operator(app: &caly_core::App, principal: &Principal) -> bool {
+    let email = principal
+        .user
+        .as_ref()
+        .map(|u| u.email.as_str())
+        .unwrap_or_default();
+    matches!(principal.via, Via::Session(_))
+        && app.settings.operator_emails.iter().any(|e| e == email)
+}
+
 impl FromRequestParts<ApiState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
         let principal = access::authenticate(parts, state).await?;
-        let email = principal
-            .user
-            .as_ref()
-            .map(|u| u.email.clone())
-            .unwrap_or_default();
-        let operator = matches!(principal.via, Via::Session(_))
-            && state.app.settings.operator_emails.contains(&email);
-        if !operator {
+        if !is_operator(&state.app, &principal) {
             return Err(Rejection::Forbidden {
                 role: principal.role.as_str(),
                 needed: "operator",
@@ -68,7 +73,8 @@ impl FromRequestParts<ApiState> for Operator {
     }
 }
 
-async fn billing_of(
+/// A tenant's billing as the operator sees it.
+pub(crate) async fn billing_of(
     app: &caly_core::App,
     row: &caly_entities::tenant::Model,
 ) -> Result<Value, ApiError> {

@@ -956,3 +956,40 @@ async fn an_admin_changes_a_role_and_builds_a_team_and_a_person_sets_their_notif
     tab.close().await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_operator_disables_a_person_everywhere_from_the_console() {
+    let t = TestApp::spawn(Backend::Embedded).await;
+    let person = t.add_user(Role::Agent).await;
+    // A store's own owner does not get the console.
+    let (_, owner) = t.signed_in(Role::Owner).await;
+    let refused = t
+        .client
+        .get(format!("{}/operator", t.base))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let operator = t
+        .add_user_as(t.tenant.tenant.id, Role::Viewer, "operator@caly.example")
+        .await;
+    let tab = Tab::open(&t.base).await;
+    sign_in(&tab, &operator.email, "/operator").await;
+    assert!(tab.text("#stores").await.contains("Test Store"));
+    tab.fill("#disable-email", &person.email).await;
+    submit(&tab, "#disable-user").await;
+    tab.screenshot("operator-console").await;
+    let login = t
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": person.email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(login.status, 403, "{}", login.body);
+    assert_eq!(login.body["error"]["code"], "account_disabled");
+    tab.close().await;
+    t.stop().await;
+}

@@ -79,6 +79,10 @@ pub(crate) fn shell(viewer: &Viewer, title: &str, active: &str, body: Markup) ->
                                     }
                                 }
                             }
+                            @if viewer.operator {
+                                div.group { "Platform" }
+                                a.on["/operator" == active] href="/operator" { "Operator console" }
+                            }
                         }
                         div.who {
                             @if let Some(user) = &principal.user {

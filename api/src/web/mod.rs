@@ -15,6 +15,7 @@ mod dashboard_page;
 mod format;
 mod layout;
 mod onboarding_page;
+mod operator_page;
 mod page;
 mod settings_pages;
 mod tasks_page;
@@ -38,4 +39,5 @@ pub(crate) fn router() -> Router<ApiState> {
         .merge(settings_pages::router())
         .merge(team_page::router())
         .merge(admin_pages::router())
+        .merge(operator_page::router())
 }

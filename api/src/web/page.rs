@@ -21,6 +21,8 @@ pub(crate) struct Viewer {
     pub principal: Principal,
     /// The token the page's forms echo in `X-CSRF-Token` (empty for key or bearer access).
     pub csrf: String,
+    /// Whether they are one of the platform operator's people (the console is linked).
+    pub operator: bool,
 }
 
 impl Viewer {
@@ -64,7 +66,12 @@ impl<R: MinRole> FromRequestParts<ApiState> for Page<R> {
             Via::Session(id) => sessions::csrf_token(&state.app, id),
             Via::ApiKey(_) => String::new(),
         };
-        let viewer = Viewer { principal, csrf };
+        let operator = crate::operator::is_operator(&state.app, &principal);
+        let viewer = Viewer {
+            principal,
+            csrf,
+            operator,
+        };
         if !viewer.at_least(R::ROLE) {
             let body = html! {
                 h1 { "Not for your role" }
