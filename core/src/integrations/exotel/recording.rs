@@ -108,10 +108,17 @@ pub fn sniff_audio(head: &[u8]) -> Option<&'static str> {
         ] => Some("audio/wav"),
         [b'O', b'g', b'g', b'S', ..] => Some("audio/ogg"),
         [b'f', b'L', b'a', b'C', ..] => Some("audio/flac"),
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("audio/mp4"),
+        [_, _, _, _, b'f', b't', b'y', b'p', brand @ ..]
+            if AUDIO_BRANDS.iter().any(|b| brand.starts_with(b)) =>
+        {
+            Some("audio/mp4")
+        }
         _ => None,
     }
 }
+
+/// MP4 brands an audio file carries (a HEIC picture or another MP4 kind is not audio).
+const AUDIO_BRANDS: [&[u8]; 6] = [b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"dash"];
 
 #[cfg(test)]
 mod tests {
@@ -132,6 +139,7 @@ mod tests {
             b"%PDF-1.7",
             b"",
             b"GIF89a",
+            b"\x00\x00\x00\x18ftypheic",
         ] {
             assert_eq!(sniff_audio(not_audio), None);
         }
