@@ -11,7 +11,7 @@ pub struct SecuritySettings {
     /// Peers whose `X-Forwarded-For` names the client (`CALY_TRUSTED_PROXIES`, CIDRs; none by
     /// default, so the header is ignored).
     pub trusted_proxies: Vec<Cidr>,
-    /// Codes mailed to one address in 24 hours, sign-up and reset together
+    /// Codes mailed to one address in 24 hours, for each purpose (sign-up, reset)
     /// (`CALY_CODES_PER_EMAIL_PER_DAY`, default 10).
     pub codes_per_email_per_day: u64,
     /// Typed (text) turns a tenant may send per minute (`CALY_TEXT_TURNS_PER_MIN`, default 60);
