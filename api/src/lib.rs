@@ -22,6 +22,7 @@ mod objects;
 pub mod openapi;
 mod operator;
 mod people;
+mod signup;
 mod stage_runs;
 mod store;
 mod tasks;
@@ -65,6 +66,7 @@ pub fn build(app: App) -> Router {
         .merge(store::router())
         .merge(voice::router())
         .merge(accounts::router())
+        .merge(signup::router())
         .merge(people::router())
         .merge(integrations::router())
         .merge(invitations::router())
