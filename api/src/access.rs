@@ -45,7 +45,7 @@ pub struct CookieNames {
 
 /// The cookie names for this deployment.
 pub fn cookie_names(app: &caly_core::App) -> CookieNames {
-    if app.settings.public_base().starts_with("https://") {
+    if app.settings.is_https() {
         CookieNames {
             session: "__Host-caly_session",
             refresh: "__Secure-caly_refresh",

@@ -33,7 +33,7 @@ pub(crate) fn router() -> Router<ApiState> {
 }
 
 pub(crate) fn secure(app: &App) -> &'static str {
-    if app.settings.public_base().starts_with("https://") {
+    if app.settings.is_https() {
         "; Secure"
     } else {
         ""

@@ -73,8 +73,7 @@ pub fn layers(settings: &Settings) -> ServiceBuilder<Hygiene> {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             settings
-                .public_base()
-                .starts_with("https://")
+                .is_https()
                 .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ))
 }

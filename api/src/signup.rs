@@ -43,10 +43,10 @@ struct Signup {
 /// sign-up routes over http; over https `__Host-caly_signup` (which must have path `/`), so no
 /// sibling subdomain or plain-http page can plant a token of its own.
 fn signup_cookie(app: &App) -> (&'static str, &'static str) {
-    if secure(app).is_empty() {
-        ("caly_signup", "/api/v1/auth/signup")
-    } else {
+    if app.settings.is_https() {
         ("__Host-caly_signup", "/")
+    } else {
+        ("caly_signup", "/api/v1/auth/signup")
     }
 }
 

@@ -776,12 +776,12 @@ async fn words_and_answer_stored_together(backend: Backend) {
                 order: Some("#1004".into()),
                 details: "cancel order 1004".into(),
             }],
+            redacting: true,
         };
         let reply = Reply {
             memory: &memory,
             answer,
             caller: Some(RAHUL.into()),
-            redacting: true,
         };
         let next = Arm {
             run: NewRun::for_turn(&speak::NAME, &call, turn.id),

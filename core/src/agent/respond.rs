@@ -241,6 +241,7 @@ pub async fn answer_turn(
         error,
         // A request made by a brain that then failed was never confirmed to the caller.
         tasks: if failed { Vec::new() } else { tools.tasks },
+        redacting: profile::redacts(profile.as_ref()),
     };
     Ok((answer, memory))
 }

@@ -292,6 +292,10 @@ pub struct TurnAnswer {
     pub error: Option<String>,
     /// Requests for staff.
     pub tasks: Vec<TaskRequest>,
+    /// Redact the caller's words, the memory, the tasks and the tools' arguments as they are
+    /// written (the store's `redact_transcripts`, read with the answer's inputs; on unless it
+    /// chose to keep raw text).
+    pub redacting: bool,
 }
 
 /// What storing an answer did.
@@ -361,11 +365,10 @@ impl AnswerRow {
         memory: &Conversation,
         mut answer: TurnAnswer,
         caller: Option<String>,
-        redacting: bool,
     ) -> Self {
         let mut input = turn.input.clone();
         let mut memory = std::borrow::Cow::Borrowed(memory);
-        if redacting {
+        if answer.redacting {
             // Redacted as it is written: the words reached the agent already; nothing stored
             // after this point (the turn, the memory, the tasks, hence pages, exports and mail)
             // holds a card number, a code or a phone number the caller said.
@@ -439,7 +442,7 @@ pub struct Heard {
 }
 
 /// An answer to store: the answer, the conversation's memory after it, the caller's number
-/// (for the tasks it opens), and whether the store redacts what callers say.
+/// (for the tasks it opens).
 pub struct Reply<'a> {
     /// The conversation's memory after the answer.
     pub memory: &'a Conversation,
@@ -447,9 +450,6 @@ pub struct Reply<'a> {
     pub answer: TurnAnswer,
     /// The caller's number.
     pub caller: Option<String>,
-    /// Redact the caller's words, the memory and the tasks as they are written (the store's
-    /// `redact_transcripts`, on unless it chose to keep raw text).
-    pub redacting: bool,
 }
 
 /// Stores the answer, the new memory and the tasks, and arms `next` (already marked
@@ -499,13 +499,7 @@ async fn record(
         }
         None => turn,
     };
-    let row = AnswerRow::new(
-        turn,
-        reply.memory,
-        reply.answer,
-        reply.caller,
-        reply.redacting,
-    );
+    let row = AnswerRow::new(turn, reply.memory, reply.answer, reply.caller);
     if is_postgres(db) {
         return live_writes::store_answer(db, turn, row, heard, next.as_ref(), now).await;
     }

@@ -491,6 +491,12 @@ impl Settings {
             .to_string()
     }
 
+    /// Whether Caly is reached over https (`CALY_PUBLIC_URL`): cookies are then `Secure` and
+    /// prefixed, and responses carry HSTS.
+    pub fn is_https(&self) -> bool {
+        self.public_base().starts_with("https://")
+    }
+
     /// [`Settings::public_base`] as a websocket address.
     pub fn public_ws_base(&self) -> String {
         websocket_base(&self.public_base())

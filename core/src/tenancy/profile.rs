@@ -197,9 +197,12 @@ pub async fn redacts_transcripts(
     db: &impl ConnectionTrait,
     tenant: TenantId,
 ) -> Result<bool, CoreError> {
-    Ok(profile_of(db, tenant)
-        .await?
-        .is_none_or(|p| p.redact_transcripts))
+    Ok(redacts(profile_of(db, tenant).await?.as_ref()))
+}
+
+/// Whether a store with this profile redacts what callers say (on unless it chose raw text).
+pub fn redacts(profile: Option<&StoreProfile>) -> bool {
+    profile.is_none_or(|p| p.redact_transcripts)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use crate::calls::voice;
 use crate::pipeline::runs::NewRun;
 use crate::pipeline::stage::{Lane, Stage, StageError, StageOutcome, StageSpec, TurnSubject};
 use crate::pipeline::stages::speak;
-use crate::tenancy::profile;
 use crate::voice::farewell::is_farewell;
 use crate::voice::phrases;
 use async_trait::async_trait;
@@ -97,14 +96,10 @@ pub(crate) async fn store_reply(
         run: NewRun::for_turn(&speak::NAME, call, turn.id),
         claimed_until: app.hand_on_lease(&speak::NAME),
     });
-    let redacting = profile::redacts_transcripts(&app.db, caly_jobs::TenantId(call.tenant_id))
-        .await
-        .map_err(StageError::from)?;
     let reply = Reply {
         memory: &memory,
         answer,
         caller: call.from_number.clone(),
-        redacting,
     };
     let recorded = match heard {
         Some((text, took_ms)) => {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use std::time::Duration;
@@ -94,19 +94,27 @@ fn binding_hash(key: &MasterKey, token: &str) -> String {
     key.sign("email-code-binding", token)
 }
 
+impl CodeFor<'_> {
+    /// The code rows of this purpose, address and binding.
+    fn rows(&self, key: &MasterKey) -> Condition {
+        let binding = match self.binding {
+            Some(token) => email_code::Column::BindingHash.eq(binding_hash(key, token)),
+            None => email_code::Column::BindingHash.is_null(),
+        };
+        Condition::all()
+            .add(email_code::Column::Purpose.eq(self.purpose.as_str()))
+            .add(email_code::Column::Email.eq(self.email))
+            .add(binding)
+    }
+}
+
 async fn live(
     db: &impl ConnectionTrait,
     key: &MasterKey,
     which: CodeFor<'_>,
 ) -> Result<Option<email_code::Model>, CoreError> {
-    let binding = match which.binding {
-        Some(token) => email_code::Column::BindingHash.eq(binding_hash(key, token)),
-        None => email_code::Column::BindingHash.is_null(),
-    };
     Ok(email_code::Entity::find()
-        .filter(email_code::Column::Purpose.eq(which.purpose.as_str()))
-        .filter(email_code::Column::Email.eq(which.email))
-        .filter(binding)
+        .filter(which.rows(key))
         .order_by_desc(email_code::Column::Id)
         .one(db)
         .await?)
@@ -171,16 +179,9 @@ pub async fn issue(
     {
         return Err(Rejection::TooSoon { retry_after_secs }.into());
     }
-    let binding = which.binding.map(|token| binding_hash(key, token));
-    let same_binding = match &binding {
-        Some(hash) => email_code::Column::BindingHash.eq(hash.clone()),
-        None => email_code::Column::BindingHash.is_null(),
-    };
     email_code::Entity::update_many()
         .col_expr(email_code::Column::ConsumedAt, Expr::value(Some(now)))
-        .filter(email_code::Column::Purpose.eq(which.purpose.as_str()))
-        .filter(email_code::Column::Email.eq(which.email))
-        .filter(same_binding)
+        .filter(which.rows(key))
         .filter(email_code::Column::ConsumedAt.is_null())
         .exec(db)
         .await?;
@@ -193,7 +194,7 @@ pub async fn issue(
         email: Set(which.email.into()),
         code_hash: Set(hashed),
         link_hash: Set(link_token.as_deref().map(|t| link_hash(key, t))),
-        binding_hash: Set(binding),
+        binding_hash: Set(which.binding.map(|token| binding_hash(key, token))),
         attempts: Set(0),
         payload: Set(payload),
         sent_at: Set(now),

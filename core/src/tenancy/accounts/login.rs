@@ -3,7 +3,7 @@
 
 use super::codes::{self, CodeFor, Purpose};
 use super::sessions::{self, SessionTokens};
-use super::{Actor, api_keys, audit, normalise_email, passwords};
+use super::{Actor, api_keys, audit, members, normalise_email, passwords};
 use crate::{App, CoreError, Rejection};
 use caly_entities::{membership, user};
 use chrono::{DateTime, Utc};
@@ -182,7 +182,8 @@ pub async fn forgot_password(
     audit_in_every_tenant(app, &user, actor, "auth.password_forgot", now).await
 }
 
-/// Records `action` on `user` in the audit log of every store they belong to.
+/// Records `action` on `user`, done by them (as `actor` says where from), in the audit log of
+/// every store they belong to.
 async fn audit_in_every_tenant(
     app: &App,
     user: &user::Model,
@@ -190,23 +191,8 @@ async fn audit_in_every_tenant(
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<(), CoreError> {
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user.id))
-        .all(&app.db)
-        .await?;
-    for m in memberships {
-        let actor = actor.in_tenant(m.tenant_id).as_user(user.id, &user.email);
-        audit::record(
-            &app.db,
-            &actor,
-            action,
-            &format!("user:{}", user.id),
-            json!({}),
-            now,
-        )
-        .await?;
-    }
-    Ok(())
+    let actor = actor.as_user(user.id, &user.email);
+    members::audit_in_every_store(&app.db, user.id, &actor, action, now).await
 }
 
 /// How a reset proves the address.

@@ -352,12 +352,25 @@ pub async fn disable_everywhere(
     } else {
         "user.enabled_everywhere"
     };
-    for tenant in tenants_of(db, user.id).await? {
-        let target = format!("user:{}", user.id);
+    audit_in_every_store(db, user.id, actor, action, now).await?;
+    Ok(user)
+}
+
+/// Records `action` on the user `user_id` by `actor` in the audit log of every store the user
+/// belongs to, where its admins look.
+pub async fn audit_in_every_store(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    actor: &super::Actor,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CoreError> {
+    let target = format!("user:{user_id}");
+    for tenant in tenants_of(db, user_id).await? {
         let actor = actor.in_tenant(tenant);
         super::audit::record(db, &actor, action, &target, serde_json::json!({}), now).await?;
     }
-    Ok(user)
+    Ok(())
 }
 
 /// The stores a user belongs to (suspended or not).

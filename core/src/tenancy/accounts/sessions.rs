@@ -50,19 +50,28 @@ pub fn csrf_token(app: &App, session_id: i64) -> String {
     app.key.sign("csrf", &session_id.to_string())
 }
 
+/// The user's membership of a tenant, suspended there or not.
+async fn membership_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    tenant_id: i64,
+) -> Result<Option<membership::Model>, CoreError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?)
+}
+
 /// The user's role in a tenant, if a member whose membership there is not suspended.
 pub async fn role_in(
     db: &impl ConnectionTrait,
     user_id: i64,
     tenant_id: i64,
 ) -> Result<Option<Role>, CoreError> {
-    let membership = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .filter(membership::Column::DisabledAt.is_null())
-        .one(db)
-        .await?;
-    membership
+    membership_of(db, user_id, tenant_id)
+        .await?
+        .filter(|m| m.disabled_at.is_none())
         .map(|m| Role::parse(&m.role).map_err(CoreError::from))
         .transpose()
 }
@@ -78,15 +87,9 @@ async fn issue(
     let accounts = &app.settings.accounts;
     let refresh = random_token("caly_rt_");
     // A refresh token never outlives its session's longest lifetime.
-    let max_age = chrono::Duration::from_std(app.settings.security.session_max_age)
-        .unwrap_or(chrono::Duration::MAX);
-    let session_end = session
-        .created_at
-        .checked_add_signed(max_age)
-        .unwrap_or(now);
     let refresh_until = Ord::min(
         now + chrono::Duration::from_std(accounts.refresh_ttl).expect("bounded"),
-        session_end,
+        session_end(app, session),
     );
     refresh_token::ActiveModel {
         session_id: Set(session.id),
@@ -124,15 +127,17 @@ async fn issue(
     })
 }
 
-/// Whether a session is older than `CALY_SESSION_MAX_DAYS`: however often it was refreshed,
-/// it then ends.
+/// When a session ends however often it is refreshed: `CALY_SESSION_MAX_DAYS` after sign-in.
+fn session_end(app: &App, session: &auth_session::Model) -> DateTime<Utc> {
+    chrono::Duration::from_std(app.settings.security.session_max_age)
+        .ok()
+        .and_then(|max| session.created_at.checked_add_signed(max))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Whether a session has reached its end.
 fn outlived(app: &App, session: &auth_session::Model, now: DateTime<Utc>) -> bool {
-    let max = chrono::Duration::from_std(app.settings.security.session_max_age)
-        .unwrap_or(chrono::Duration::MAX);
-    session
-        .created_at
-        .checked_add_signed(max)
-        .is_some_and(|end| end <= now)
+    session_end(app, session) <= now
 }
 
 /// Opens a session for `user` in `tenant` (the caller has checked the user's credentials).
@@ -197,12 +202,7 @@ pub async fn is_member(
     user_id: i64,
     tenant_id: i64,
 ) -> Result<bool, CoreError> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?
-        .is_some())
+    Ok(membership_of(db, user_id, tenant_id).await?.is_some())
 }
 
 /// The user's role in a tenant for a new session: [`Rejection::AccountDisabled`] when an admin
@@ -212,14 +212,12 @@ pub async fn member_role(
     user_id: i64,
     tenant_id: i64,
 ) -> Result<Role, CoreError> {
-    let membership = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?
-        .ok_or(Rejection::Unauthenticated(
-            "You are not a member of that store.",
-        ))?;
+    let membership =
+        membership_of(db, user_id, tenant_id)
+            .await?
+            .ok_or(Rejection::Unauthenticated(
+                "You are not a member of that store.",
+            ))?;
     if membership.disabled_at.is_some() {
         return Err(Rejection::AccountDisabled.into());
     }
