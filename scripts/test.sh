@@ -45,6 +45,34 @@ for db in $(psql "$PG_URL/postgres" -qtAc "SELECT datname FROM pg_database WHERE
   psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
 done
 
+# --- a stock PostgreSQL, and PgBouncer in transaction mode in front of it -----------------------
+# The scale-out tests count this server's connections against its stock max_connections (100),
+# so nothing else uses it. PgBouncer is Debian's (1.18: no prepared statements in transaction
+# mode, so Caly runs each checkout as one transaction; see docs/operations.md).
+export CALY_TEST_POSTGRES_STOCK="${CALY_TEST_POSTGRES_STOCK:-postgres://postgres@127.0.0.1:5433}"
+if ! pg_isready -h 127.0.0.1 -p 5433 -q 2>/dev/null; then
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  [ -d "/etc/postgresql/$version/caly_stock" ] || pg_createcluster "$version" caly_stock \
+    --port 5433 -- --auth-local=trust --auth-host=trust >/dev/null
+  pg_ctlcluster --skip-systemctl-redirect "$version" caly_stock start || true
+  wait_for "the stock PostgreSQL" pg_isready -h 127.0.0.1 -p 5433 -q
+fi
+for db in $(psql "$CALY_TEST_POSTGRES_STOCK/postgres" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'caly\_t\_%'"); do
+  psql "$CALY_TEST_POSTGRES_STOCK/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+done
+export CALY_TEST_PGBOUNCER="${CALY_TEST_PGBOUNCER:-postgres://postgres@127.0.0.1:6432}"
+if ! psql "$CALY_TEST_PGBOUNCER/postgres" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  command -v pgbouncer >/dev/null || apt_install pgbouncer
+  # PgBouncer will not run as root: its files belong to postgres.
+  BOUNCER_DIR=/var/lib/caly-pgbouncer
+  mkdir -p "$BOUNCER_DIR"
+  cp scripts/pgbouncer.ini "$BOUNCER_DIR/pgbouncer.ini"
+  echo '"postgres" ""' >"$BOUNCER_DIR/userlist.txt"
+  chown -R postgres "$BOUNCER_DIR"
+  su postgres -s /bin/sh -c "pgbouncer -d $BOUNCER_DIR/pgbouncer.ini"
+  wait_for PgBouncer psql "$CALY_TEST_PGBOUNCER/postgres" -qtAc 'SELECT 1'
+fi
+
 # --- Redis ------------------------------------------------------------------------------------
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   command -v redis-server >/dev/null || apt_install redis-server

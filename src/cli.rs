@@ -4,6 +4,7 @@ use crate::{bench, chat, demo, ops, processes, simulate};
 use anyhow::Context;
 use caly_core::pipeline::{StageRegistry, dispatch, replay};
 use caly_core::platform::db;
+use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::profile::{self, StoreProfile};
 use caly_core::{App, CallId, TenantId, tenancy};
@@ -224,8 +225,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             let conn = db::connect(
                 &settings.database_url,
-                settings.db_pool_size,
+                ProcessRole::Command.plan().durable,
                 db::Commit::Durable,
+                &settings.db,
             )
             .await?;
             db::migrate(&conn).await?;
@@ -287,12 +289,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 async fn connect() -> anyhow::Result<App> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
-    Ok(App::connect(settings, migrate).await?)
+    Ok(App::connect(settings, migrate, ProcessRole::Command).await?)
 }
 
 async fn check() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let app = App::connect(settings, false).await?;
+    let app = App::connect(settings, false, ProcessRole::Command).await?;
     let results = [
         (
             "database",

@@ -3,6 +3,8 @@
 
 use crate::demo;
 use caly_core::App;
+use caly_core::pipeline::StageRegistry;
+use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::Settings;
 use caly_jobs::StageName;
 use caly_workers::WorkerOptions;
@@ -78,7 +80,15 @@ pub async fn run_all() -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
     demo::allow_local_recordings(&mut settings);
     warn_of_loopback(&settings);
-    let app = App::connect(settings, true).await?;
+    let role = ProcessRole::Together(vec![
+        api_role(&settings),
+        StageRegistry::builtin().worker_role(
+            &StageRegistry::builtin().names(),
+            settings.worker_concurrency,
+        ),
+        ProcessRole::Scheduler,
+    ]);
+    let app = App::connect(settings, true, role).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     let (demo, first_start) = demo::announce(&app, listener.local_addr()?).await?;
     println!("speech:\n{}", app.speech.report());
@@ -97,11 +107,19 @@ pub async fn run_all() -> anyhow::Result<()> {
     serve_all(app, listener, stop).await
 }
 
-async fn connect() -> anyhow::Result<App> {
+async fn connect(role: impl FnOnce(&Settings) -> ProcessRole) -> anyhow::Result<App> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
     warn_of_loopback(&settings);
-    Ok(App::connect(settings, migrate).await?)
+    let role = role(&settings);
+    Ok(App::connect(settings, migrate, role).await?)
+}
+
+/// An api process: its requests and the live calls it may hold.
+pub fn api_role(settings: &Settings) -> ProcessRole {
+    ProcessRole::Api {
+        max_calls: settings.voice.max_calls_per_node,
+    }
 }
 
 /// Says what `CALY_EGRESS_ALLOW_LOOPBACK` risks when it is on.
@@ -117,7 +135,7 @@ fn warn_of_loopback(settings: &Settings) {
 
 /// `caly api`.
 pub async fn run_api() -> anyhow::Result<()> {
-    let app = connect().await?;
+    let app = connect(api_role).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "api listening");
     tracing::info!(speech = %app.speech.report(), "speech engines");
@@ -131,7 +149,7 @@ pub async fn run_api() -> anyhow::Result<()> {
 
 /// `caly worker`.
 pub async fn run_worker(stages: Vec<StageName>, concurrency: usize) -> anyhow::Result<()> {
-    let app = connect().await?;
+    let app = connect(|_| StageRegistry::builtin().worker_role(&stages, concurrency)).await?;
     tracing::info!(?stages, concurrency, "worker starting");
     caly_workers::run_workers(
         app,
@@ -151,7 +169,7 @@ pub async fn run_worker(stages: Vec<StageName>, concurrency: usize) -> anyhow::R
 
 /// `caly scheduler`.
 pub async fn run_scheduler() -> anyhow::Result<()> {
-    let app = connect().await?;
+    let app = connect(|_| ProcessRole::Scheduler).await?;
     caly_scheduler::run(app, holder_name("scheduler"), shutdown_signal()).await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use caly_core::analytics::seed::{SeedPlan, seed};
 use caly_core::analytics::settle::rebuild;
+use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::{self, NewTenant};
 use caly_core::{App, TenantId};
@@ -122,7 +123,7 @@ async fn team_of(app: &App, tenant: TenantId) -> anyhow::Result<(Vec<String>, Ve
 pub async fn run(args: SeedDemoArgs) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
-    let app = App::connect(settings, migrate).await?;
+    let app = App::connect(settings, migrate, ProcessRole::Command).await?;
     let tenant = match args.tenant {
         Some(id) => {
             tenant::Entity::find_by_id(id)

@@ -92,6 +92,19 @@ impl From<CoreError> for ApiError {
         match err {
             CoreError::Rejected(rejection) => rejection.into(),
             CoreError::NotFound(what) => ApiError::not_found(what),
+            CoreError::Db(db) if caly_core::platform::db::is_pool_timeout(&db) => {
+                // Nothing was written: a webhook answered this way is sent again by Exotel.
+                tracing::warn!(
+                    "no database connection came free within the pool's wait; answered 503"
+                );
+                let mut error = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Caly is busy; please retry in a moment.",
+                );
+                error.retry_after = Some(1);
+                error
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(

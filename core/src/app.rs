@@ -9,6 +9,7 @@ use crate::platform::db::{self, Commit};
 use crate::platform::gauge::DepthGauge;
 use crate::platform::handback::Handback;
 use crate::platform::mailer::Mailer;
+use crate::platform::pools::{PoolPlan, ProcessRole};
 use crate::platform::queue::JobQueue;
 use crate::platform::rate_limit::RateLimiter;
 use crate::platform::scratch::Scratch;
@@ -17,7 +18,6 @@ use crate::platform::storage::ObjectStore;
 use crate::voice::phrases::PhraseCache;
 use crate::voice::session::NodeCalls;
 use caly_jobs::StageName;
-use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 
@@ -25,12 +25,12 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct App {
     /// The database (the truth).
-    pub db: DatabaseConnection,
+    pub db: db::Db,
     /// The same database as a live turn writes to it: on PostgreSQL a pool whose commits do not
     /// wait for the log to reach disk (see [`db::Commit::Deferred`]), so a caller does not wait
     /// for a flush per write; on SQLite the same pool as `db`. Only live-lane work uses it, through
     /// [`App::on_live_lane`].
-    pub live_db: DatabaseConnection,
+    pub live_db: db::Db,
     /// The job queue (dispatch only).
     pub queue: JobQueue,
     /// Recordings.
@@ -116,9 +116,35 @@ async fn write_private(path: &std::path::Path, text: &str) -> Result<(), CoreErr
     Ok(())
 }
 
+/// The pools a process in `role` opens, within the operator's budget; says at start what they
+/// are, and when the budget cut them.
+fn pool_plan(settings: &Settings, role: &ProcessRole) -> PoolPlan {
+    let (plan, cut) = role.plan().within(&settings.db);
+    if settings.is_sqlite() {
+        return plan;
+    }
+    if let Some(warning) = cut {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(
+        durable = plan.durable,
+        live = plan.live,
+        total = plan.total(),
+        pooler = ?settings.db.pooler,
+        acquire_timeout_ms = settings.db.acquire_timeout.as_millis() as u64,
+        "database pools"
+    );
+    plan
+}
+
 impl App {
-    /// Connects everything. With `migrate`, runs pending migrations first.
-    pub async fn connect(settings: Settings, migrate: bool) -> Result<Self, CoreError> {
+    /// Connects everything, with database pools sized for what the process runs (`role`).
+    /// With `migrate`, runs pending migrations first.
+    pub async fn connect(
+        settings: Settings,
+        migrate: bool,
+        role: ProcessRole,
+    ) -> Result<Self, CoreError> {
         if let Some(llm) = &settings.llm {
             // A model Caly may not reach is a setting to fix now, not a fallback on every turn.
             crate::integrations::llm::OpenAiChat::new(llm, &settings.egress).map_err(|e| {
@@ -129,22 +155,25 @@ impl App {
             })?;
         }
         let key = master_key(&settings).await?;
+        let pools = pool_plan(&settings, &role);
         let db = db::connect(
             &settings.database_url,
-            settings.db_pool_size,
+            pools.durable,
             Commit::Durable,
+            &settings.db,
         )
         .await?;
         if migrate {
             db::migrate(&db).await?;
         }
-        let live_db = if settings.is_sqlite() {
+        let live_db = if settings.is_sqlite() || pools.live == 0 {
             db.clone()
         } else {
             db::connect(
                 &settings.database_url,
-                settings.db_pool_size,
+                pools.live,
                 Commit::Deferred,
+                &settings.db,
             )
             .await?
         };
@@ -152,7 +181,7 @@ impl App {
             Some(url) => JobQueue::redis(url.expose_secret(), &settings.queue_namespace).await?,
             None if settings.is_sqlite() => {
                 JobQueue::sqlite(
-                    db.get_sqlite_connection_pool().clone(),
+                    db.connection().get_sqlite_connection_pool().clone(),
                     &settings.queue_namespace,
                 )
                 .await?

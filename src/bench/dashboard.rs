@@ -111,10 +111,11 @@ pub async fn run(
     days: i64,
     export_days: Option<i64>,
 ) -> anyhow::Result<()> {
-    let mut settings = Settings::from_env()?;
-    settings.db_pool_size = 8;
+    let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
-    let app = App::connect(settings, migrate).await?;
+    // Dashboard requests, as an api process serves them.
+    let role = crate::processes::api_role(&settings);
+    let app = App::connect(settings, migrate, role).await?;
     let tenant = match tenant {
         Some(id) => TenantId(id),
         None => busiest(&app).await?,

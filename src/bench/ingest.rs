@@ -17,6 +17,7 @@ async fn raw_insert_rate(
         url,
         concurrency.max(1) as u32,
         caly_core::platform::db::Commit::Durable,
+        &Default::default(),
     )
     .await?;
     let create = match backend {

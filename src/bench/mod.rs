@@ -13,6 +13,8 @@ mod stats;
 mod turn;
 
 use caly_core::integrations::shopify::local::{ALL_SCOPES, LocalShopify, LocalShopifyOptions};
+use caly_core::pipeline::StageRegistry;
+use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::Settings;
 use caly_core::tenancy::profile::{StoreProfile, save_profile};
 use caly_core::tenancy::shopify::{NewStore, save_store};
@@ -47,8 +49,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3000)]
         calls: usize,
         /// Worker process counts to try.
-        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
         workers: Vec<usize>,
+        /// A second run's database: a transaction-mode pooler such as PgBouncer in front of
+        /// the same database (its processes run with `CALY_DB_POOLER=transaction`).
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// A live voice turn over the Voicebot socket: end of utterance to first reply byte, and
     /// the pipeline's own share of it, with providers stubbed at zero latency and then with
@@ -112,7 +118,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             rate,
             seconds,
         } => ingest::run(requests, &concurrency, rate, seconds).await,
-        BenchCommand::Pipeline { calls, workers } => pipeline::run(calls, &workers).await,
+        BenchCommand::Pipeline {
+            calls,
+            workers,
+            database_url,
+        } => pipeline::run(calls, &workers, database_url.as_deref()).await,
         BenchCommand::Agent { turns, concurrency } => agent::run(turns, &concurrency).await,
         BenchCommand::Dashboard {
             tenant,
@@ -145,19 +155,38 @@ pub(crate) struct BenchApp {
 }
 
 pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<BenchApp> {
+    // The api, the scheduler and (in the benches that run them here) every stage's workers.
+    let role = |settings: &Settings| {
+        ProcessRole::Together(vec![
+            crate::processes::api_role(settings),
+            StageRegistry::builtin().worker_role(&StageRegistry::builtin().names(), 16),
+            ProcessRole::Scheduler,
+        ])
+    };
+    bench_app_with(tag, depth_bound, role, |_| {}).await
+}
+
+/// [`bench_app`] with pools sized for `role`, and `adjust` applied to the settings first.
+pub(crate) async fn bench_app_with(
+    tag: &str,
+    depth_bound: u64,
+    role: impl FnOnce(&Settings) -> ProcessRole,
+    adjust: impl FnOnce(&mut Settings),
+) -> anyhow::Result<BenchApp> {
     let mut settings = Settings::from_env()?;
+    adjust(&mut settings);
     settings.queue_namespace = format!("bench_{tag}_{}", Utc::now().format("%H%M%S%3f"));
     settings.queue_depth_bound = depth_bound;
     settings.recording_hosts =
         caly_core::platform::egress::AllowList::parse("127.0.0.1", "CALY_RECORDING_HOSTS");
     settings.egress.allow_loopback = true;
-    settings.db_pool_size = 32;
     // Benchmarks measure Caly, never a paid model: the offline agent answers.
     settings.llm = None;
     // Live-call limits would hand concurrent bench calls to a person.
     settings.voice.max_calls_per_tenant = 10_000;
     settings.voice.max_calls_per_node = 10_000;
-    let app = App::connect(settings, true).await?;
+    let role = role(&settings);
+    let app = App::connect(settings, true, role).await?;
     let tenant = tenancy::create(
         &app.db,
         &app.key,

@@ -1,10 +1,11 @@
 //! `caly bench pipeline`.
 
-use super::{BenchApp, bench_app, call_sid, status_body};
+use super::{BenchApp, bench_app, bench_app_with, call_sid, status_body};
 use apalis::prelude::*;
 use axum::http::StatusCode;
 use caly_core::pipeline::stages::ingest;
-use caly_core::platform::settings::StorageSettings;
+use caly_core::platform::pools::{Pooler, ProcessRole};
+use caly_core::platform::settings::{Settings, StorageSettings, redact_url};
 use caly_entities::{ledger_entry, recording};
 use caly_jobs::{StageJob, StageRunId};
 use futures::StreamExt;
@@ -116,25 +117,51 @@ impl Drop for WorkerProcesses {
     }
 }
 
-fn spawn_worker(bench: &BenchApp) -> anyhow::Result<Child> {
+/// Starts a `caly worker` at its default settings (concurrency, pools) on the bench's
+/// deployment; `through` is the database URL of a transaction-mode pooler to use instead.
+fn spawn_worker(bench: &BenchApp, through: Option<&str>) -> anyhow::Result<Child> {
     let settings = &bench.app.settings;
     let mut command = Command::new(std::env::current_exe()?);
     command
-        .args(["worker", "--concurrency", "32"])
+        .arg("worker")
         .env("CALY_QUEUE_NAMESPACE", &settings.queue_namespace)
         .env("CALY_MASTER_KEY", bench.app.key.to_base64())
         .env("CALY_RECORDING_HOSTS", "127.0.0.1")
         // The bench's recording server is on loopback, over http.
         .env("CALY_EGRESS_ALLOW_LOOPBACK", "true")
-        // PostgreSQL allows 100 connections by default: the api's 32 plus 4 workers × 12.
-        .env("CALY_DB_POOL_SIZE", "12")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null());
+    if let Some(url) = through {
+        command
+            .env("DATABASE_URL", url)
+            .env("CALY_DB_POOLER", "transaction");
+    }
     if let StorageSettings::Local { root } = &settings.storage {
         command.env("CALY_STORAGE_DIR", root);
     }
     Ok(command.spawn()?)
+}
+
+/// The most client connections PostgreSQL held at once while `stop` was not cancelled,
+/// sampled every 50 ms (PostgreSQL's own count, through any pooler).
+fn sample_connections(
+    db: caly_core::platform::db::Db,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<i64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    tokio::spawn(async move {
+        let sql = "SELECT count(*)::int8 AS n FROM pg_stat_activity WHERE backend_type = 'client backend'";
+        let mut peak = 0;
+        while !stop.is_cancelled() {
+            let statement = Statement::from_string(db.get_database_backend(), sql);
+            if let Ok(Some(row)) = db.query_one_raw(statement).await {
+                peak = peak.max(row.try_get::<i64>("", "n").unwrap_or(0));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        peak
+    })
 }
 
 async fn serve_recordings() -> anyhow::Result<String> {
@@ -150,8 +177,32 @@ async fn serve_recordings() -> anyhow::Result<String> {
     Ok(base)
 }
 
-async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
-    let bench = bench_app(&format!("pipe{workers}"), 2000).await?;
+/// One run's figures.
+struct PipelineRun {
+    calls_per_second: f64,
+    peak_connections: i64,
+    failed_runs: u64,
+}
+
+async fn pipeline_rate(
+    calls: usize,
+    workers: usize,
+    through: Option<&str>,
+) -> anyhow::Result<PipelineRun> {
+    // This process is the api and the scheduler; the workers are processes of their own.
+    let role = |settings: &Settings| {
+        ProcessRole::Together(vec![
+            crate::processes::api_role(settings),
+            ProcessRole::Scheduler,
+        ])
+    };
+    let bench = bench_app_with(&format!("pipe{workers}"), 2000, role, |settings| {
+        if let Some(url) = through {
+            settings.database_url = url.to_string().into();
+            settings.db.pooler = Pooler::Transaction;
+        }
+    })
+    .await?;
     let app = bench.app.clone();
     let (hook, stop) = bench.serve_api().await?;
     tokio::spawn(caly_scheduler::run(
@@ -160,9 +211,11 @@ async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
         stop.clone().cancelled_owned(),
     ));
     let recordings = serve_recordings().await?;
+    let sampling = CancellationToken::new();
+    let peak = sample_connections(app.db.clone(), sampling.clone());
     let _children = WorkerProcesses(
         (0..workers)
-            .map(|_| spawn_worker(&bench))
+            .map(|_| spawn_worker(&bench, through))
             .collect::<Result<Vec<_>, _>>()?,
     );
     let client = reqwest::Client::new();
@@ -215,16 +268,35 @@ async fn pipeline_rate(calls: usize, workers: usize) -> anyhow::Result<f64> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let rate = calls as f64 / started.elapsed().as_secs_f64();
+    sampling.cancel();
+    let peak_connections = peak.await?;
+    let failed_runs = {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        caly_entities::stage_run::Entity::find()
+            .filter(caly_entities::stage_run::Column::TenantId.eq(tenant))
+            .filter(caly_entities::stage_run::Column::Status.eq(caly_core::RunStatus::Failed))
+            .count(&app.db)
+            .await?
+    };
     stop.cancel();
     app.queue.purge().await?;
-    Ok(rate)
+    Ok(PipelineRun {
+        calls_per_second: rate,
+        peak_connections,
+        failed_runs,
+    })
 }
 
-/// Runs the pipeline benchmark.
-pub async fn run(calls: usize, worker_counts: &[usize]) -> anyhow::Result<()> {
+/// Runs the pipeline benchmark: a table of calls/s per worker-process count straight to
+/// PostgreSQL, and a second one through `through` (a transaction-mode pooler's URL) if given.
+pub async fn run(
+    calls: usize,
+    worker_counts: &[usize],
+    through: Option<&str>,
+) -> anyhow::Result<()> {
     let noop_app = bench_app("noop", u64::MAX / 4).await?;
     println!(
-        "caly bench pipeline — queue {:?}, {calls} calls per run",
+        "caly bench pipeline — queue {:?}, {calls} calls per run, workers at their defaults",
         noop_app.app.queue
     );
     if let Some(url) = &noop_app.app.settings.redis_url {
@@ -234,11 +306,23 @@ pub async fn run(calls: usize, worker_counts: &[usize]) -> anyhow::Result<()> {
     let noop = noop_rate(&noop_app, 10_000).await?;
     noop_app.app.queue.purge().await?;
     println!("no-op stage jobs/s through the queue layer (apalis): {noop:>10.0}");
-    for &workers in worker_counts {
-        let rate = pipeline_rate(calls, workers).await?;
-        println!(
-            "calls/s ingest → recording_upload → charge, {workers} worker process(es): {rate:>8.0}"
-        );
+    let straight = redact_url(&noop_app.app.settings.database_url);
+    drop(noop_app);
+    let mut tables = vec![(format!("straight to PostgreSQL ({straight})"), None)];
+    if let Some(url) = through {
+        let shown = redact_url(&url.to_string().into());
+        tables.push((format!("through a transaction pooler ({shown})"), Some(url)));
+    }
+    for (title, url) in tables {
+        println!("\ncalls/s ingest → recording_upload → charge, {title}");
+        println!("  worker processes   calls/s   peak PostgreSQL connections   failed runs");
+        for &workers in worker_counts {
+            let run = pipeline_rate(calls, workers, url).await?;
+            println!(
+                "  {workers:>16}   {:>7.0}   {:>27}   {:>11}",
+                run.calls_per_second, run.peak_connections, run.failed_runs
+            );
+        }
     }
     Ok(())
 }

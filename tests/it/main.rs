@@ -30,6 +30,7 @@ mod pipeline;
 mod reconcile;
 mod redis_faults;
 mod retry;
+mod scale_out;
 mod scheduler_replicas;
 mod secrets_in_logs;
 mod shopify;

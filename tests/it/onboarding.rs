@@ -437,7 +437,13 @@ async fn a_master_key_rotation_keeps_every_secret_readable_and_reseal_moves_them
     let mut settings = (*t.app.settings).clone();
     settings.master_key = Some(new.clone().into());
     settings.master_key_previous = vec![old];
-    let rotated = App::connect(settings.clone(), false).await.unwrap();
+    let rotated = App::connect(
+        settings.clone(),
+        false,
+        caly_core::platform::pools::ProcessRole::Command,
+    )
+    .await
+    .unwrap();
     let row = tenant::Entity::find_by_id(tenant_id)
         .one(&rotated.db)
         .await
@@ -495,7 +501,13 @@ async fn a_master_key_rotation_keeps_every_secret_readable_and_reseal_moves_them
 
     // Without the old key everything still opens.
     settings.master_key_previous = Vec::new();
-    let only_new = App::connect(settings, false).await.unwrap();
+    let only_new = App::connect(
+        settings,
+        false,
+        caly_core::platform::pools::ProcessRole::Command,
+    )
+    .await
+    .unwrap();
     let row = tenant::Entity::find_by_id(tenant_id)
         .one(&only_new.db)
         .await

@@ -4,7 +4,7 @@
 //! provider is too slow, and the sync Passthru's 200 (a person) or 302 (resolved) afterwards.
 
 use crate::support::voicebot::{FakeVoicebot, Received, SameWords, ScriptedEars};
-use crate::support::{Backend, Options, TestApp};
+use crate::support::{Backend, Database, Options, TestApp};
 use caly_core::calls::turn_audio;
 use caly_core::integrations::speech::{Encoding, Espeak, Speech, SpeechToText};
 use caly_core::tenancy::profile;
@@ -27,7 +27,7 @@ async fn spawn_hearing(
     ears: Arc<dyn SpeechToText>,
     voice: VoiceSettings,
 ) -> TestApp {
-    spawn_with(backend, ears, voice, false).await
+    spawn_with(backend, ears, voice, false, Database::Shared).await
 }
 
 async fn spawn_with(
@@ -35,6 +35,7 @@ async fn spawn_with(
     ears: Arc<dyn SpeechToText>,
     voice: VoiceSettings,
     socket_runs_turns: bool,
+    database: Database,
 ) -> TestApp {
     let speech = Speech::with(Some(ears), Some(Arc::new(Espeak::default())));
     let app = TestApp::spawn_opts(
@@ -45,6 +46,7 @@ async fn spawn_with(
             socket_runs_turns,
             // A socket that runs its turns needs no workers to answer: none run at first.
             workers: !socket_runs_turns,
+            database,
             ..Options::default()
         },
     )
@@ -128,9 +130,26 @@ async fn greeted(bot: &mut FakeVoicebot, started: Instant) -> Vec<Received> {
 }
 
 async fn answered_and_resolved(backend: Backend, socket_runs_turns: bool) {
+    answered_and_resolved_on(backend, socket_runs_turns, Database::Shared).await;
+}
+
+/// A call greeted, answered and resolved over the socket, on `database`; with
+/// `socket_runs_turns`, the socket's process runs each turn's first stage itself.
+pub(crate) async fn answered_and_resolved_on(
+    backend: Backend,
+    socket_runs_turns: bool,
+    database: Database,
+) {
     let heard = ["Where is my order 1004?", "No thanks, that's all. Bye!"];
     let ears = Arc::new(ScriptedEars::new(&heard, Duration::ZERO));
-    let mut app = spawn_with(backend, ears, VoiceSettings::default(), socket_runs_turns).await;
+    let mut app = spawn_with(
+        backend,
+        ears,
+        VoiceSettings::default(),
+        socket_runs_turns,
+        database,
+    )
+    .await;
     let sid = format!("a1{}", uuid::Uuid::new_v4().simple());
     let mut bot = FakeVoicebot::connect(&socket_url(&app), None).await;
     let started = Instant::now();
@@ -503,8 +522,8 @@ async fn the_post_call_transcript_names_speakers_and_redacts_unless_kept() {
 }
 
 /// The setting one connection of `db` runs with.
-async fn synchronous_commit(db: &sea_orm::DatabaseConnection) -> String {
-    use sea_orm::{ConnectionTrait, Statement};
+pub(crate) async fn synchronous_commit(db: &impl sea_orm::ConnectionTrait) -> String {
+    use sea_orm::Statement;
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -601,7 +620,7 @@ async fn a_live_stage_reads_its_turn_alongside_the_claim_as_it_would_after_it() 
 }
 
 /// What an arming statement returned for `run` is what it stored.
-async fn assert_run_as_stored(db: &sea_orm::DatabaseConnection, run: &stage_run::Model) {
+async fn assert_run_as_stored(db: &impl sea_orm::ConnectionTrait, run: &stage_run::Model) {
     let stored = stage_run::Entity::find_by_id(run.id)
         .one(db)
         .await
@@ -736,6 +755,11 @@ async fn on_postgres_a_live_stage_arms_its_follow_up_claimed_for_its_own_worker(
 /// The words a turn heard and the answer to them, stored in one write with the turn's
 /// `agent_reply` run recorded done; a second write for the same turn changes nothing.
 async fn words_and_answer_stored_together(backend: Backend) {
+    words_and_answer_stored_together_on(backend, Database::Shared).await;
+}
+
+/// [`words_and_answer_stored_together`] on `database`.
+pub(crate) async fn words_and_answer_stored_together_on(backend: Backend, database: Database) {
     use caly_core::RunStatus;
     use caly_core::agent::conversation::Conversation;
     use caly_core::agent::tools::{TaskKind, TaskRequest};
@@ -743,7 +767,8 @@ async fn words_and_answer_stored_together(backend: Backend) {
     use caly_core::calls::voice::{VoiceInput, start_voice_turn};
     use caly_core::pipeline::runs::NewRun;
     use caly_core::pipeline::stages::{agent_reply, speak};
-    let app = spawn(backend, &[SECRETS], Duration::ZERO, Default::default()).await;
+    let ears = Arc::new(ScriptedEars::new(&[SECRETS], Duration::ZERO));
+    let app = spawn_with(backend, ears, Default::default(), false, database).await;
     let sid = format!("hw{}", uuid::Uuid::new_v4().simple());
     short_call(&app, &sid).await;
     let call = app.call_by_sid(&sid).await;

@@ -6,10 +6,7 @@ use async_trait::async_trait;
 use caly_entities::proof_failure;
 use caly_jobs::{CallId, TenantId};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 /// The window the per-order limit counts over.
 pub const WINDOW_HOURS: i64 = 24;
@@ -17,7 +14,7 @@ pub const WINDOW_HOURS: i64 = 24;
 /// Failed proofs within one tenant, recorded for one conversation.
 pub struct DbProofGuard {
     /// The database.
-    pub db: DatabaseConnection,
+    pub db: crate::platform::db::Db,
     /// The tenant.
     pub tenant: TenantId,
     /// The conversation.

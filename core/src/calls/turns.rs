@@ -18,8 +18,8 @@ use caly_jobs::{CallId, StageRunId, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -105,7 +105,7 @@ impl From<turn::Model> for TurnView {
 /// while the previous turn is still being answered; a turn left pending longer than
 /// `abandoned_after` (its API request died while waiting) is given up on first.
 pub async fn start_turn(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     tenant: TenantId,
     call: CallId,
     text: &str,
@@ -456,7 +456,7 @@ pub struct Reply<'a> {
 /// dispatched: the caller pushes it; or, on PostgreSQL with `claimed_until`, claimed by the
 /// caller until then), all in one commit, if the turn is still pending.
 pub async fn record_answer(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     turn: &turn::Model,
     reply: Reply<'_>,
     next: Option<Arm>,
@@ -469,7 +469,7 @@ pub async fn record_answer(
 /// `agent_reply` run as done, in the same commit: one write where a caller would wait on two
 /// (the transcript, then the answer).
 pub async fn record_heard_answer(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     turn: &turn::Model,
     heard: Heard,
     reply: Reply<'_>,
@@ -480,7 +480,7 @@ pub async fn record_heard_answer(
 }
 
 async fn record(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     turn: &turn::Model,
     reply: Reply<'_>,
     heard: Option<Heard>,
@@ -589,7 +589,7 @@ fn merged_latency(stored: &str, more: &[(&str, u64)]) -> String {
 /// claimed by the caller until then), in one commit, if the turn is still pending. Returns the
 /// new run, or `None` when the turn was not pending or the run existed.
 pub async fn set_transcript(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     turn: &turn::Model,
     text: &str,
     took_ms: u64,

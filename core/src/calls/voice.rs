@@ -22,8 +22,8 @@ use caly_jobs::{CallId, StageJob, StageName, TenantId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 /// A session that stopped renewing its heartbeat this long ago no longer counts as live.
@@ -330,7 +330,7 @@ pub async fn start_voice_turn(
 
 /// PostgreSQL: one statement; a turn that lost the race for its number tries again.
 async fn insert_voice_turn_retrying(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     call: &call::Model,
     source: &str,
     text: &str,
@@ -350,7 +350,7 @@ async fn insert_voice_turn_retrying(
 
 /// Elsewhere: one transaction, the call row locked while the turn's number is chosen.
 async fn insert_voice_turn_portable(
-    db: &DatabaseConnection,
+    db: &crate::platform::db::Db,
     call: &call::Model,
     source: &str,
     text: String,

@@ -31,6 +31,8 @@ pub enum FailureCode {
     ShopifyUnavailable,
     /// Speech-to-text or text-to-speech is missing, failed or was too slow.
     SpeechFailed,
+    /// Caly's database had no connection free; the step is tried again shortly.
+    DatabaseBusy,
 }
 
 impl FailureCode {
@@ -48,6 +50,7 @@ impl FailureCode {
         FailureCode::Conflict,
         FailureCode::ShopifyUnavailable,
         FailureCode::SpeechFailed,
+        FailureCode::DatabaseBusy,
     ];
 
     /// The stored, stable code.
@@ -65,6 +68,7 @@ impl FailureCode {
             FailureCode::Conflict => "conflict",
             FailureCode::ShopifyUnavailable => "shopify_unavailable",
             FailureCode::SpeechFailed => "speech_failed",
+            FailureCode::DatabaseBusy => "database_busy",
         }
     }
 
@@ -107,6 +111,9 @@ impl FailureCode {
             FailureCode::SpeechFailed => {
                 "Speech recognition or synthesis was unavailable, failed or too slow; the caller \
                  heard the fallback line and was offered a person."
+            }
+            FailureCode::DatabaseBusy => {
+                "Caly was busy when this step ran; it is tried again shortly, nothing is lost."
             }
         }
     }

@@ -89,6 +89,22 @@ impl StageRegistry {
             .collect()
     }
 
+    /// The role of a worker process consuming `stages` at `concurrency` jobs per queue, which
+    /// sizes its database pools.
+    pub fn worker_role(
+        &self,
+        stages: &[StageName],
+        concurrency: usize,
+    ) -> crate::platform::pools::ProcessRole {
+        let live = self.live_names();
+        let live_stages = stages.iter().filter(|s| live.contains(s)).count();
+        crate::platform::pools::ProcessRole::Worker {
+            batch_stages: stages.len() - live_stages,
+            live_stages,
+            concurrency,
+        }
+    }
+
     /// Every stage's name, in registration order.
     pub fn names(&self) -> Vec<StageName> {
         self.iter().map(|s| s.spec.name.clone()).collect()

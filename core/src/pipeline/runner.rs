@@ -6,6 +6,7 @@ use super::dispatch;
 use super::registry::RegisteredStage;
 use super::runs::{self, FailureKind, chrono_of};
 use super::stage::{Failure, HandOn, Lane, ReadAhead, StageError, StageOutcome};
+use crate::platform::db;
 use crate::{App, CoreError, RunStatus};
 use caly_entities::stage_run;
 use caly_jobs::StageJob;
@@ -27,6 +28,8 @@ pub enum JobResult {
     Failed(RunStatus),
     /// The attempt lost its lease (the run was taken back): nothing was recorded.
     LostLease,
+    /// No database connection came free: the attempt was given back, the run is pending.
+    GaveBack,
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -74,11 +77,62 @@ pub async fn execute(app: &App, job: &StageJob) -> Result<JobResult, CoreError> 
         runs::claim(&app.db, job.stage_run_id(), app.settings.lease, now),
         stage.handler().read_ahead(app, job),
     );
-    let Some(run) = claimed? else {
-        tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
-        return Ok(JobResult::Skipped);
+    let run = match claimed {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            tracing::debug!(stage_run = %job.stage_run_id(), stage = %job.stage(), "not claimable; skipped");
+            return Ok(JobResult::Skipped);
+        }
+        Err(CoreError::Db(err)) if db::is_pool_timeout(&err) => {
+            offer_again(app, job).await;
+            return Ok(JobResult::Skipped);
+        }
+        Err(err) => return Err(err),
     };
     run_claimed(app, stage, run, ahead).await
+}
+
+/// How long a job or an attempt that found no database connection free waits before it is
+/// offered again: long enough for the pool to drain a little, short beside any stage's work.
+const BUSY_WAIT: Duration = Duration::from_secs(1);
+
+/// A job whose claim found no database connection free goes back on its queue (after a short
+/// wait, while this worker's slot stays taken, which slows its intake): nothing was claimed,
+/// so nothing else changes.
+async fn offer_again(app: &App, job: &StageJob) {
+    tracing::warn!(
+        stage_run = %job.stage_run_id(),
+        stage = %job.stage(),
+        waited_ms = app.settings.db.acquire_timeout.as_millis() as u64,
+        "waited for a database connection to claim the run and none came free; the job goes back on its queue"
+    );
+    tokio::time::sleep(BUSY_WAIT).await;
+    if let Err(error) = app.queue.push(job.clone()).await {
+        tracing::warn!(stage_run = %job.stage_run_id(), %error, "could not put the job back; the dispatcher offers it again");
+    }
+}
+
+/// Runs a write that records an attempt's result, trying again while the database has no
+/// connection free (each try waits the pool's bound): work done is not left unrecorded for
+/// want of a connection.
+async fn recording<T, F, Fut>(app: &App, mut write: F) -> Result<T, CoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CoreError>>,
+{
+    const TRIES: u32 = 5;
+    for _ in 1..TRIES {
+        match write().await {
+            Err(CoreError::Db(err)) if db::is_pool_timeout(&err) => {
+                tracing::warn!(
+                    waited_ms = app.settings.db.acquire_timeout.as_millis() as u64,
+                    "waited for a database connection to record the attempt; trying again"
+                );
+            }
+            other => return other,
+        }
+    }
+    write().await
 }
 
 /// Runs an attempt on a run this worker holds, in the stage's span.
@@ -184,8 +238,10 @@ async fn attempt(
             for (next, id) in live {
                 dispatch::push_live(app, &next, id).await;
             }
-            let owned =
-                runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished).await?;
+            let owned = recording(app, || {
+                runs::succeed(&app.db, &run, &outcome.note, outcome.call_id, finished)
+            })
+            .await?;
             if !owned {
                 tracing::warn!("the attempt no longer owns the run; its success is not recorded");
                 return Ok(JobResult::LostLease);
@@ -201,19 +257,30 @@ async fn attempt(
                 StageError::Transient(_) => FailureKind::Transient,
                 StageError::Permanent(_) => FailureKind::Permanent,
                 StageError::RetryAfter(wait, _) => FailureKind::After(*wait),
+                StageError::Busy(_) => FailureKind::GiveBack(BUSY_WAIT),
             };
             let max_attempts = spec.max_attempts.unwrap_or(app.settings.retry.max_attempts);
-            let status = runs::fail(
-                &app.db,
-                &run,
-                &err.to_string(),
-                err.failure().code(),
-                kind,
-                &app.settings.retry,
-                max_attempts,
-                finished,
-            )
+            let message = err.to_string();
+            let status = recording(app, || {
+                runs::fail(
+                    &app.db,
+                    &run,
+                    &message,
+                    err.failure().code(),
+                    kind,
+                    &app.settings.retry,
+                    max_attempts,
+                    finished,
+                )
+            })
             .await?;
+            if let StageError::Busy(_) = err {
+                tracing::warn!(
+                    waited_ms = app.settings.db.acquire_timeout.as_millis() as u64,
+                    "waited for a database connection and none came free; the attempt is given back"
+                );
+                return Ok(JobResult::GaveBack);
+            }
             tracing::warn!(error = %err, %status, "stage attempt failed");
             Ok(JobResult::Failed(status))
         }

@@ -511,6 +511,9 @@ pub enum FailureKind {
     /// Not ready yet: try again after this wait. The attempt is given back and counted as a
     /// poll instead (the handler decides when to stop polling).
     After(Duration),
+    /// Caly itself was busy (no database connection came free): try again after this wait.
+    /// The attempt is given back, and it is no poll either.
+    GiveBack(Duration),
 }
 
 /// Records a failed attempt: back to pending after a backoff, or failed for good.
@@ -533,21 +536,24 @@ pub async fn fail(
             RunStatus::Pending,
             now + chrono_of(retry.backoff(run.attempts)),
         ),
-        FailureKind::After(wait) => (RunStatus::Pending, now + chrono_of(wait)),
+        FailureKind::After(wait) | FailureKind::GiveBack(wait) => {
+            (RunStatus::Pending, now + chrono_of(wait))
+        }
     };
     let error: String = error.chars().take(2000).collect();
     let mut update = stage_run::Entity::update_many();
+    if let FailureKind::After(_) | FailureKind::GiveBack(_) = kind {
+        // Not ready yet, or Caly busy, is not a failed attempt: it gives its attempt back.
+        update = update.col_expr(
+            stage_run::Column::Attempts,
+            Expr::col(stage_run::Column::Attempts).sub(1),
+        );
+    }
     if let FailureKind::After(_) = kind {
-        // Not ready yet is not a failed attempt: the poll gives its attempt back.
-        update = update
-            .col_expr(
-                stage_run::Column::Attempts,
-                Expr::col(stage_run::Column::Attempts).sub(1),
-            )
-            .col_expr(
-                stage_run::Column::Polls,
-                Expr::col(stage_run::Column::Polls).add(1),
-            );
+        update = update.col_expr(
+            stage_run::Column::Polls,
+            Expr::col(stage_run::Column::Polls).add(1),
+        );
     }
     update
         .col_expr(stage_run::Column::Status, Expr::value(next_status))

@@ -235,6 +235,10 @@ pub enum StageError {
     /// Not ready yet: try again after this wait (the stage bounds how long it keeps waiting).
     #[error("{1}")]
     RetryAfter(Duration, Failure),
+    /// The database had no connection free within the pool's wait: the attempt is given back
+    /// (neither a failed attempt nor a poll) and the run is tried again shortly.
+    #[error("{0}")]
+    Busy(Failure),
 }
 
 /// What went wrong in an attempt.
@@ -270,6 +274,9 @@ pub enum Failure {
     /// Another writer changed the row while the stage ran; running again sees its change.
     #[error("{0}; running again")]
     Raced(&'static str),
+    /// No database connection came free within the pool's wait.
+    #[error("no database connection was free within the pool's wait; the attempt is given back")]
+    NoConnection,
     /// The stage kept waiting for something that never came, and stopped.
     #[error("{last}; gave up after {}s", .after.as_secs())]
     GaveUp {
@@ -284,7 +291,10 @@ impl StageError {
     /// The failure behind the error.
     pub fn failure(&self) -> &Failure {
         match self {
-            StageError::Transient(f) | StageError::Permanent(f) | StageError::RetryAfter(_, f) => f,
+            StageError::Transient(f)
+            | StageError::Permanent(f)
+            | StageError::RetryAfter(_, f)
+            | StageError::Busy(f) => f,
         }
     }
 }
@@ -299,6 +309,7 @@ impl Failure {
             Failure::TimedOut(_) => FailureCode::TimedOut,
             Failure::Unreadable(_) => FailureCode::UnreadableData,
             Failure::Raced(_) => FailureCode::Conflict,
+            Failure::NoConnection => FailureCode::DatabaseBusy,
             Failure::Shopify(_) => FailureCode::ShopifyUnavailable,
             Failure::Speech(_) => FailureCode::SpeechFailed,
             Failure::GaveUp { .. } => FailureCode::ExotelNeverReady,
@@ -326,6 +337,9 @@ impl Failure {
 impl From<CoreError> for StageError {
     fn from(err: CoreError) -> Self {
         match err {
+            CoreError::Db(ref db) if crate::platform::db::is_pool_timeout(db) => {
+                StageError::Busy(Failure::NoConnection)
+            }
             CoreError::Rejected(_) | CoreError::Crypto(_) => {
                 StageError::Permanent(Failure::Core(err))
             }
@@ -336,6 +350,6 @@ impl From<CoreError> for StageError {
 
 impl From<sea_orm::DbErr> for StageError {
     fn from(err: sea_orm::DbErr) -> Self {
-        StageError::Transient(Failure::Core(CoreError::Db(err)))
+        StageError::from(CoreError::Db(err))
     }
 }

@@ -1,8 +1,13 @@
 //! Database connections: PostgreSQL in production, a SQLite file on the embedded default.
 
+mod handle;
+
+pub use handle::Db;
+
+use super::pools::{DbSettings, Pooler};
 use crate::CoreError;
 use caly_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -17,17 +22,17 @@ pub enum Commit {
     Deferred,
 }
 
-/// How many of the live pool's connections stay open, idle or not.
-const LIVE_CONNECTIONS_KEPT_OPEN: u32 = 8;
-
 /// Connects to `url` (creating the SQLite file and folder when needed) with up to `pool_size`
 /// PostgreSQL connections (SQLite uses 8) whose commits return as `commit` says (SQLite's are
-/// always durable).
+/// always durable). A statement waits up to `settings.acquire_timeout` for a free connection;
+/// behind a transaction-mode pooler each statement runs in a transaction of its own (see
+/// [`Db`]).
 pub async fn connect(
     url: &SecretString,
     pool_size: u32,
     commit: Commit,
-) -> Result<DatabaseConnection, CoreError> {
+    settings: &DbSettings,
+) -> Result<Db, CoreError> {
     let url = url.expose_secret();
     if let Some(path) = sqlite_path(url)
         && let Some(parent) = std::path::Path::new(path).parent()
@@ -38,7 +43,7 @@ pub async fn connect(
     let mut options = ConnectOptions::new(url.to_string());
     options
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(settings.acquire_timeout)
         // A connection idle this long is pinged before use (the server or a proxy may have
         // dropped it); a busy one is not: a ping on every checkout doubled each query's
         // round trips.
@@ -52,8 +57,18 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
         });
+    } else if settings.pooler == Pooler::Transaction {
+        options.max_connections(pool_size.max(1)).min_connections(1);
+        options.map_sqlx_postgres_opts(|o| {
+            // No statement outlives its transaction (see `Db`), and no start-up parameter
+            // PgBouncer would refuse.
+            o.statement_cache_capacity(0).extra_float_digits(None)
+        });
+        let set_local = (commit == Commit::Deferred).then_some(LIVE_SET_LOCAL);
+        let conn = Database::connect(options).await?;
+        return Ok(Db::behind(conn, settings.pooler, set_local));
     } else {
-        options.max_connections(pool_size).min_connections(1);
+        options.max_connections(pool_size.max(1)).min_connections(1);
         if commit == Commit::Deferred {
             // A live turn's statements are key lookups and keyed writes, prepared once per
             // connection: planned once, too. PostgreSQL otherwise keeps planning each execution
@@ -66,15 +81,23 @@ pub async fn connect(
                 ])
             });
             // A turn never waits for a new connection: opening one took ~90 ms under load.
-            options.min_connections(pool_size.min(LIVE_CONNECTIONS_KEPT_OPEN));
+            options.min_connections(pool_size.max(1));
         }
     }
-    Ok(Database::connect(options).await?)
+    Ok(Db::direct(Database::connect(options).await?))
+}
+
+/// The live pool's session setting, per transaction behind a pooler.
+const LIVE_SET_LOCAL: &str = "SET LOCAL synchronous_commit TO off";
+
+/// True when `err` is a statement that found no free connection within the pool's wait.
+pub fn is_pool_timeout(err: &DbErr) -> bool {
+    matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
 }
 
 /// Runs pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
-    Migrator::up(db, None).await
+pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    Migrator::up(db.connection(), None).await
 }
 
 /// The file path inside a `sqlite://path?…` URL.
@@ -85,7 +108,7 @@ fn sqlite_path(url: &str) -> Option<&str> {
 }
 
 /// Checks the database answers (for `/readyz`).
-pub async fn ping(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+pub async fn ping(db: &Db) -> Result<(), sea_orm::DbErr> {
     db.execute_unprepared("SELECT 1").await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod mailer;
 pub mod net;
 pub mod pagination;
 pub mod pg_statement;
+pub mod pools;
 pub mod queue;
 pub mod rate_limit;
 pub mod redis_client;

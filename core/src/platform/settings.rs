@@ -2,6 +2,8 @@
 
 use crate::platform::egress::exotel_hosts::DEFAULT_EXOTEL_API_HOSTS;
 use crate::platform::egress::{AllowList, EgressSettings, ExotelHosts};
+pub use crate::platform::pools::DbSettings;
+use crate::platform::pools::Pooler;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -83,8 +85,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…` (may hold a password).
     pub database_url: SecretString,
-    /// PostgreSQL connections per process.
-    pub db_pool_size: u32,
+    /// How this process connects to PostgreSQL: pool sizes, the budget, the wait for a free
+    /// connection, and any pooler in front.
+    pub db: DbSettings,
     /// Redis for the queue (may hold a password); `None` selects the SQLite-backed queue.
     pub redis_url: Option<SecretString>,
     /// Prefix of every queue name (lets deployments and tests share one Redis).
@@ -286,6 +289,42 @@ fn security_settings() -> Result<crate::platform::security::SecuritySettings, Se
     })
 }
 
+/// `CALY_DB_ACQUIRE_TIMEOUT_MS`: opening a connection happens within this wait, so it may not be
+/// shorter than opening one can take.
+fn acquire_timeout() -> Result<Duration, SettingsError> {
+    let ms: u64 = parsed("CALY_DB_ACQUIRE_TIMEOUT_MS", 10_000)?;
+    if ms < MIN_ACQUIRE_TIMEOUT_MS {
+        return Err(SettingsError::Invalid {
+            name: "CALY_DB_ACQUIRE_TIMEOUT_MS",
+            reason: format!(
+                "{ms} ms is too short: opening a connection happens within this wait; use at \
+                 least {MIN_ACQUIRE_TIMEOUT_MS}"
+            ),
+        });
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// The shortest `CALY_DB_ACQUIRE_TIMEOUT_MS`.
+const MIN_ACQUIRE_TIMEOUT_MS: u64 = 250;
+
+fn db_settings() -> Result<DbSettings, SettingsError> {
+    let optional = |name| -> Result<Option<u32>, SettingsError> {
+        var(name).map(|_| parsed(name, 0)).transpose()
+    };
+    Ok(DbSettings {
+        pool_size: optional("CALY_DB_POOL_SIZE")?,
+        max_connections: optional("CALY_DB_MAX_CONNECTIONS")?,
+        acquire_timeout: acquire_timeout()?,
+        pooler: Pooler::parse(&var("CALY_DB_POOLER").unwrap_or_default()).map_err(|reason| {
+            SettingsError::Invalid {
+                name: "CALY_DB_POOLER",
+                reason,
+            }
+        })?,
+    })
+}
+
 fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -427,7 +466,7 @@ impl Settings {
             smtp_url: var("SMTP_URL").map(SecretString::from),
             llm: llm_config()?,
             mail_from: var("CALY_MAIL_FROM").unwrap_or_else(|| "Caly <caly@localhost>".into()),
-            db_pool_size: parsed("CALY_DB_POOL_SIZE", 32)?,
+            db: db_settings()?,
             charge_settle: secs("CALY_CHARGE_SETTLE_SECS", 30)?,
             voice: voice_settings()?,
             speech: speech_settings(&data_dir)?,

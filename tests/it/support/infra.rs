@@ -18,6 +18,20 @@ pub fn postgres_server() -> String {
     env_or("CALY_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 }
 
+/// The stock PostgreSQL server (`max_connections = 100`) that only the scale-out tests use, so
+/// they can count its connections.
+pub fn stock_postgres() -> String {
+    env_or(
+        "CALY_TEST_POSTGRES_STOCK",
+        "postgres://postgres@127.0.0.1:5433",
+    )
+}
+
+/// PgBouncer in transaction mode in front of [`stock_postgres`] (every database name).
+pub fn pgbouncer() -> String {
+    env_or("CALY_TEST_PGBOUNCER", "postgres://postgres@127.0.0.1:6432")
+}
+
 /// Redis for tests (database 9, flushed by the test script).
 pub fn redis_url() -> String {
     env_or("CALY_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -39,7 +53,12 @@ fn template_name() -> String {
 
 /// Creates a fresh database cloned from the migrated template; returns its URL.
 pub async fn fresh_postgres(name: &str) -> String {
-    let server = postgres_server();
+    fresh_postgres_on(&postgres_server(), name).await
+}
+
+/// [`fresh_postgres`] on `server`.
+pub async fn fresh_postgres_on(server: &str, name: &str) -> String {
+    let server = server.to_string();
     let mut options = ConnectOptions::new(format!("{server}/postgres"));
     // One connection: the advisory lock and its unlock must share a session.
     options.max_connections(1).sqlx_logging(false);

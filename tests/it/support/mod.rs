@@ -16,6 +16,7 @@ pub mod shopify;
 pub mod voicebot;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
+use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::{
     ReconcileSettings, RetrySettings, S3Settings, Settings, StorageSettings,
 };
@@ -89,6 +90,22 @@ pub struct Options {
     pub security: Option<caly_core::platform::security::SecuritySettings>,
     /// The public URL Caly believes it has (default: the test server's own address).
     pub public_url: Option<String>,
+    /// Which PostgreSQL server, and how it is reached (production backend only).
+    pub database: Database,
+    /// `CALY_DB_MAX_CONNECTIONS` for the test's own process (default: none).
+    pub max_connections: Option<u32>,
+}
+
+/// The PostgreSQL a production-backend test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Database {
+    /// The shared test server, straight.
+    #[default]
+    Shared,
+    /// The stock server kept for counting connections (`max_connections = 100`), straight.
+    Stock,
+    /// The stock server through PgBouncer in transaction mode (`CALY_DB_POOLER=transaction`).
+    ThroughPgBouncer,
 }
 
 impl Default for Options {
@@ -115,6 +132,8 @@ impl Default for Options {
             google_issuer: None,
             security: None,
             public_url: None,
+            database: Database::Shared,
+            max_connections: None,
         }
     }
 }
@@ -189,7 +208,7 @@ fn settings(
     Settings {
         data_dir: dir.to_path_buf(),
         database_url: database_url.into(),
-        db_pool_size: 16,
+        db: Default::default(),
         redis_url: (backend == Backend::Production).then(|| infra::redis_url().into()),
         queue_namespace: ns.to_string(),
         queue_depth_bound: 1000,
@@ -282,11 +301,22 @@ impl TestApp {
             Backend::Embedded => {
                 format!("sqlite://{}?mode=rwc", dir.path().join("caly.db").display())
             }
-            Backend::Production => infra::fresh_postgres(&ns).await,
+            Backend::Production => match options.database {
+                Database::Shared => infra::fresh_postgres(&ns).await,
+                Database::Stock => infra::fresh_postgres_on(&infra::stock_postgres(), &ns).await,
+                Database::ThroughPgBouncer => {
+                    infra::fresh_postgres_on(&infra::stock_postgres(), &ns).await;
+                    format!("{}/{ns}", infra::pgbouncer())
+                }
+            },
         };
         let exotel = FakeExotel::start("exo-key", "exo-token").await;
         let mut settings = settings(backend, dir.path(), database_url, &ns, &exotel);
         settings.lease = options.lease;
+        settings.db.max_connections = options.max_connections;
+        if options.database == Database::ThroughPgBouncer {
+            settings.db.pooler = caly_core::platform::pools::Pooler::Transaction;
+        }
         if let Some(timeout) = options.turn_timeout {
             settings.turn_timeout = timeout;
         }
@@ -328,7 +358,16 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_url = Some(options.public_url.clone().unwrap_or_else(|| base.clone()));
-        let mut app = App::connect(settings, backend == Backend::Embedded)
+        // The api, every stage's workers (4 jobs per queue) and the scheduler, in one process.
+        let role = ProcessRole::Together(vec![
+            ProcessRole::Api {
+                max_calls: settings.voice.max_calls_per_node,
+            },
+            caly_core::pipeline::StageRegistry::builtin()
+                .worker_role(&caly_core::pipeline::StageRegistry::builtin().names(), 4),
+            ProcessRole::Scheduler,
+        ]);
+        let mut app = App::connect(settings, backend == Backend::Embedded, role)
             .await
             .expect("caly connects");
         if let Some(stages) = options.stages {

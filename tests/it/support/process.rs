@@ -38,6 +38,9 @@ pub fn caly_command(app: &TestApp) -> Command {
         .env("CALY_RETRY_MAX_MS", "0")
         .env("CALY_MAX_ATTEMPTS", "3")
         .env("CALY_DATA_DIR", app.data_dir());
+    if settings.db.pooler == caly_core::platform::pools::Pooler::Transaction {
+        command.env("CALY_DB_POOLER", "transaction");
+    }
     if let Some(redis) = &settings.redis_url {
         command.env("REDIS_URL", redis.expose_secret());
     }
@@ -76,13 +79,22 @@ pub async fn run_caly(app: &TestApp, args: &[&str]) -> (bool, String) {
 impl WorkerProcess {
     /// Starts `caly worker` on every queue with a lease of `lease_secs`.
     pub fn spawn(app: &TestApp, name: &str, lease_secs: u64) -> WorkerProcess {
+        let lease = lease_secs.to_string();
+        Self::start(
+            app,
+            name,
+            &["worker", "--concurrency", "4"],
+            &[("CALY_LEASE_SECS", &lease)],
+        )
+    }
+
+    /// Starts `caly <args>` (a worker, the api, the scheduler) with `env` on top of the test's
+    /// configuration, logging to `<name>.log` in the test's folder.
+    pub fn start(app: &TestApp, name: &str, args: &[&str], env: &[(&str, &str)]) -> WorkerProcess {
         let log = app.data_dir().join(format!("{name}.log"));
         let mut command = caly_command(app);
         command
-            .arg("worker")
-            .arg("--concurrency")
-            .arg("4")
-            .env("CALY_LEASE_SECS", lease_secs.to_string())
+            .args(args)
             .env(
                 "RUST_LOG",
                 std::env::var("CALY_TEST_WORKER_LOG").unwrap_or_else(|_| "info".into()),
@@ -90,8 +102,11 @@ impl WorkerProcess {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::options().append(true).open(&log).unwrap());
+        for (name, value) in env {
+            command.env(name, value);
+        }
         WorkerProcess {
-            child: command.spawn().expect("caly worker starts"),
+            child: command.spawn().expect("caly starts"),
             log,
         }
     }
