@@ -54,21 +54,57 @@ async fn number(db: &impl ConnectionTrait, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-/// Samples the stock server's client connections every 20 ms until `stop`; the peak.
+/// PostgreSQL's client connections, by database (`datname: n, …`).
+const BY_DATABASE: &str = "SELECT string_agg(datname || ': ' || n, ', ') FROM (SELECT \
+    coalesce(datname, '-') AS datname, count(*) AS n FROM pg_stat_activity \
+    WHERE backend_type = 'client backend' GROUP BY 1 ORDER BY 2 DESC) AS each";
+
+/// Samples the stock server's client connections every 20 ms until `stop`: the peak, and how
+/// it was made up.
 fn sample_connections(
     admin: DatabaseConnection,
     stop: CancellationToken,
-) -> tokio::task::JoinHandle<i64> {
+) -> tokio::task::JoinHandle<(i64, String)> {
     tokio::spawn(async move {
         let sql =
             "SELECT count(*)::int8 FROM pg_stat_activity WHERE backend_type = 'client backend'";
-        let mut peak = 0;
+        let mut peak = (0, String::new());
         while !stop.is_cancelled() {
-            peak = peak.max(number(&admin, sql).await);
+            let now = number(&admin, sql).await;
+            if now > peak.0 {
+                peak = (now, text(&admin, BY_DATABASE).await);
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         peak
     })
+}
+
+async fn text(db: &impl ConnectionTrait, sql: &str) -> String {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .expect("one row");
+    row.try_get_by_index::<Option<String>>(0)
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Waits until the stock server has no client but `admin` (PgBouncer closes its idle server
+/// connections after two seconds): the count is this test's alone.
+async fn until_quiet(admin: &DatabaseConnection) {
+    let others = "SELECT count(*)::int8 FROM pg_stat_activity \
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while number(admin, others).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the stock PostgreSQL is not left to the scale-out tests: {}",
+            text(admin, BY_DATABASE).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn free_port() -> u16 {
@@ -120,6 +156,7 @@ async fn until_charged<F, Fut>(
 /// ledger.
 async fn a_backlog_through_eight_workers(database: Database) {
     let admin = stock_admin().await;
+    until_quiet(&admin).await;
     let limit = number(
         &admin,
         "SELECT setting::int8 FROM pg_settings WHERE name = 'max_connections'",
@@ -181,10 +218,10 @@ async fn a_backlog_through_eight_workers(database: Database) {
     })
     .await;
     stop_sampling.cancel();
-    let peak = peak.await.unwrap();
+    let (peak, made_of) = peak.await.unwrap();
     assert!(
         peak < limit,
-        "PostgreSQL held {peak} client connections at once; its limit is {limit}"
+        "PostgreSQL held {peak} client connections at once ({made_of}); its limit is {limit}"
     );
     for process in &processes {
         let log = process.log_text();
@@ -207,7 +244,7 @@ async fn a_backlog_through_eight_workers(database: Database) {
         .await
         .unwrap();
     assert_eq!(failed, 0, "failed runs");
-    eprintln!("peak PostgreSQL client connections: {peak} of {limit} ({database:?})");
+    eprintln!("peak PostgreSQL client connections: {peak} of {limit} ({made_of}, {database:?})");
     drop(processes);
     app.stop().await;
 }
