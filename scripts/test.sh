@@ -48,7 +48,7 @@ done
 # --- a stock PostgreSQL, and PgBouncer in transaction mode in front of it -----------------------
 # The scale-out tests count this server's connections against its stock max_connections (100),
 # so nothing else uses it. PgBouncer is Debian's (1.18: no prepared statements in transaction
-# mode, so Caly runs each checkout as one transaction; see docs/operations.md).
+# mode, so behind it Caly runs each statement in a transaction of its own; docs/operations.md).
 export CALY_TEST_POSTGRES_STOCK="${CALY_TEST_POSTGRES_STOCK:-postgres://postgres@127.0.0.1:5433}"
 if ! pg_isready -h 127.0.0.1 -p 5433 -q 2>/dev/null; then
   version=$(ls /etc/postgresql | sort -V | tail -n1)

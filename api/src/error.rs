@@ -24,7 +24,7 @@ pub struct ApiError {
     pub message: String,
     /// A sentence per bad field (422s).
     pub fields: BTreeMap<String, String>,
-    /// Seconds before a retry can succeed (429s).
+    /// Seconds before a retry can succeed (429s, and 503 `busy`).
     pub retry_after: Option<u64>,
 }
 
@@ -216,4 +216,20 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
     let json = serde_json::to_vec(&ErrorEnvelope { error: body }).unwrap_or_default();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnAcquireErr, DbErr};
+
+    #[test]
+    fn a_request_that_found_no_connection_free_is_told_to_retry() {
+        let error = ApiError::from(CoreError::Db(DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout,
+        )));
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error.code, "busy");
+        assert_eq!(error.retry_after, Some(1));
+    }
 }

@@ -157,9 +157,11 @@ async fn until_charged<F, Fut>(
 async fn a_backlog_through_eight_workers(database: Database) {
     let admin = stock_admin().await;
     until_quiet(&admin).await;
+    // What a deployment that does not log in as a superuser may use.
     let limit = number(
         &admin,
-        "SELECT setting::int8 FROM pg_settings WHERE name = 'max_connections'",
+        "SELECT (SELECT setting::int8 FROM pg_settings WHERE name = 'max_connections') - \
+         (SELECT setting::int8 FROM pg_settings WHERE name = 'superuser_reserved_connections')",
     )
     .await;
     let app = TestApp::spawn_opts(
@@ -220,14 +222,26 @@ async fn a_backlog_through_eight_workers(database: Database) {
     stop_sampling.cancel();
     let (peak, made_of) = peak.await.unwrap();
     assert!(
-        peak < limit,
+        peak <= limit,
         "PostgreSQL held {peak} client connections at once ({made_of}); its limit is {limit}"
     );
+    // At their default settings nothing waits past its bound, let alone is refused.
     for process in &processes {
         let log = process.log_text();
         for refused in REFUSED {
             assert!(!log.contains(refused), "'{refused}' in a log:\n{log}");
         }
+        assert!(
+            !log.contains("waited for a database connection"),
+            "a statement waited past its bound:\n{log}"
+        );
+    }
+    if database == Database::ThroughPgBouncer {
+        let left_over = app.app.db.statements_left_over().await.unwrap();
+        assert_eq!(
+            left_over, 0,
+            "prepared statements outlived their transaction"
+        );
     }
     // Every call charged exactly once, and no run failed on the way.
     let twice = number(
@@ -284,7 +298,7 @@ async fn through_pgbouncer_live_writes_do_not_wait_for_the_disk_and_the_rest_doe
         },
     )
     .await;
-    // The setting is the transaction's now, not the session's: each checkout has it.
+    // The setting is the transaction's now, not the session's: each statement has it.
     for _ in 0..3 {
         assert_eq!(
             crate::voice::synchronous_commit(&app.app.live_db).await,
@@ -292,14 +306,38 @@ async fn through_pgbouncer_live_writes_do_not_wait_for_the_disk_and_the_rest_doe
         );
         assert_eq!(crate::voice::synchronous_commit(&app.app.db).await, "on");
     }
-    // A statement that fails rolls back only itself; the pool goes on.
+    // A write is committed before its call returns: a session of its own, straight to
+    // PostgreSQL, sees it at once.
+    let tenant = app.tenant.tenant.id;
+    let rename = |name: &str| {
+        Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE tenants SET name = $1 WHERE id = $2",
+            [name.into(), tenant.into()],
+        )
+    };
+    let url = secrecy::ExposeSecret::expose_secret(&app.app.settings.database_url).to_string();
+    let database = url.rsplit('/').next().unwrap();
+    let straight = sea_orm::Database::connect(format!("{}/{database}", infra::stock_postgres()))
+        .await
+        .unwrap();
+    let name_of = format!("SELECT name FROM tenants WHERE id = {tenant}");
+    for name in ["Renamed once", "Renamed twice"] {
+        app.app.db.execute_raw(rename(name)).await.unwrap();
+        assert_eq!(text(&straight, &name_of).await, name);
+    }
+    // A statement that fails is rolled back alone; the pool goes on.
     let failing = app
         .app
         .db
-        .execute_unprepared("SELECT no_such_column FROM calls")
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT no_such_column FROM tenants WHERE id = $1",
+            [tenant.into()],
+        ))
         .await;
     assert!(failing.is_err());
-    assert_eq!(crate::voice::synchronous_commit(&app.app.db).await, "on");
+    assert_eq!(text(&app.app.db, &name_of).await, "Renamed twice");
     app.stop().await;
 }
 
@@ -398,5 +436,103 @@ async fn a_pool_of_one_connection_under_load_waits_and_loses_nothing() {
     assert_eq!(app.charge_count().await, u64::from(calls));
     worker.terminate();
     worker.wait();
+    app.stop().await;
+}
+
+const STARVE: caly_core::StageName = caly_core::StageName::new("starve");
+
+/// A stage whose first attempt starves its own pool of one connection: it holds the connection
+/// in a transaction and asks the pool for another, which cannot come. Later attempts succeed.
+#[derive(Clone)]
+struct Starve {
+    pool: caly_core::platform::db::Db,
+    starved: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl caly_core::pipeline::Stage for Starve {
+    type Subject = caly_entities::call::Model;
+
+    fn spec(&self) -> caly_core::pipeline::StageSpec {
+        caly_core::pipeline::StageSpec {
+            name: STARVE,
+            follow_ups: &[],
+            timeout: Duration::from_secs(30),
+            max_attempts: Some(1),
+            lane: caly_core::pipeline::Lane::Batch,
+            call_key: Some(|call| format!("{call}:starve")),
+        }
+    }
+
+    async fn run(
+        &self,
+        _app: &caly_core::App,
+        _run: &stage_run::Model,
+        call: caly_entities::call::Model,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<caly_core::pipeline::StageOutcome, caly_core::pipeline::StageError> {
+        use sea_orm::TransactionTrait;
+        if !self.starved.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let _held = self.pool.begin().await?;
+            let second = Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT 1");
+            self.pool.query_one_raw(second).await?;
+            unreachable!("a pool of one gave a second connection");
+        }
+        Ok(caly_core::pipeline::StageOutcome::note(
+            Some(caly_core::CallId(call.id)),
+            "fed",
+        ))
+    }
+}
+
+/// A stage attempt whose statement finds no connection within the pool's wait gives its
+/// attempt back: the run is not failed (its limit is one attempt), no poll is counted, the
+/// wait is on record as `database_busy`, and the next attempt succeeds.
+#[tokio::test]
+async fn a_stage_that_finds_no_connection_gives_its_attempt_back() {
+    let url = infra::fresh_postgres(&format!("caly_t_{}", uuid::Uuid::new_v4().simple())).await;
+    let settings = caly_core::platform::pools::DbSettings {
+        acquire_timeout: Duration::from_millis(250),
+        ..Default::default()
+    };
+    let pool = caly_core::platform::db::connect(
+        &url.into(),
+        1,
+        caly_core::platform::db::Commit::Durable,
+        &settings,
+    )
+    .await
+    .unwrap();
+    let starve = Starve {
+        pool,
+        starved: Default::default(),
+    };
+    let app = TestApp::spawn_opts(
+        Backend::Production,
+        Options {
+            stages: Some(caly_core::pipeline::StageRegistry::builtin().with(starve.clone())),
+            ..Options::default()
+        },
+    )
+    .await;
+    let response = app.post_json("status", &status_of(1)).await;
+    assert_eq!(response.status(), 200);
+    app.drain().await;
+    let call = app.call_by_sid(&format!("5ca1e{:027x}", 1)).await;
+    let (status, body) = app
+        .api_post(&format!("/api/v1/calls/{}/stages/starve/replay", call.id))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.drain().await;
+    let run = stage_run::Entity::find()
+        .filter(stage_run::Column::Stage.eq(STARVE.as_str()))
+        .one(&app.app.db)
+        .await
+        .unwrap()
+        .expect("the stage ran");
+    assert!(starve.starved.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!((run.attempts, run.polls), (1, 0), "{run:?}");
+    assert_eq!(run.error_code.as_deref(), Some("database_busy"), "{run:?}");
     app.stop().await;
 }

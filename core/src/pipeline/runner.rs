@@ -113,17 +113,19 @@ async fn offer_again(app: &App, job: &StageJob) {
 }
 
 /// Runs a write that records an attempt's result, trying again while the database has no
-/// connection free (each try waits the pool's bound): work done is not left unrecorded for
-/// want of a connection.
+/// connection free, for up to half a lease (the lease, renewed at most a third of a lease ago,
+/// still holds the run meanwhile): work done is not left unrecorded for want of a connection.
 async fn recording<T, F, Fut>(app: &App, mut write: F) -> Result<T, CoreError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, CoreError>>,
 {
-    const TRIES: u32 = 5;
-    for _ in 1..TRIES {
+    let until = tokio::time::Instant::now() + app.settings.lease / 2;
+    loop {
         match write().await {
-            Err(CoreError::Db(err)) if db::is_pool_timeout(&err) => {
+            Err(CoreError::Db(err))
+                if db::is_pool_timeout(&err) && tokio::time::Instant::now() < until =>
+            {
                 tracing::warn!(
                     waited_ms = app.settings.db.acquire_timeout.as_millis() as u64,
                     "waited for a database connection to record the attempt; trying again"
@@ -132,7 +134,6 @@ where
             other => return other,
         }
     }
-    write().await
 }
 
 /// Runs an attempt on a run this worker holds, in the stage's span.

@@ -353,3 +353,27 @@ impl From<sea_orm::DbErr> for StageError {
         StageError::from(CoreError::Db(err))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnAcquireErr, DbErr};
+
+    #[test]
+    fn a_statement_that_found_no_connection_gives_its_attempt_back() {
+        let busy = StageError::from(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout));
+        assert!(matches!(busy, StageError::Busy(Failure::NoConnection)));
+        assert_eq!(busy.failure().code(), FailureCode::DatabaseBusy);
+        let through_core = StageError::from(CoreError::Db(DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout,
+        )));
+        assert!(matches!(through_core, StageError::Busy(_)));
+        // A closed pool or a failed statement is no wait: it stays a transient failure.
+        let closed = StageError::from(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+        assert!(matches!(closed, StageError::Transient(_)));
+        assert_eq!(
+            FailureCode::parse(Some("database_busy")),
+            FailureCode::DatabaseBusy
+        );
+    }
+}

@@ -65,8 +65,23 @@ pub async fn connect(
             o.statement_cache_capacity(0).extra_float_digits(None)
         });
         let set_local = (commit == Commit::Deferred).then_some(LIVE_SET_LOCAL);
-        let conn = Database::connect(options).await?;
-        return Ok(Db::behind(conn, settings.pooler, set_local));
+        let db = Db::behind(
+            Database::connect(options).await?,
+            settings.pooler,
+            set_local,
+        );
+        // A statement this transaction did not prepare means the pooler keeps them between
+        // clients, and two clients' names will clash.
+        let left_over = db.statements_left_over().await?;
+        if left_over > 0 {
+            tracing::warn!(
+                left_over,
+                "the pooler leaves prepared statements on its servers between transactions: \
+                 set server_reset_query = DEALLOCATE ALL and server_reset_query_always = 1 in \
+                 PgBouncer (docs/operations.md), or statements will fail with 'already exists'"
+            );
+        }
+        return Ok(db);
     } else {
         options.max_connections(pool_size.max(1)).min_connections(1);
         if commit == Commit::Deferred {
@@ -90,13 +105,27 @@ pub async fn connect(
 /// The live pool's session setting, per transaction behind a pooler.
 const LIVE_SET_LOCAL: &str = "SET LOCAL synchronous_commit TO off";
 
-/// True when `err` is a statement that found no free connection within the pool's wait.
+/// True when `err` is a statement that found no free connection within its wait: this
+/// process's pool ran dry, or PgBouncer's did (its `query_wait_timeout`, which closes the
+/// client connection with that name as the error).
 pub fn is_pool_timeout(err: &DbErr) -> bool {
     matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+        || err.to_string().contains(POOLER_WAIT_TIMEOUT)
 }
 
+/// PgBouncer's error when a client waited longer than `query_wait_timeout` for a server.
+const POOLER_WAIT_TIMEOUT: &str = "query_wait_timeout";
+
 /// Runs pending migrations.
+/// Behind a transaction-mode pooler they run in one transaction (see [`Db`]); straight to
+/// PostgreSQL, as the migrator runs them.
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    if db.is_pooled() {
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await?;
+        Migrator::up(&txn, None).await?;
+        return txn.commit().await;
+    }
     Migrator::up(db.connection(), None).await
 }
 
@@ -130,4 +159,25 @@ pub fn portable_statement(
 /// True on PostgreSQL (row locks are emitted there; SQLite serialises writers instead).
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::RuntimeErr;
+
+    #[test]
+    fn a_dry_pool_here_or_in_pgbouncer_is_a_wait_that_timed_out() {
+        assert!(is_pool_timeout(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        let pgbouncer = DbErr::Conn(RuntimeErr::Internal(
+            "error returned from database: query_wait_timeout".into(),
+        ));
+        assert!(is_pool_timeout(&pgbouncer));
+        assert!(!is_pool_timeout(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::ConnectionClosed
+        )));
+        assert!(!is_pool_timeout(&DbErr::Custom("no such column".into())));
+    }
 }

@@ -12,9 +12,9 @@ pub enum Pooler {
     #[default]
     None,
     /// A pooler in transaction mode, such as PgBouncer with `pool_mode = transaction`
-    /// (`transaction`): a session lasts one transaction, so every checkout of a connection runs
-    /// as one transaction, settings are set per transaction and prepared statements do not
-    /// outlive a checkout.
+    /// (`transaction`): a session lasts one transaction, so every statement runs in a
+    /// transaction of its own, settings are set per transaction and prepared statements do not
+    /// outlive their transaction (see [`crate::platform::db::Db`]).
     Transaction,
 }
 
@@ -93,17 +93,19 @@ pub struct PoolPlan {
     pub live: u32,
 }
 
-/// Connections for the batch lane of a worker that runs `concurrency` jobs per queue. A job
-/// holds a connection only while a statement runs; between statements it waits on HTTP,
-/// storage or the queue. Half as many connections as jobs keep the lane's database work going,
-/// and a job that finds none free waits its turn.
+/// Connections for the batch lane of a worker that runs `concurrency` jobs per queue. They
+/// follow the database work the process can usefully run at once, not its jobs in flight (up
+/// to `concurrency` on each queue): a job holds a connection only while a statement runs, and
+/// between statements it waits on HTTP, storage or the queue. Half the concurrency keeps the
+/// lane's database work going (`caly bench pipeline` gains nothing from more), and a job that
+/// finds none free waits its turn.
 fn batch_share(concurrency: usize) -> u32 {
     u32::try_from(concurrency.max(1).div_ceil(2)).unwrap_or(u32::MAX)
 }
 
 /// Connections for the live lane: a live job (a turn's transcription, answer or speech) spends
 /// nearly all its time on speech engines and the model, and a few key lookups and writes in
-/// the database: a quarter as many connections as jobs.
+/// the database: a quarter of the concurrency.
 fn live_share(concurrency: usize) -> u32 {
     u32::try_from(concurrency.max(1).div_ceil(4)).unwrap_or(u32::MAX)
 }
@@ -249,8 +251,8 @@ mod tests {
         let eight_workers = worker(8, 4, 8).plan().total() * 8;
         let sum = api.total() + ProcessRole::Scheduler.plan().total() + eight_workers;
         // max_connections = 100, 3 of them reserved for superusers: room is left for psql,
-        // migrations and a second api.
-        assert_eq!(sum, 8 * 7 + (6 + 8) + 2);
+        // migrations and backups.
+        assert!(sum <= 90, "{sum} connections");
     }
 
     #[test]

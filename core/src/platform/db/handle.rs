@@ -66,6 +66,19 @@ impl Db {
         self.pooled
     }
 
+    /// Behind a pooler: the prepared statements an earlier transaction left on the server this
+    /// transaction got (none when the pooler deallocates them as it takes a server back).
+    pub async fn statements_left_over(&self) -> Result<i64, DbErr> {
+        let txn = self.begin().await?;
+        let sql = "SELECT count(*)::int8 FROM pg_prepared_statements \
+            WHERE statement NOT LIKE '%pg_prepared_statements%'";
+        let row = txn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await;
+        let count = finish(txn, row).await?;
+        count.map_or(Ok(0), |row| row.try_get_by_index::<i64>(0))
+    }
+
     async fn started(&self, txn: DatabaseTransaction) -> Result<DatabaseTransaction, DbErr> {
         if let (true, Some(sql)) = (self.pooled, self.set_local) {
             txn.execute_unprepared(sql).await?;
@@ -113,7 +126,9 @@ impl ConnectionTrait for Db {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        alone!(self, execute_unprepared, sql)
+        // One exchange (the simple protocol): nothing to keep on one server, and statements
+        // that may not run in a transaction (`VACUUM`) still can.
+        self.conn.execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
