@@ -80,14 +80,7 @@ pub async fn run_all() -> anyhow::Result<()> {
     let mut settings = Settings::from_env()?;
     demo::allow_local_recordings(&mut settings);
     warn_of_loopback(&settings);
-    let role = ProcessRole::Together(vec![
-        api_role(&settings),
-        StageRegistry::builtin().worker_role(
-            &StageRegistry::builtin().names(),
-            settings.worker_concurrency,
-        ),
-        ProcessRole::Scheduler,
-    ]);
+    let role = StageRegistry::builtin().all_in_one_role(&settings, settings.worker_concurrency);
     let app = App::connect(settings, true, role).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     let (demo, first_start) = demo::announce(&app, listener.local_addr()?).await?;
@@ -115,13 +108,6 @@ async fn connect(role: impl FnOnce(&Settings) -> ProcessRole) -> anyhow::Result<
     Ok(App::connect(settings, migrate, role).await?)
 }
 
-/// An api process: its requests and the live calls it may hold.
-pub fn api_role(settings: &Settings) -> ProcessRole {
-    ProcessRole::Api {
-        max_calls: settings.voice.max_calls_per_node,
-    }
-}
-
 /// Says what `CALY_EGRESS_ALLOW_LOOPBACK` risks when it is on.
 fn warn_of_loopback(settings: &Settings) {
     if settings.egress.allow_loopback {
@@ -135,7 +121,7 @@ fn warn_of_loopback(settings: &Settings) {
 
 /// `caly api`.
 pub async fn run_api() -> anyhow::Result<()> {
-    let app = connect(api_role).await?;
+    let app = connect(ProcessRole::api).await?;
     let listener = tokio::net::TcpListener::bind(&app.settings.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "api listening");
     tracing::info!(speech = %app.speech.report(), "speech engines");

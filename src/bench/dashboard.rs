@@ -114,7 +114,7 @@ pub async fn run(
     let settings = Settings::from_env()?;
     let migrate = settings.is_sqlite();
     // Dashboard requests, as an api process serves them.
-    let role = crate::processes::api_role(&settings);
+    let role = caly_core::platform::pools::ProcessRole::api(&settings);
     let app = App::connect(settings, migrate, role).await?;
     let tenant = match tenant {
         Some(id) => TenantId(id),

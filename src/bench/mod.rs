@@ -156,13 +156,7 @@ pub(crate) struct BenchApp {
 
 pub(crate) async fn bench_app(tag: &str, depth_bound: u64) -> anyhow::Result<BenchApp> {
     // The api, the scheduler and (in the benches that run them here) every stage's workers.
-    let role = |settings: &Settings| {
-        ProcessRole::Together(vec![
-            crate::processes::api_role(settings),
-            StageRegistry::builtin().worker_role(&StageRegistry::builtin().names(), 16),
-            ProcessRole::Scheduler,
-        ])
-    };
+    let role = |settings: &Settings| StageRegistry::builtin().all_in_one_role(settings, 16);
     bench_app_with(tag, depth_bound, role, |_| {}).await
 }
 

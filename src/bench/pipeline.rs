@@ -215,10 +215,7 @@ async fn pipeline_rate(
 ) -> anyhow::Result<PipelineRun> {
     // This process is the api and the scheduler; the workers are processes of their own.
     let role = |settings: &Settings| {
-        ProcessRole::Together(vec![
-            crate::processes::api_role(settings),
-            ProcessRole::Scheduler,
-        ])
+        ProcessRole::Together(vec![ProcessRole::api(settings), ProcessRole::Scheduler])
     };
     let bench = bench_app_with(&format!("pipe{workers}"), 2000, role, |settings| {
         if let Some(url) = through {

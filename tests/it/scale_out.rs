@@ -134,21 +134,31 @@ async fn until_charged<F, Fut>(
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    while app.charge_count().await < u64::from(calls) {
-        for process in running.iter_mut() {
-            assert!(
-                process.is_running(),
-                "a process died:\n{}",
-                process.log_text()
-            );
+    loop {
+        let charged = app.charge_count().await;
+        if charged >= u64::from(calls) {
+            return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {calls} calls charged",
-            app.charge_count().await
+        still_going(
+            deadline,
+            running,
+            &format!("{charged} of {calls} calls charged"),
         );
         tick().await;
     }
+}
+
+/// Asserts that every process in `running` is alive and that `deadline` has not passed while
+/// the test waits for `what`.
+fn still_going(deadline: Instant, running: &mut [WorkerProcess], what: &str) {
+    for process in running.iter_mut() {
+        assert!(
+            process.is_running(),
+            "a process died:\n{}",
+            process.log_text()
+        );
+    }
+    assert!(Instant::now() < deadline, "still waiting for {what}");
 }
 
 /// Runs [`CALLS`] calls through an api, a scheduler and eight workers, all separate processes at
@@ -390,10 +400,11 @@ async fn a_pool_of_one_connection_under_load_waits_and_loses_nothing() {
         .contains("waited for a database connection")
     {
         dispatch().await;
-        assert!(
-            worker.is_running(),
-            "the worker died:\n{}",
-            worker.log_text()
+        let log = worker.log_text();
+        still_going(
+            deadline,
+            std::slice::from_mut(&mut worker),
+            &format!("a statement to wait for the one connection:\n{log}"),
         );
         assert!(
             Instant::now() < deadline,

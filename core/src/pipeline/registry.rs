@@ -105,6 +105,21 @@ impl StageRegistry {
         }
     }
 
+    /// The role of `caly run`'s one process: the api, a worker consuming every stage at
+    /// `concurrency` jobs per queue, and the scheduler.
+    pub fn all_in_one_role(
+        &self,
+        settings: &crate::platform::settings::Settings,
+        concurrency: usize,
+    ) -> crate::platform::pools::ProcessRole {
+        use crate::platform::pools::ProcessRole;
+        ProcessRole::Together(vec![
+            ProcessRole::api(settings),
+            self.worker_role(&self.names(), concurrency),
+            ProcessRole::Scheduler,
+        ])
+    }
+
     /// Every stage's name, in registration order.
     pub fn names(&self) -> Vec<StageName> {
         self.iter().map(|s| s.spec.name.clone()).collect()

@@ -115,6 +115,14 @@ fn live_share(concurrency: usize) -> u32 {
 const API_CONNECTIONS: u32 = 6;
 
 impl ProcessRole {
+    /// An api process: its requests and the live calls it may hold
+    /// (`CALY_MAX_CALLS_PER_NODE`).
+    pub fn api(settings: &crate::platform::settings::Settings) -> ProcessRole {
+        ProcessRole::Api {
+            max_calls: settings.voice.max_calls_per_node,
+        }
+    }
+
     /// The pools this role needs.
     pub fn plan(&self) -> PoolPlan {
         match self {

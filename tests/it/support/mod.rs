@@ -16,7 +16,6 @@ pub mod shopify;
 pub mod voicebot;
 
 use caly_core::platform::egress::{AllowList, EgressSettings, ExotelHosts};
-use caly_core::platform::pools::ProcessRole;
 use caly_core::platform::settings::{
     ReconcileSettings, RetrySettings, S3Settings, Settings, StorageSettings,
 };
@@ -359,14 +358,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         settings.public_url = Some(options.public_url.clone().unwrap_or_else(|| base.clone()));
         // The api, every stage's workers (4 jobs per queue) and the scheduler, in one process.
-        let role = ProcessRole::Together(vec![
-            ProcessRole::Api {
-                max_calls: settings.voice.max_calls_per_node,
-            },
-            caly_core::pipeline::StageRegistry::builtin()
-                .worker_role(&caly_core::pipeline::StageRegistry::builtin().names(), 4),
-            ProcessRole::Scheduler,
-        ]);
+        let role = caly_core::pipeline::StageRegistry::builtin().all_in_one_role(&settings, 4);
         let mut app = App::connect(settings, backend == Backend::Embedded, role)
             .await
             .expect("caly connects");

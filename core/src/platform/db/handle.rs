@@ -80,7 +80,8 @@ impl Db {
     }
 
     async fn started(&self, txn: DatabaseTransaction) -> Result<DatabaseTransaction, DbErr> {
-        if let (true, Some(sql)) = (self.pooled, self.set_local) {
+        // Only a pooled handle has a setting to move to the transaction.
+        if let Some(sql) = self.set_local {
             txn.execute_unprepared(sql).await?;
         }
         Ok(txn)
